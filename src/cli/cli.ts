@@ -1,0 +1,23 @@
+import { main } from "./main.js";
+
+// The process entry: wires signals and stdio to main(). A first SIGINT/SIGTERM
+// asks the running command to stop cleanly; a second one exits at once (the
+// child-process exit hook still kills what was started).
+const ac = new AbortController();
+let signals = 0;
+const onSignal = (sig: NodeJS.Signals): void => {
+  signals += 1;
+  if (signals === 1) ac.abort(new Error(`received ${sig}`));
+  else process.exit(130);
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  signal: ac.signal,
+});
+// Nothing of ours should keep the loop alive now; let pending writes flush.
+process.off("SIGINT", onSignal);
+process.off("SIGTERM", onSignal);

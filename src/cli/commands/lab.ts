@@ -1,0 +1,116 @@
+import { LB_POLICIES } from "../../envoy/options.js";
+import { UsageError } from "../../errors.js";
+import { startLabCluster } from "../../lab/cluster.js";
+import { formatLabEvent } from "../../lab/events.js";
+import { MAX_LAB_SERVERS, resolveLabOptions } from "../../lab/options.js";
+import { runLab } from "../../lab/run.js";
+import { formatReportText } from "../../loadgen/format-text.js";
+import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
+
+export const labCommand: Command = {
+  name: "lab",
+  summary: "the local cluster: DNS + N servers + a real Envoy on loopback",
+  usage: `Usage: grpc-lb lab [up] [options]
+
+Runs the whole system on this machine with no Docker: a small DNS server that
+answers 'server' with one A record per server, N Echo servers each on its own
+loopback address (127.77.0.x, one shared port), and Envoy discovering them by
+DNS and balancing every request.
+
+  grpc-lb lab       start it, send the load through Envoy, print who answered, stop
+  grpc-lb lab up    start it and keep it running until Ctrl-C (SIGINT/SIGTERM)
+
+Options:
+  --servers N            number of servers, 1-${MAX_LAB_SERVERS} (default 3)
+  -n, --requests N       calls to send (default 100; not with 'up')
+  -c, --concurrency N    calls in flight at once over one channel (default 1; not with 'up')
+  --policy P             ${LB_POLICIES.join(" | ")} (default round_robin)
+  --listen-port PORT     Envoy's gRPC listener on 127.0.0.1 (default: any free port; 10000 with 'up')
+  --admin-port PORT      Envoy's admin API on 127.0.0.1 (default: any free port; 9901 with 'up')
+  --server-port PORT     port all servers share (default: any free port)
+  --dns-refresh-ms MS    how often Envoy re-resolves 'server' (default 1000)
+  --json                 print the load report as one JSON object (progress goes to stderr)
+  -h, --help             show this help
+
+Everything started is stopped at the end, on Ctrl-C, and when any part fails
+to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
+(see 'make setup').
+`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseFlags(
+      "lab",
+      argv,
+      {
+        servers: { type: "string" },
+        requests: { type: "string", short: "n" },
+        concurrency: { type: "string", short: "c" },
+        policy: { type: "string" },
+        "listen-port": { type: "string" },
+        "admin-port": { type: "string" },
+        "server-port": { type: "string" },
+        "dns-refresh-ms": { type: "string" },
+        json: { type: "boolean" },
+      },
+      true,
+    );
+    if (values.help) {
+      ctx.stdout(this.usage);
+      return 0;
+    }
+    const [sub, ...extra] = positionals;
+    if ((sub !== undefined && sub !== "up") || extra.length > 0) {
+      throw new UsageError(
+        `grpc-lb lab: unknown subcommand '${positionals.join(" ")}' (see grpc-lb lab --help)`,
+      );
+    }
+    const up = sub === "up";
+    if (up && (values.requests !== undefined || values.concurrency !== undefined || values.json)) {
+      throw new UsageError(
+        "grpc-lb lab up: --requests, --concurrency and --json belong to a load run, not to 'up'",
+      );
+    }
+    const port = (name: string, v: string | undefined) => intFlag("lab", name, v, { min: 0, max: 65535 });
+    const options = {
+      servers: intFlag("lab", "servers", values.servers, { min: 1, max: MAX_LAB_SERVERS }),
+      policy: choiceFlag("lab", "policy", values.policy, LB_POLICIES),
+      listenPort: port("listen-port", values["listen-port"]) ?? (up ? 10000 : 0),
+      adminPort: port("admin-port", values["admin-port"]) ?? (up ? 9901 : 0),
+      serverPort: port("server-port", values["server-port"]),
+      dnsRefreshMs: intFlag("lab", "dns-refresh-ms", values["dns-refresh-ms"], { min: 1, max: 3_600_000 }),
+    };
+    const onEvent = (e: Parameters<typeof formatLabEvent>[0]) => ctx.stderr(`${formatLabEvent(e)}\n`);
+
+    if (up) {
+      const cluster = await startLabCluster(resolveLabOptions(options), onEvent, ctx.signal);
+      ctx.stdout(
+        `Envoy listener: ${cluster.listenAddress}\nEnvoy admin:    http://${cluster.envoy.adminAddress}\n` +
+          `Try: ./bin/grpc-lb load --target ${cluster.listenAddress}\nPress Ctrl-C to stop.\n`,
+      );
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+        // A part that dies while the cluster is up takes the lab down with it, loudly.
+        cluster.envoy.process.exited.then(() => resolve());
+      });
+      const envoyDied = cluster.envoy.process.state().t === "exited" && !ctx.signal.aborted;
+      await cluster.stop(envoyDied ? "envoy exited" : "signal received");
+      if (envoyDied) {
+        ctx.stderr(`grpc-lb: lab: envoy exited unexpectedly:\n${cluster.envoy.process.stderrTail()}\n`);
+        return 1;
+      }
+      return 0;
+    }
+
+    const report = await runLab(
+      {
+        ...options,
+        requests: intFlag("lab", "requests", values.requests, { min: 1, max: 10_000_000 }),
+        concurrency: intFlag("lab", "concurrency", values.concurrency, { min: 1, max: 10_000 }),
+      },
+      onEvent,
+      ctx.signal,
+    );
+    ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatReportText(report));
+    return report.requests.failed === 0 && report.requests.ok > 0 ? 0 : 1;
+  },
+};

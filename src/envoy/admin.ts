@@ -1,0 +1,82 @@
+import { EnvoyError, messageOf } from "../errors.js";
+
+/** One upstream host as Envoy's /clusters reports it. */
+export interface UpstreamHost {
+  address: string;
+  port: number;
+  /** True when Envoy would route to it (no failed health flag set). */
+  healthy: boolean;
+  /** Requests Envoy sent to it so far (rq_total). */
+  requestsTotal: number;
+}
+
+interface ClustersJson {
+  cluster_statuses?: {
+    name: string;
+    host_statuses?: {
+      address?: { socket_address?: { address: string; port_value: number } };
+      stats?: { name: string; value?: string }[];
+      health_status?: Record<string, unknown> & { eds_health_status?: string };
+    }[];
+  }[];
+}
+
+interface ListenersJson {
+  listener_statuses?: {
+    name: string;
+    local_address?: { socket_address?: { address: string; port_value: number } };
+  }[];
+}
+
+/** A client of Envoy's admin API (bound to loopback). */
+export class EnvoyAdmin {
+  constructor(readonly address: string) {}
+
+  private async get(path: string): Promise<Response> {
+    try {
+      const res = await fetch(`http://${this.address}${path}`, { signal: AbortSignal.timeout(3000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return res;
+    } catch (e) {
+      throw new EnvoyError(`admin ${this.address}${path}: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  /** True when the server state is LIVE (initialization done). */
+  async live(): Promise<boolean> {
+    const res = await fetch(`http://${this.address}/ready`, { signal: AbortSignal.timeout(3000) });
+    return (await res.text()).trim() === "LIVE";
+  }
+
+  async clusterHosts(cluster: string): Promise<UpstreamHost[]> {
+    const body = (await (await this.get("/clusters?format=json")).json()) as ClustersJson;
+    const status = body.cluster_statuses?.find((c) => c.name === cluster);
+    return (status?.host_statuses ?? []).map((h) => {
+      const flags = Object.entries(h.health_status ?? {}).filter(
+        ([k, v]) => k !== "eds_health_status" && v === true,
+      );
+      const eds = h.health_status?.eds_health_status;
+      return {
+        address: h.address?.socket_address?.address ?? "",
+        port: h.address?.socket_address?.port_value ?? 0,
+        healthy: flags.length === 0 && (eds === undefined || eds === "HEALTHY"),
+        requestsTotal: Number(h.stats?.find((s) => s.name === "rq_total")?.value ?? 0),
+      };
+    });
+  }
+
+  /** The bound port of a listener (the real one when it was configured with port 0). */
+  async listenerPort(name: string): Promise<number | undefined> {
+    const body = (await (await this.get("/listeners?format=json")).json()) as ListenersJson;
+    return body.listener_statuses?.find((l) => l.name === name)?.local_address?.socket_address?.port_value;
+  }
+
+  /** A counter or gauge from /stats, e.g. "cluster.server.upstream_rq_total". */
+  async stat(name: string): Promise<number | undefined> {
+    const text = await (
+      await this.get(`/stats?filter=${encodeURIComponent(`^${name.replaceAll(".", "\\.")}$`)}`)
+    ).text();
+    const m = /: (\d+)\s*$/m.exec(text);
+    return m?.[1] === undefined ? undefined : Number(m[1]);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The subset of Envoy's v3 API that grpc-envoy-lb generates, as plain typed
+ * data. Field names are the proto field names (snake_case), as in Envoy YAML;
+ * typed_config objects carry their "@type". Durations are proto JSON strings ("1.5s").
+ */
+
+export type Duration = `${number}s`;
+
+export interface SocketAddress {
+  socket_address: { address: string; port_value: number; protocol?: "TCP" | "UDP" };
+}
+
+export interface TypedExtension<T extends { "@type": string }> {
+  name: string;
+  typed_config: T;
+}
+
+export interface Router {
+  "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+}
+
+export interface Route {
+  match: { prefix: string; grpc?: Record<string, never> };
+  route: {
+    cluster: string;
+    timeout: Duration;
+    max_stream_duration?: { grpc_timeout_header_max: Duration };
+  };
+}
+
+export interface HttpConnectionManager {
+  "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+  stat_prefix: string;
+  codec_type: "AUTO" | "HTTP1" | "HTTP2";
+  route_config: {
+    name: string;
+    virtual_hosts: { name: string; domains: string[]; routes: Route[] }[];
+  };
+  http_filters: TypedExtension<Router>[];
+}
+
+export interface Listener {
+  name: string;
+  address: SocketAddress;
+  filter_chains: { filters: TypedExtension<HttpConnectionManager>[] }[];
+}
+
+export interface CaresDnsResolverConfig {
+  "@type": "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig";
+  resolvers?: SocketAddress[];
+  use_resolvers_as_fallback: boolean;
+  dns_resolver_options: { use_tcp_for_dns_lookups: boolean; no_default_search_domain: boolean };
+}
+
+export type DnsLookupFamily = "V4_ONLY" | "V6_ONLY" | "V4_PREFERRED" | "AUTO" | "ALL";
+
+/** envoy.clusters.dns: the current form of STRICT_DNS (all_addresses_in_single_endpoint false). */
+export interface DnsCluster {
+  "@type": "type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster";
+  dns_refresh_rate: Duration;
+  respect_dns_ttl: boolean;
+  dns_lookup_family: DnsLookupFamily;
+  all_addresses_in_single_endpoint: false;
+  typed_dns_resolver_config: TypedExtension<CaresDnsResolverConfig>;
+}
+
+export interface HttpProtocolOptions {
+  "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+  explicit_http_config: { http2_protocol_options: Record<string, never> };
+}
+
+export type LbPolicyName = "ROUND_ROBIN" | "LEAST_REQUEST" | "RANDOM";
+
+export interface Cluster {
+  name: string;
+  connect_timeout: Duration;
+  lb_policy: LbPolicyName;
+  cluster_type: TypedExtension<DnsCluster>;
+  load_assignment: {
+    cluster_name: string;
+    endpoints: { lb_endpoints: { endpoint: { address: SocketAddress } }[] }[];
+  };
+  typed_extension_protocol_options: {
+    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": HttpProtocolOptions;
+  };
+}
+
+export interface DownstreamConnectionsConfig {
+  "@type": "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig";
+  max_active_downstream_connections: number;
+}
+
+export interface Bootstrap {
+  node: { id: string; cluster: string };
+  admin: { address: SocketAddress };
+  static_resources: { listeners: Listener[]; clusters: Cluster[] };
+  overload_manager: { resource_monitors: TypedExtension<DownstreamConnectionsConfig>[] };
+}

@@ -1,0 +1,84 @@
+/**
+ * Errors of grpc-envoy-lb. Each area has its own class so a message always
+ * says where it came from ("lab: envoy exited with code 1 before ready: …"),
+ * and every class keeps the original error as `cause`.
+ */
+
+export type Area = "usage" | "server" | "load" | "envoy" | "dns" | "lab" | "process";
+
+export class GrpcLbError extends Error {
+  override name = "GrpcLbError";
+  readonly area: Area;
+
+  constructor(area: Area, message: string, options?: ErrorOptions) {
+    super(area === "usage" ? message : `${area}: ${message}`, options);
+    this.area = area;
+  }
+}
+
+/** Wrong flags or arguments: the CLI prints the message and exits with code 2. */
+export class UsageError extends GrpcLbError {
+  override name = "UsageError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("usage", message, options);
+  }
+}
+
+export class ServerError extends GrpcLbError {
+  override name = "ServerError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("server", message, options);
+  }
+}
+
+export class LoadError extends GrpcLbError {
+  override name = "LoadError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("load", message, options);
+  }
+}
+
+export class EnvoyError extends GrpcLbError {
+  override name = "EnvoyError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("envoy", message, options);
+  }
+}
+
+export class DnsError extends GrpcLbError {
+  override name = "DnsError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("dns", message, options);
+  }
+}
+
+export class LabError extends GrpcLbError {
+  override name = "LabError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("lab", message, options);
+  }
+}
+
+export class ProcessError extends GrpcLbError {
+  override name = "ProcessError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("process", message, options);
+  }
+}
+
+/** The message of anything thrown, without assuming it is an Error. */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** Wraps whatever was caught into the area's error class, keeping it as cause. */
+export function errorFrom<E extends GrpcLbError>(
+  make: new (message: string, options?: ErrorOptions) => E,
+  e: unknown,
+  context?: string,
+): E {
+  if (e instanceof make && context === undefined) return e;
+  const inner = e instanceof GrpcLbError ? e.message : messageOf(e);
+  return new make(context === undefined ? inner : `${context}: ${inner}`, { cause: e });
+}

@@ -1,0 +1,24 @@
+/** What the lab reports while it works; printed as lines on stderr. */
+export type LabEvent =
+  | { kind: "envoy-found"; path: string; source: string; version: string }
+  | { kind: "dns-started"; address: string }
+  | { kind: "server-started"; index: number; id: string; address: string; pid: number }
+  | { kind: "envoy-started"; listener: string; admin: string; pid: number }
+  | { kind: "hosts-ready"; count: number; elapsedMs: number }
+  | { kind: "stopping"; reason: string }
+  | { kind: "stopped"; elapsedMs: number };
+
+// A Record over every kind: forgetting to format a new event is a compile error.
+const formatters: { [K in LabEvent["kind"]]: (e: Extract<LabEvent, { kind: K }>) => string } = {
+  "envoy-found": (e) => `envoy ${e.version} (${e.path}, from ${e.source})`,
+  "dns-started": (e) => `dns     listening on ${e.address} (udp+tcp), answering 'server'`,
+  "server-started": (e) => `server  ${e.index + 1} ${e.id} on ${e.address} (pid ${e.pid})`,
+  "envoy-started": (e) => `envoy   listener ${e.listener}, admin http://${e.admin} (pid ${e.pid})`,
+  "hosts-ready": (e) => `ready   envoy sees ${e.count} hosts for 'server' after ${e.elapsedMs} ms`,
+  stopping: (e) => `stop    ${e.reason}`,
+  stopped: (e) => `stopped everything in ${e.elapsedMs} ms`,
+};
+
+export function formatLabEvent(e: LabEvent): string {
+  return `lab: ${(formatters[e.kind] as (e: LabEvent) => string)(e)}`;
+}

@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { ProcessError } from "../errors.js";
+import { withTimeout } from "../util/wait.js";
+import { LineTail } from "./tail.js";
+
+export interface ChildOptions {
+  /** Short name used in messages, e.g. "server 2" or "envoy". */
+  name: string;
+  command: string;
+  args: readonly string[];
+  /** Extra environment variables; the parent's environment is inherited. */
+  env?: Record<string, string>;
+  /** Called for every stdout line (ready lines included). */
+  onStdoutLine?: (line: string) => void;
+}
+
+export type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
+
+/** Lifecycle of a child as the parent sees it. */
+export type ChildState = { t: "running" } | { t: "exited"; exit: ExitInfo };
+
+export interface ChildHandle {
+  readonly name: string;
+  readonly pid: number;
+  state(): ChildState;
+  /** Resolves when the process has exited (never rejects). */
+  readonly exited: Promise<ExitInfo>;
+  /** The last lines the child wrote to stderr. */
+  stderrTail(): string;
+  /** Waits for a stdout line that `match` accepts; rejects if the child exits first or time runs out. */
+  waitForLine<T>(what: string, match: (line: string) => T | undefined, timeoutMs: number): Promise<T>;
+  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<ExitInfo>;
+  /** SIGKILL to the process group at once. */
+  kill(): void;
+}
+
+// Children still running when this process exits for any reason get SIGKILL,
+// so a crash of the parent does not orphan servers or Envoy.
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const child of live) killGroup(child, "SIGKILL");
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+export function describeExit(exit: ExitInfo): string {
+  return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+/**
+ * Starts a child in its own process group (so stopping it also stops anything
+ * it started) with stdout read line by line and stderr kept for messages.
+ */
+export function startChild(options: ChildOptions): ChildHandle {
+  installExitHook();
+  const child = spawn(options.command, [...options.args], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...options.env },
+  });
+  const tail = new LineTail(30);
+  let state: ChildState = { t: "running" };
+  const lineWaiters = new Set<(line: string) => void>();
+
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      state = { t: "exited", exit: { code, signal } };
+      resolve({ code, signal });
+    });
+    // A process that could not be spawned at all (ENOENT, EACCES) emits no "exit".
+    child.once("error", () => {
+      if (child.pid === undefined) resolve({ code: null, signal: null });
+    });
+  });
+  const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => tail.push(chunk));
+  if (child.stdout) {
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      options.onStdoutLine?.(line);
+      for (const waiter of lineWaiters) waiter(line);
+    });
+  }
+  if (child.pid !== undefined) live.add(child);
+
+  const handle: ChildHandle = {
+    name: options.name,
+    pid: child.pid ?? -1,
+    state: () => state,
+    exited,
+    stderrTail: () => tail.text(),
+    async waitForLine<T>(what: string, match: (line: string) => T | undefined, timeoutMs: number) {
+      let onLine: ((line: string) => void) | undefined;
+      const found = new Promise<T>((resolve) => {
+        onLine = (line) => {
+          const value = match(line);
+          if (value !== undefined) resolve(value);
+        };
+        lineWaiters.add(onLine);
+      });
+      const failed = Promise.race([
+        exited.then((exit) => {
+          const err = tail.text();
+          return new ProcessError(
+            `${options.name} ${describeExit(exit)} before ${what}${err ? `:\n${err}` : ""}`,
+          );
+        }),
+        spawnError.then(
+          (e) => new ProcessError(`${options.name} could not be started (${options.command}): ${e.message}`),
+        ),
+      ]).then((e) => {
+        throw e;
+      });
+      try {
+        return await withTimeout(`${options.name}: ${what}`, Promise.race([found, failed]), timeoutMs);
+      } finally {
+        if (onLine) lineWaiters.delete(onLine);
+      }
+    },
+    async stop(graceMs = 5000) {
+      if (state.t === "exited") return state.exit;
+      killGroup(child, "SIGTERM");
+      const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
+      try {
+        const exit = await exited;
+        // The leader is gone; make sure nothing it started outlives it.
+        killGroup(child, "SIGKILL");
+        return exit;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    kill() {
+      killGroup(child, "SIGKILL");
+    },
+  };
+  return handle;
+}

@@ -1,0 +1,63 @@
+import { type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, status } from "@grpc/grpc-js";
+import type { EchoHandlers } from "../generated/lbdemo/v1/Echo.js";
+import type { EchoReply } from "../generated/lbdemo/v1/EchoReply.js";
+import type { EchoRequest__Output } from "../generated/lbdemo/v1/EchoRequest.js";
+import type { EchoStreamRequest__Output } from "../generated/lbdemo/v1/EchoStreamRequest.js";
+
+/** Who answers: copied into every reply so clients can count per instance. */
+export interface Identity {
+  serverId: string;
+  hostname: string;
+  address: string;
+}
+
+export interface EchoLimits {
+  /** Most replies one EchoStream call may ask for. */
+  maxStreamReplies: number;
+  /** Longest pause between stream replies, in milliseconds. */
+  maxIntervalMs: number;
+}
+
+/** Implements lbdemo.v1.Echo; `identity()` is read per call because the bound address is known only after bind. */
+export function echoHandlers(identity: () => Identity, limits: EchoLimits): EchoHandlers {
+  const reply = (message: string, sequence: number): EchoReply => {
+    const id = identity();
+    return { message, server_id: id.serverId, hostname: id.hostname, address: id.address, sequence };
+  };
+
+  return {
+    Echo(call: ServerUnaryCall<EchoRequest__Output, EchoReply>, callback: sendUnaryData<EchoReply>) {
+      callback(null, reply(call.request.message, 0));
+    },
+
+    EchoStream(call: ServerWritableStream<EchoStreamRequest__Output, EchoReply>) {
+      const { message, count, interval_ms: intervalMs } = call.request;
+      // A status emitted as "error" ends the stream with that status and these details.
+      const reject = (details: string): void => {
+        call.emit("error", { code: status.INVALID_ARGUMENT, details });
+      };
+      if (count > limits.maxStreamReplies) {
+        reject(`count ${count} is above the limit of ${limits.maxStreamReplies}`);
+        return;
+      }
+      if (intervalMs > limits.maxIntervalMs) {
+        reject(`interval_ms ${intervalMs} is above the limit of ${limits.maxIntervalMs}`);
+        return;
+      }
+      let sequence = 0;
+      let timer: NodeJS.Timeout | undefined;
+      call.on("cancelled", () => clearTimeout(timer));
+      const next = (): void => {
+        if (call.cancelled) return;
+        if (sequence >= count) {
+          call.end();
+          return;
+        }
+        call.write(reply(message, sequence));
+        sequence += 1;
+        timer = setTimeout(next, sequence < count ? intervalMs : 0);
+      };
+      next();
+    },
+  };
+}

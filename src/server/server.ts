@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import { hostname as osHostname } from "node:os";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import { messageOf, ServerError } from "../errors.js";
+import { ECHO_SERVICE_NAME, echoPackage } from "../proto/echo-package.js";
+import { formatHostPort } from "../util/address.js";
+import { echoHandlers } from "./echo-service.js";
+
+export interface ServerOptions {
+  /** Address to bind. Default "127.0.0.1"; containers use "0.0.0.0". */
+  host?: string;
+  /** Port to bind; 0 picks a free one. Default 50051. */
+  port?: number;
+  /** Instance id put in every reply. Default: a random UUID. */
+  id?: string;
+  /** Host name put in every reply. Default: the machine's. */
+  hostname?: string;
+  /** How long in-flight calls may run after a stop begins, in ms. Default 10000. */
+  graceMs?: number;
+  /** Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED. Default 4 MiB. */
+  maxMessageBytes?: number;
+  /** Most replies one EchoStream call may ask for. Default 1000. */
+  maxStreamReplies?: number;
+}
+
+export type ResolvedServerOptions = Required<ServerOptions>;
+
+export const DEFAULT_SERVER_PORT = 50051;
+
+export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
+  return {
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? DEFAULT_SERVER_PORT,
+    id: options.id ?? randomUUID(),
+    hostname: options.hostname ?? osHostname(),
+    graceMs: options.graceMs ?? 10_000,
+    maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+    maxStreamReplies: options.maxStreamReplies ?? 1000,
+  };
+}
+
+/** How a stop ended: every call finished, or some were cut off when the grace period ran out. */
+export type StopOutcome = "drained" | "forced";
+
+export interface EchoServerHandle {
+  readonly id: string;
+  readonly host: string;
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  /** host:port as clients should dial it. */
+  readonly address: string;
+  /** Reports NOT_SERVING, refuses new calls, lets in-flight ones finish within graceMs. */
+  stop(): Promise<StopOutcome>;
+}
+
+/** Starts the Echo service with grpc.health.v1.Health and server reflection. */
+export async function startEchoServer(options: ServerOptions = {}): Promise<EchoServerHandle> {
+  const o = resolveServerOptions(options);
+  const server = new Server({
+    "grpc.max_receive_message_length": o.maxMessageBytes,
+  });
+  let address = formatHostPort(o.host, o.port);
+  const pkg = echoPackage();
+  server.addService(
+    pkg.grpc.lbdemo.v1.Echo.service,
+    echoHandlers(() => ({ serverId: o.id, hostname: o.hostname, address }), {
+      maxStreamReplies: o.maxStreamReplies,
+      maxIntervalMs: 10_000,
+    }),
+  );
+  const health = new HealthImplementation({ "": "NOT_SERVING", [ECHO_SERVICE_NAME]: "NOT_SERVING" });
+  health.addToServer(server);
+  new ReflectionService(pkg.definition).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(formatHostPort(o.host, o.port), ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) reject(bindError(address, err));
+      else resolve(bound);
+    });
+  });
+  address = formatHostPort(o.host, port);
+  const setAll = (s: ServingStatus): void => {
+    health.setStatus("", s);
+    health.setStatus(ECHO_SERVICE_NAME, s);
+  };
+  setAll("SERVING");
+
+  let stopping: Promise<StopOutcome> | undefined;
+  return {
+    id: o.id,
+    host: o.host,
+    port,
+    address,
+    stop() {
+      stopping ??= new Promise<StopOutcome>((resolve) => {
+        setAll("NOT_SERVING");
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve("forced");
+        }, o.graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve("drained");
+        });
+      });
+      return stopping;
+    },
+  };
+}
+
+function bindError(address: string, err: Error): ServerError {
+  const text = messageOf(err);
+  if (/EADDRINUSE/.test(text))
+    return new ServerError(`cannot bind ${address}: address already in use`, { cause: err });
+  if (/EADDRNOTAVAIL/.test(text)) {
+    return new ServerError(`cannot bind ${address}: address not available on this machine`, { cause: err });
+  }
+  if (/EACCES/.test(text))
+    return new ServerError(`cannot bind ${address}: permission denied`, { cause: err });
+  return new ServerError(`cannot bind ${address}: ${text}`, { cause: err });
+}

@@ -1,0 +1,65 @@
+import { setTimeout as delay } from "node:timers/promises";
+
+export interface WaitOptions {
+  /** Give up after this long, in milliseconds. */
+  timeoutMs: number;
+  /** Pause between two checks, in milliseconds. Default 50. */
+  intervalMs?: number;
+  /** Stops waiting early (the rejection is the signal's reason). */
+  signal?: AbortSignal;
+}
+
+export class WaitTimeoutError extends Error {
+  override name = "WaitTimeoutError";
+}
+
+/**
+ * Polls `check` until it returns a value other than `undefined` and returns it.
+ * On timeout the error names what was awaited and the last observation, so a
+ * failed start-up says why ("waiting for 3 hosts in cluster server: saw 2").
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  options: WaitOptions,
+  describeLast?: () => string,
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  const intervalMs = options.intervalMs ?? 50;
+  let lastError: unknown;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+      lastError = undefined;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() >= deadline) {
+      const last = describeLast?.() ?? (lastError instanceof Error ? lastError.message : undefined);
+      throw new WaitTimeoutError(
+        `gave up after ${options.timeoutMs} ms waiting for ${what}${last ? ` (last seen: ${last})` : ""}`,
+        { cause: lastError },
+      );
+    }
+    await delay(Math.min(intervalMs, Math.max(1, deadline - Date.now())), undefined, {
+      signal: options.signal,
+    });
+  }
+}
+
+/** Resolves with the promise's value, or rejects naming `what` after `timeoutMs`. */
+export async function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+  const ac = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      delay(timeoutMs, undefined, { signal: ac.signal }).then(() => {
+        throw new WaitTimeoutError(`gave up after ${timeoutMs} ms waiting for ${what}`);
+      }),
+    ]);
+  } finally {
+    ac.abort();
+  }
+}
