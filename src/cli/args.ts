@@ -36,7 +36,7 @@ export function parseFlags<T extends OptionSpec>(
     });
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    const option = /'(-[^']*)'/.exec(err.message ?? "")?.[1];
+    const option = /'(-[^' ]*)/.exec(err.message ?? "")?.[1];
     const detail = (() => {
       switch (err.code) {
         case "ERR_PARSE_ARGS_UNKNOWN_OPTION":

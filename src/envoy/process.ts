@@ -62,7 +62,7 @@ export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
       const s = child.state();
       if (s.t === "exited") {
         const tail = child.stderrTail();
-        throw new EnvoyError(`envoy ${describeExit(s.exit)} before ready${tail ? `:\n${tail}` : ""}`);
+        throw new EnvoyError(`${describeExit(s.exit)} before ready${tail ? `:\n${tail}` : ""}`);
       }
       return true;
     };
@@ -82,7 +82,7 @@ export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
       async () => {
         stillRunning();
         if (!(await admin.live().catch(() => false))) return undefined;
-        const port = await admin.listenerPort(LISTENER_NAME);
+        const port = await admin.listenerPort(LISTENER_NAME).catch(() => undefined);
         return port === undefined || port === 0 ? undefined : port;
       },
       deadline,

@@ -7,6 +7,7 @@ import { CLUSTER_NAME } from "../envoy/bootstrap.js";
 import { type EnvoyHandle, startEnvoy } from "../envoy/process.js";
 import { envoyConfigYaml } from "../envoy/yaml.js";
 import { errorFrom, LabError } from "../errors.js";
+import { describeExit } from "../proc/child.js";
 import { formatHostPort } from "../util/address.js";
 import { waitFor } from "../util/wait.js";
 import { loopbackAddresses } from "./addresses.js";
@@ -130,9 +131,12 @@ export async function startLabCluster(
     await waitFor(
       `Envoy to list all ${want.size} servers as healthy hosts of cluster '${CLUSTER_NAME}'`,
       async () => {
-        if (envoy.process.state().t === "exited")
-          throw new LabError(`envoy exited:\n${envoy.process.stderrTail()}`);
-        const hosts = await envoy.admin.clusterHosts(CLUSTER_NAME);
+        const state = envoy.process.state();
+        if (state.t === "exited") {
+          throw new LabError(`envoy ${describeExit(state.exit)}:\n${envoy.process.stderrTail()}`);
+        }
+        const hosts = await envoy.admin.clusterHosts(CLUSTER_NAME).catch(() => undefined);
+        if (hosts === undefined) return undefined;
         const healthy = hosts.filter((h) => h.healthy && want.has(formatHostPort(h.address, h.port)));
         seen = healthy.length;
         return healthy.length === want.size && hosts.length === want.size ? true : undefined;

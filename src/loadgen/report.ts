@@ -60,15 +60,17 @@ export class LoadRecorder {
     const total = this.ok + this.failed;
     const h = this.histogram;
     const ms = (us: number): number => (total === 0 ? 0 : round3(us / 1000));
+    // A percentile is the top of its HDR bucket, which can lie above the exact maximum: clamp it.
+    const at = (p: number): number => ms(Math.min(h.getValueAtPercentile(p), h.maxValue));
     return {
       target: meta.target,
       requests: { total, ok: this.ok, failed: this.failed },
       backends: Object.fromEntries([...this.backends].sort(([a], [b]) => a.localeCompare(b))),
       backendAddresses: Object.fromEntries([...this.addresses].sort(([a], [b]) => a.localeCompare(b))),
       latencyMs: {
-        p50: ms(h.getValueAtPercentile(50)),
-        p90: ms(h.getValueAtPercentile(90)),
-        p99: ms(h.getValueAtPercentile(99)),
+        p50: at(50),
+        p90: at(90),
+        p99: at(99),
         max: ms(h.maxValue),
         mean: ms(h.mean),
       },

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from "grpc-health-check";
 import { messageOf, ServerError } from "../errors.js";
 import { ECHO_SERVICE_NAME, echoPackage } from "../proto/echo-package.js";
 import { formatHostPort } from "../util/address.js";
@@ -72,7 +73,8 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
   );
   const health = new HealthImplementation({ "": "NOT_SERVING", [ECHO_SERVICE_NAME]: "NOT_SERVING" });
   health.addToServer(server);
-  new ReflectionService(pkg.definition).addToServer(server);
+  // Reflection describes every service served, health included, so grpcurl needs no .proto file.
+  new ReflectionService({ ...pkg.definition, ...loadSync(healthProtoPath) }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(formatHostPort(o.host, o.port), ServerCredentials.createInsecure(), (err, bound) => {

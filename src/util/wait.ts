@@ -15,8 +15,9 @@ export class WaitTimeoutError extends Error {
 
 /**
  * Polls `check` until it returns a value other than `undefined` and returns it.
- * On timeout the error names what was awaited and the last observation, so a
- * failed start-up says why ("waiting for 3 hosts in cluster server: saw 2").
+ * An error thrown by `check` ends the wait at once (a part died: no point
+ * waiting on); `check` returns undefined for "not yet". On timeout the error
+ * names what was awaited and the last observation ("saw 2 of 3").
  */
 export async function waitFor<T>(
   what: string,
@@ -26,21 +27,14 @@ export async function waitFor<T>(
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   const intervalMs = options.intervalMs ?? 50;
-  let lastError: unknown;
   for (;;) {
     options.signal?.throwIfAborted();
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-      lastError = undefined;
-    } catch (e) {
-      lastError = e;
-    }
+    const value = await check();
+    if (value !== undefined) return value;
     if (Date.now() >= deadline) {
-      const last = describeLast?.() ?? (lastError instanceof Error ? lastError.message : undefined);
+      const last = describeLast?.();
       throw new WaitTimeoutError(
         `gave up after ${options.timeoutMs} ms waiting for ${what}${last ? ` (last seen: ${last})` : ""}`,
-        { cause: lastError },
       );
     }
     await delay(Math.min(intervalMs, Math.max(1, deadline - Date.now())), undefined, {

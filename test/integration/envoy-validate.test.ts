@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { findEnvoy } from "../../src/envoy/binary.js";
+import { LB_POLICIES } from "../../src/envoy/options.js";
+import { validateEnvoyConfig } from "../../src/envoy/validate.js";
+import { envoyConfigYaml } from "../../src/envoy/yaml.js";
+
+const envoy = findEnvoy().path;
+
+describe("every Envoy config the builder makes passes `envoy --mode validate`", () => {
+  const variants = {
+    defaults: {},
+    lab: {
+      listenPort: 0,
+      adminPort: 0,
+      dnsRefreshMs: 250,
+      dnsResolvers: { kind: "servers" as const, servers: [{ address: "127.0.0.1", port: 5353 }] },
+    },
+    containers: { listenAddress: "0.0.0.0", serverHost: "server.grpc-lb.svc.cluster.local" },
+    ...Object.fromEntries(LB_POLICIES.map((policy) => [policy, { policy }])),
+  };
+  for (const [name, options] of Object.entries(variants)) {
+    it(name, async () => {
+      const result = await validateEnvoyConfig(envoy, envoyConfigYaml(options));
+      assert.ok(result.ok, result.output);
+      assert.match(result.output, /OK/);
+      assert.doesNotMatch(result.output, /deprecated/i);
+    });
+  }
+
+  it("and the validator does reject a broken config", async () => {
+    const broken = envoyConfigYaml().replace("lb_policy: ROUND_ROBIN", "lb_policy: FASTEST_FIRST");
+    const result = await validateEnvoyConfig(envoy, broken);
+    assert.equal(result.ok, false);
+    assert.match(result.output, /FASTEST_FIRST/);
+  });
+});

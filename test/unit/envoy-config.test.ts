@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { buildBootstrap, CLUSTER_NAME } from "../../src/envoy/bootstrap.js";
+import { LB_POLICIES, resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
+import { envoyConfigYaml } from "../../src/envoy/yaml.js";
+import { UsageError } from "../../src/errors.js";
+
+const build = (o = {}) => buildBootstrap(resolveEnvoyConfigOptions(o));
+
+describe("envoy bootstrap builder", () => {
+  it("discovers the servers by DNS, one host per A record", () => {
+    const cluster = build().static_resources.clusters[0];
+    assert.ok(cluster);
+    assert.equal(cluster.name, CLUSTER_NAME);
+    assert.equal(cluster.cluster_type.name, "envoy.clusters.dns");
+    const dns = cluster.cluster_type.typed_config;
+    assert.equal(dns["@type"], "type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster");
+    assert.equal(dns.all_addresses_in_single_endpoint, false);
+    assert.equal(dns.dns_lookup_family, "V4_ONLY");
+    assert.equal(dns.dns_refresh_rate, "5s");
+    const ep = cluster.load_assignment.endpoints[0]?.lb_endpoints[0]?.endpoint.address.socket_address;
+    assert.deepEqual(ep, { address: "server", port_value: 50051 });
+  });
+
+  it("speaks HTTP/2 to the upstream hosts", () => {
+    const cluster = build().static_resources.clusters[0];
+    const http =
+      cluster?.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+    assert.deepEqual(http?.explicit_http_config, { http2_protocol_options: {} });
+  });
+
+  it("balances round robin by default and takes each policy", () => {
+    assert.equal(build().static_resources.clusters[0]?.lb_policy, "ROUND_ROBIN");
+    for (const policy of LB_POLICIES) {
+      assert.equal(build({ policy }).static_resources.clusters[0]?.lb_policy, policy.toUpperCase());
+    }
+  });
+
+  it("binds admin to 127.0.0.1 whatever the listener address", () => {
+    const b = build({ listenAddress: "0.0.0.0", adminPort: 9902 });
+    assert.deepEqual(b.admin.address.socket_address, { address: "127.0.0.1", port_value: 9902 });
+    assert.equal(b.static_resources.listeners[0]?.address.socket_address.address, "0.0.0.0");
+  });
+
+  it("routes gRPC to the cluster and leaves deadlines to the client", () => {
+    const hcm = build().static_resources.listeners[0]?.filter_chains[0]?.filters[0]?.typed_config;
+    const route = hcm?.route_config.virtual_hosts[0]?.routes[0];
+    assert.deepEqual(route?.match, { prefix: "/", grpc: {} });
+    assert.equal(route?.route.cluster, CLUSTER_NAME);
+    assert.equal(route?.route.timeout, "0s");
+    assert.equal(hcm?.http_filters.at(-1)?.name, "envoy.filters.http.router");
+  });
+
+  it("points c-ares at given DNS servers without search domains, or at the system's", () => {
+    const lab = build({ dnsResolvers: { kind: "servers", servers: [{ address: "127.0.0.1", port: 5353 }] } });
+    const cares =
+      lab.static_resources.clusters[0]?.cluster_type.typed_config.typed_dns_resolver_config.typed_config;
+    assert.deepEqual(cares?.resolvers, [{ socket_address: { address: "127.0.0.1", port_value: 5353 } }]);
+    assert.equal(cares?.dns_resolver_options.no_default_search_domain, true);
+    const system = build().static_resources.clusters[0]?.cluster_type.typed_config.typed_dns_resolver_config;
+    assert.equal(system?.typed_config.resolvers, undefined);
+    // Kubernetes short names need the pod's search domains.
+    assert.equal(system?.typed_config.dns_resolver_options.no_default_search_domain, false);
+  });
+
+  it("serializes to YAML that parses back to the same data", () => {
+    const o = { serverHost: "server.demo.svc.cluster.local", dnsRefreshMs: 250 };
+    const yaml = envoyConfigYaml(o, "header line");
+    assert.match(yaml, /^# header line\n/);
+    assert.deepEqual(parse(yaml), JSON.parse(JSON.stringify(build(o))));
+    assert.match(yaml, /dns_refresh_rate: 0\.25s/);
+  });
+
+  it("rejects impossible options with a UsageError", () => {
+    assert.throws(() => build({ listenPort: 70000 }), UsageError);
+    assert.throws(() => build({ serverPort: 0 }), /serverPort/);
+    assert.throws(() => build({ serverHost: "bad host!" }), /not a DNS name/);
+    assert.throws(() => build({ dnsResolvers: { kind: "servers", servers: [] } }), /no server/);
+  });
+});
