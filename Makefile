@@ -52,7 +52,7 @@ local-test: build ## send 100 requests to the running local cluster
 	$(GRPC_LB) load --target 127.0.0.1:10000 --requests 100
 
 lint: deps ## biome (warnings fail), circular-import check
-	npx biome ci --error-on-warnings .
+	npx biome ci --error-on-warnings --colors=off .
 	npx dpdm --no-warning --no-tree --exit-code circular:1 --transform 'src/**/*.ts' 'test/**/*.ts'
 
 test: setup lint ## lint and run every test on this machine's Node

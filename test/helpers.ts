@@ -50,7 +50,7 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): CliR
   child.stderr?.on("data", (c: string) => {
     stderr += c;
   });
-  createInterface({ input: child.stdout! }).on("line", (l) => {
+  createInterface({ input: child.stdout }).on("line", (l) => {
     lines.push(l);
     for (const fn of listeners) fn(l);
   });

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:net";
+import { after, describe, it } from "node:test";
+import { startLabCluster } from "../../src/lab/cluster.js";
+import type { LabEvent } from "../../src/lab/events.js";
+import { resolveLabOptions } from "../../src/lab/options.js";
+import { runLab } from "../../src/lab/run.js";
+import type { LoadReport } from "../../src/loadgen/report.js";
+import { runLoad } from "../../src/loadgen/run-load.js";
+import { isAlive, killSpawned, pidsIn, spawnCli, waitAllGone } from "../helpers.js";
+
+after(killSpawned);
+
+function collect() {
+  const events: LabEvent[] = [];
+  const pids = () =>
+    events.flatMap((e) => (e.kind === "server-started" || e.kind === "envoy-started" ? [e.pid] : []));
+  return { events, pids, onEvent: (e: LabEvent) => void events.push(e) };
+}
+
+function listen(host: string, port = 0): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+describe("the local cluster with a real Envoy", () => {
+  it("round robin spreads 300 requests over 3 servers exactly 100/100/100", async () => {
+    const c = collect();
+    const report = await runLab({ servers: 3, requests: 300, concurrency: 1 }, c.onEvent);
+    assert.deepEqual(report.requests, { total: 300, ok: 300, failed: 0 });
+    assert.deepEqual(Object.values(report.backends), [100, 100, 100]);
+    const started = c.events.filter((e) => e.kind === "server-started");
+    assert.deepEqual(
+      Object.keys(report.backends).sort(),
+      started.map((e) => e.id).sort(),
+      "every reply came from a server the lab started",
+    );
+    assert.equal(c.pids().length, 4);
+    await waitAllGone(c.pids());
+  });
+
+  it("least_request with concurrency still reaches every server", async () => {
+    const c = collect();
+    const report = await runLab(
+      { servers: 3, requests: 300, concurrency: 8, policy: "least_request" },
+      c.onEvent,
+    );
+    assert.equal(report.requests.failed, 0);
+    assert.equal(Object.keys(report.backends).length, 3);
+    for (const n of Object.values(report.backends)) assert.ok(n > 0);
+    await waitAllGone(c.pids());
+  });
+
+  it("Envoy's own counters agree with the client: one upstream request per call, per host", async () => {
+    const c = collect();
+    const cluster = await startLabCluster(resolveLabOptions({ servers: 2 }), c.onEvent);
+    try {
+      const report = await runLoad({ target: cluster.listenAddress, requests: 40, concurrency: 4 });
+      assert.equal(report.requests.ok, 40);
+      const hosts = await cluster.envoy.admin.clusterHosts("server");
+      const byAddress = Object.fromEntries(hosts.map((h) => [`${h.address}:${h.port}`, h.requestsTotal]));
+      for (const [id, n] of Object.entries(report.backends)) {
+        assert.equal(byAddress[report.backendAddresses[id] ?? ""], n, `Envoy's rq_total for ${id}`);
+      }
+    } finally {
+      await cluster.stop();
+    }
+    await waitAllGone(c.pids());
+  });
+});
+
+describe("grpc-lb lab as a command", () => {
+  it("prints the JSON report on stdout and progress on stderr, leaving nothing running", async () => {
+    const run = spawnCli(["lab", "--servers", "3", "-n", "30", "--json"]);
+    const exit = await run.exit;
+    assert.equal(exit.code, 0, run.stderr());
+    const report = JSON.parse(run.lines.join("\n")) as LoadReport;
+    assert.deepEqual(report.requests, { total: 30, ok: 30, failed: 0 });
+    assert.deepEqual(Object.values(report.backends), [10, 10, 10]);
+    assert.match(run.stderr(), /envoy sees 3 hosts/);
+    const pids = pidsIn(run.stderr());
+    assert.equal(pids.length, 4);
+    await waitAllGone(pids);
+  });
+
+  it("'lab up' serves until SIGINT, then stops everything and exits 0", async () => {
+    const run = spawnCli(["lab", "up", "--servers", "2", "--listen-port", "0", "--admin-port", "0"]);
+    const line = await run.line((l) => l.startsWith("Envoy listener:"));
+    const target = line.replace("Envoy listener:", "").trim();
+    const report = await runLoad({ target, requests: 20 });
+    assert.deepEqual(Object.values(report.backends), [10, 10]);
+    const pids = pidsIn(run.stderr());
+    assert.equal(pids.length, 3);
+    assert.ok(pids.every(isAlive));
+    run.child.kill("SIGINT");
+    assert.equal((await run.exit).code, 0, run.stderr());
+    assert.match(run.stderr(), /stopped everything/);
+    await waitAllGone(pids);
+  });
+
+  it("reports Envoy failing to start (listener port taken) and leaves nothing running", async () => {
+    const blocker = await listen("127.0.0.1");
+    after(() => blocker.close());
+    const port = (blocker.address() as { port: number }).port;
+    const run = spawnCli(["lab", "--servers", "2", "--listen-port", String(port)]);
+    assert.equal((await run.exit).code, 1);
+    assert.match(run.stderr(), /grpc-lb: lab: envoy: exited with code 1 before ready/);
+    assert.match(run.stderr(), new RegExp(`cannot bind '127\\.0\\.0\\.1:${port}': Address already in use`));
+    const pids = pidsIn(run.stderr());
+    assert.equal(pids.length, 2, "both servers had started");
+    await waitAllGone(pids);
+  });
+
+  it("reports a server failing to start (its address taken) and leaves nothing running", async () => {
+    // Hold the second server's address:port so that server, and only it, cannot bind.
+    const first = await listen("127.77.200.1");
+    const port = (first.address() as { port: number }).port;
+    first.close();
+    const blocker = await listen("127.77.200.2", port);
+    after(() => blocker.close());
+    const c = collect();
+    await assert.rejects(
+      startLabCluster(
+        resolveLabOptions({ servers: 3, addressBase: "127.77.200.1", serverPort: port }),
+        c.onEvent,
+      ),
+      (e: unknown) => {
+        assert.match(String(e), /server 2 \(127\.77\.200\.2\) exited with code 1 before its ready line/);
+        assert.match(String(e), new RegExp(`cannot bind 127\\.77\\.200\\.2:${port}: address already in use`));
+        return true;
+      },
+    );
+    assert.ok(c.pids().length >= 1, "the other servers had started");
+    assert.ok(!c.events.some((e) => e.kind === "envoy-started"), "Envoy was never started");
+    await waitAllGone(c.pids());
+  });
+});
