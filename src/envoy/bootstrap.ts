@@ -28,18 +28,23 @@ export function buildBootstrap(o: ResolvedEnvoyConfigOptions): Bootstrap {
     node: { id: "grpc-lb-envoy", cluster: "grpc-lb" },
     admin: { address: socket("127.0.0.1", o.adminPort) },
     static_resources: { listeners: [buildListener(o)], clusters: [buildCluster(o)] },
-    overload_manager: {
-      resource_monitors: [
-        {
-          name: "envoy.resource_monitors.global_downstream_max_connections",
-          typed_config: {
-            "@type":
-              "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
-            max_active_downstream_connections: o.maxDownstreamConnections,
-          },
+    overload_manager: overloadManager(o.maxDownstreamConnections),
+  };
+}
+
+/** Caps downstream connections; Envoy warns at start-up when no cap is configured. */
+export function overloadManager(maxConnections: number): Bootstrap["overload_manager"] {
+  return {
+    resource_monitors: [
+      {
+        name: "envoy.resource_monitors.global_downstream_max_connections",
+        typed_config: {
+          "@type":
+            "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
+          max_active_downstream_connections: maxConnections,
         },
-      ],
-    },
+      },
+    ],
   };
 }
 

@@ -19,6 +19,10 @@ export interface EnvoyProcessOptions {
   logLevel: "trace" | "debug" | "info" | "warning" | "error" | "critical" | "off";
   /** How long Envoy may take to come up, in ms. */
   startTimeoutMs: number;
+  /** The listener whose bound port is reported. Default: the gRPC listener. */
+  listenerName?: string;
+  /** Name used in messages and process errors. Default "envoy". */
+  name?: string;
 }
 
 export interface EnvoyHandle {
@@ -37,11 +41,12 @@ export interface EnvoyHandle {
  * (--admin-address-path), which is read rather than guessed.
  */
 export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
-  const configPath = join(o.workDir, "envoy.yaml");
-  const adminPath = join(o.workDir, "envoy-admin-address");
+  const base = (o.name ?? "envoy").replace(/[^a-z0-9-]+/gi, "-");
+  const configPath = join(o.workDir, `${base}.yaml`);
+  const adminPath = join(o.workDir, `${base}-admin-address`);
   await writeFile(configPath, o.configYaml);
   const child = startChild({
-    name: "envoy",
+    name: o.name ?? "envoy",
     command: o.binary,
     args: [
       "-c",
@@ -82,7 +87,7 @@ export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
       async () => {
         stillRunning();
         if (!(await admin.live().catch(() => false))) return undefined;
-        const port = await admin.listenerPort(LISTENER_NAME).catch(() => undefined);
+        const port = await admin.listenerPort(o.listenerName ?? LISTENER_NAME).catch(() => undefined);
         return port === undefined || port === 0 ? undefined : port;
       },
       deadline,

@@ -45,6 +45,19 @@ export interface Listener {
   filter_chains: { filters: TypedExtension<HttpConnectionManager>[] }[];
 }
 
+export interface TcpProxy {
+  "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+  stat_prefix: string;
+  cluster: string;
+}
+
+/** An L4 listener: bytes in, bytes out, one upstream host chosen per connection. */
+export interface TcpListener {
+  name: string;
+  address: SocketAddress;
+  filter_chains: { filters: TypedExtension<TcpProxy>[] }[];
+}
+
 export interface CaresDnsResolverConfig {
   "@type": "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig";
   resolvers?: SocketAddress[];
@@ -85,14 +98,24 @@ export interface Cluster {
   };
 }
 
+/** A cluster with a fixed list of hosts. */
+export interface StaticCluster {
+  name: string;
+  type: "STATIC";
+  connect_timeout: Duration;
+  lb_policy: LbPolicyName;
+  load_assignment: Cluster["load_assignment"];
+}
+
 export interface DownstreamConnectionsConfig {
   "@type": "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig";
   max_active_downstream_connections: number;
 }
 
-export interface Bootstrap {
+/** A static bootstrap; the gRPC balancer's by default, or another's (the L4 proxy's) by its listener and cluster types. */
+export interface Bootstrap<L = Listener, C = Cluster> {
   node: { id: string; cluster: string };
   admin: { address: SocketAddress };
-  static_resources: { listeners: Listener[]; clusters: Cluster[] };
+  static_resources: { listeners: L[]; clusters: C[] };
   overload_manager: { resource_monitors: TypedExtension<DownstreamConnectionsConfig>[] };
 }

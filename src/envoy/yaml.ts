@@ -4,7 +4,7 @@ import { type EnvoyConfigOptions, resolveEnvoyConfigOptions } from "./options.js
 import type { Bootstrap } from "./types.js";
 
 /** Serializes a bootstrap; the only place configuration becomes text. */
-export function bootstrapToYaml(bootstrap: Bootstrap, header?: string): string {
+export function bootstrapToYaml<L, C>(bootstrap: Bootstrap<L, C>, header?: string): string {
   const body = stringify(bootstrap, { lineWidth: 0, aliasDuplicateObjects: false });
   return header ? `${header.replace(/^/gm, "# ")}\n${body}` : body;
 }

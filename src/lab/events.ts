@@ -3,6 +3,8 @@ export type LabEvent =
   | { kind: "envoy-found"; path: string; source: string; version: string }
   | { kind: "dns-started"; address: string }
   | { kind: "server-started"; index: number; id: string; address: string; pid: number }
+  | { kind: "l4-proxy-started"; virtualIp: string; endpoints: number; pid: number }
+  | { kind: "dns-records"; name: string; addresses: readonly string[] }
   | { kind: "envoy-started"; listener: string; admin: string; pid: number }
   | { kind: "hosts-ready"; count: number; elapsedMs: number }
   | { kind: "stopping"; reason: string }
@@ -11,10 +13,14 @@ export type LabEvent =
 // A Record over every kind: forgetting to format a new event is a compile error.
 const formatters: { [K in LabEvent["kind"]]: (e: Extract<LabEvent, { kind: K }>) => string } = {
   "envoy-found": (e) => `envoy ${e.version} (${e.path}, from ${e.source})`,
-  "dns-started": (e) => `dns     listening on ${e.address} (udp+tcp), answering 'server'`,
+  "dns-started": (e) => `dns     listening on ${e.address} (udp+tcp)`,
   "server-started": (e) => `server  ${e.index + 1} ${e.id} on ${e.address} (pid ${e.pid})`,
+  "l4-proxy-started": (e) =>
+    `l4      kube-proxy stand-in: Envoy tcp_proxy on ${e.virtualIp} spreads connections over ${e.endpoints} servers (pid ${e.pid})`,
+  "dns-records": (e) => `dns     '${e.name}' -> ${e.addresses.join(", ")}`,
   "envoy-started": (e) => `envoy   listener ${e.listener}, admin http://${e.admin} (pid ${e.pid})`,
-  "hosts-ready": (e) => `ready   envoy sees ${e.count} hosts for 'server' after ${e.elapsedMs} ms`,
+  "hosts-ready": (e) =>
+    `ready   envoy sees ${e.count} host${e.count === 1 ? "" : "s"} for 'server' after ${e.elapsedMs} ms`,
   stopping: (e) => `stop    ${e.reason}`,
   stopped: (e) => `stopped everything in ${e.elapsedMs} ms`,
 };

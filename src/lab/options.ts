@@ -2,6 +2,18 @@ import { LB_POLICIES, type LbPolicy } from "../envoy/options.js";
 import { UsageError } from "../errors.js";
 import { DEFAULT_ADDRESS_BASE } from "./addresses.js";
 
+/**
+ * What 'server' resolves to. headless: every server's address, as a compose
+ * service or a headless Service (clusterIP: None) answers. clusterip: one
+ * virtual IP with a connection (L4) balancer behind it, as a ClusterIP
+ * Service with kube-proxy.
+ */
+export type Discovery = { kind: "headless" } | { kind: "clusterip"; virtualIp: string };
+export const DISCOVERY_KINDS = ["headless", "clusterip"] as const;
+
+/** The virtual IP of the emulated ClusterIP Service: outside the servers' default range. */
+export const DEFAULT_VIRTUAL_IP = "127.77.255.254";
+
 /** Upper bound on --servers: each server is one Node process (about 50 MB). */
 export const MAX_LAB_SERVERS = 64;
 
@@ -16,6 +28,8 @@ export interface LabOptions {
   listenPort?: number;
   /** Port of Envoy's admin API on 127.0.0.1; 0 picks a free one. Default 0. */
   adminPort?: number;
+  /** How the servers are discovered. Default headless. */
+  discovery?: Discovery;
   /** Envoy's balancing policy. Default round_robin. */
   policy?: LbPolicy;
   /** How often Envoy re-resolves "server", in ms. Default 1000. */
@@ -39,6 +53,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     serverPort: options.serverPort ?? 0,
     listenPort: options.listenPort ?? 0,
     adminPort: options.adminPort ?? 0,
+    discovery: options.discovery ?? { kind: "headless" },
     policy: options.policy ?? "round_robin",
     dnsRefreshMs: options.dnsRefreshMs ?? 1000,
     envoyConcurrency: options.envoyConcurrency ?? 2,
@@ -51,6 +66,11 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   }
   if (!LB_POLICIES.includes(o.policy)) {
     throw new UsageError(`lab: --policy must be one of ${LB_POLICIES.join(", ")}, got '${o.policy}'`);
+  }
+  if (o.discovery.kind === "clusterip" && !o.discovery.virtualIp.startsWith("127.")) {
+    throw new UsageError(
+      `lab: the virtual IP must be a loopback address (127.x.y.z), got '${o.discovery.virtualIp}'`,
+    );
   }
   return o;
 }

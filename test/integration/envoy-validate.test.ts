@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { findEnvoy } from "../../src/envoy/binary.js";
+import { buildL4ProxyBootstrap } from "../../src/envoy/l4-proxy.js";
 import { LB_POLICIES } from "../../src/envoy/options.js";
 import { validateEnvoyConfig } from "../../src/envoy/validate.js";
-import { envoyConfigYaml } from "../../src/envoy/yaml.js";
+import { bootstrapToYaml, envoyConfigYaml } from "../../src/envoy/yaml.js";
 
 const envoy = findEnvoy().path;
 
@@ -27,6 +28,20 @@ describe("every Envoy config the builder makes passes `envoy --mode validate`", 
       assert.doesNotMatch(result.output, /deprecated/i);
     });
   }
+
+  it("the L4 proxy standing in for kube-proxy", async () => {
+    const yaml = bootstrapToYaml(
+      buildL4ProxyBootstrap({
+        virtualIp: "127.77.255.254",
+        port: 50051,
+        endpoints: [1, 2, 3].map((i) => ({ address: `127.77.0.${i}`, port: 50051 })),
+        adminPort: 0,
+      }),
+    );
+    const result = await validateEnvoyConfig(envoy, yaml);
+    assert.ok(result.ok, result.output);
+    assert.doesNotMatch(result.output, /deprecated/i);
+  });
 
   it("and the validator does reject a broken config", async () => {
     const broken = envoyConfigYaml().replace("lb_policy: ROUND_ROBIN", "lb_policy: FASTEST_FIRST");

@@ -86,6 +86,50 @@ describe("grpc-lb lab as a command", () => {
     await waitAllGone(pids);
   });
 
+  it("--discovery clusterip pins every request to one server; headless spreads them", async () => {
+    const runs = {
+      clusterip: spawnCli([
+        "lab",
+        "--discovery",
+        "clusterip",
+        "--servers",
+        "3",
+        "-n",
+        "60",
+        "-c",
+        "4",
+        "--json",
+      ]),
+      headless: spawnCli([
+        "lab",
+        "--discovery",
+        "headless",
+        "--servers",
+        "3",
+        "-n",
+        "60",
+        "-c",
+        "4",
+        "--json",
+      ]),
+    };
+    for (const run of Object.values(runs)) assert.equal((await run.exit).code, 0, run.stderr());
+    const l4 = JSON.parse(runs.clusterip.lines.join("\n")) as LoadReport;
+    const l7 = JSON.parse(runs.headless.lines.join("\n")) as LoadReport;
+    assert.equal(l4.requests.ok, 60);
+    assert.deepEqual(
+      Object.values(l4.backends),
+      [60],
+      "one HTTP/2 connection through an L4 balancer: one server",
+    );
+    assert.deepEqual(Object.values(l7.backends), [20, 20, 20], "per-request balancing: every server");
+    assert.match(runs.clusterip.stderr(), /'server' -> 127\.77\.255\.254\n/);
+    assert.match(runs.clusterip.stderr(), /envoy sees 1 host for 'server'/);
+    const pids = pidsIn(runs.clusterip.stderr());
+    assert.equal(pids.length, 5, "3 servers, the L4 proxy and Envoy");
+    await waitAllGone([...pids, ...pidsIn(runs.headless.stderr())]);
+  });
+
   it("'lab up' serves until SIGINT, then stops everything and exits 0", async () => {
     const run = spawnCli(["lab", "up", "--servers", "2", "--listen-port", "0", "--admin-port", "0"]);
     const line = await run.line((l) => l.startsWith("Envoy listener:"));

@@ -82,6 +82,7 @@ describe("cli main", () => {
       [["lab", "--servers", "1000"], /--servers must be an integer from 1 to 64/],
       [["lab", "--policy", "fastest"], /--policy must be one of round_robin, least_request, random/],
       [["lab", "down"], /unknown subcommand 'down'/],
+      [["lab", "--discovery", "nodeport"], /--discovery must be one of headless, clusterip/],
       [["lab", "up", "--requests", "5"], /belong to a load run/],
       [["load"], /--target HOST:PORT is required/],
       [["load", "--target", "nowhere"], /--target must be HOST:PORT/],

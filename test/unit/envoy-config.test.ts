@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { buildBootstrap, CLUSTER_NAME } from "../../src/envoy/bootstrap.js";
+import { buildL4ProxyBootstrap } from "../../src/envoy/l4-proxy.js";
 import { LB_POLICIES, resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
 import { envoyConfigYaml } from "../../src/envoy/yaml.js";
 import { UsageError } from "../../src/errors.js";
@@ -70,6 +71,30 @@ describe("envoy bootstrap builder", () => {
     assert.match(yaml, /^# header line\n/);
     assert.deepEqual(parse(yaml), JSON.parse(JSON.stringify(build(o))));
     assert.match(yaml, /dns_refresh_rate: 0\.25s/);
+  });
+
+  it("builds the L4 proxy as a tcp_proxy over static endpoints, balancing connections", () => {
+    const b = buildL4ProxyBootstrap({
+      virtualIp: "127.77.255.254",
+      port: 7000,
+      endpoints: [
+        { address: "127.77.0.1", port: 7000 },
+        { address: "127.77.0.2", port: 7000 },
+      ],
+      adminPort: 0,
+    });
+    const listener = b.static_resources.listeners[0];
+    assert.deepEqual(listener?.address.socket_address, { address: "127.77.255.254", port_value: 7000 });
+    assert.equal(listener?.filter_chains[0]?.filters[0]?.name, "envoy.filters.network.tcp_proxy");
+    const cluster = b.static_resources.clusters[0];
+    assert.equal(cluster?.type, "STATIC");
+    assert.deepEqual(
+      cluster?.load_assignment.endpoints[0]?.lb_endpoints.map(
+        (e) => e.endpoint.address.socket_address.address,
+      ),
+      ["127.77.0.1", "127.77.0.2"],
+    );
+    assert.equal(b.admin.address.socket_address.address, "127.0.0.1");
   });
 
   it("rejects impossible options with a UsageError", () => {

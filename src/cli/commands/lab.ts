@@ -2,7 +2,13 @@ import { LB_POLICIES } from "../../envoy/options.js";
 import { UsageError } from "../../errors.js";
 import { startLabCluster } from "../../lab/cluster.js";
 import { formatLabEvent } from "../../lab/events.js";
-import { MAX_LAB_SERVERS, resolveLabOptions } from "../../lab/options.js";
+import {
+  DEFAULT_VIRTUAL_IP,
+  DISCOVERY_KINDS,
+  type Discovery,
+  MAX_LAB_SERVERS,
+  resolveLabOptions,
+} from "../../lab/options.js";
 import { runLab } from "../../lab/run.js";
 import { formatReportText } from "../../loadgen/format-text.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
@@ -25,6 +31,11 @@ Options:
   -n, --requests N       calls to send (default 100; not with 'up')
   -c, --concurrency N    calls in flight at once over one channel (default 1; not with 'up')
   --policy P             ${LB_POLICIES.join(" | ")} (default round_robin)
+  --discovery D          headless: DNS answers 'server' with every server's address,
+                         as a compose service or a headless Service (default);
+                         clusterip: DNS answers one virtual IP (${DEFAULT_VIRTUAL_IP}) behind
+                         a connection balancer (Envoy tcp_proxy standing in for
+                         kube-proxy), as a ClusterIP Service: one server gets everything
   --listen-port PORT     Envoy's gRPC listener on 127.0.0.1 (default: any free port; 10000 with 'up')
   --admin-port PORT      Envoy's admin API on 127.0.0.1 (default: any free port; 9901 with 'up')
   --server-port PORT     port all servers share (default: any free port)
@@ -45,6 +56,7 @@ to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
         requests: { type: "string", short: "n" },
         concurrency: { type: "string", short: "c" },
         policy: { type: "string" },
+        discovery: { type: "string" },
         "listen-port": { type: "string" },
         "admin-port": { type: "string" },
         "server-port": { type: "string" },
@@ -70,7 +82,13 @@ to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
       );
     }
     const port = (name: string, v: string | undefined) => intFlag("lab", name, v, { min: 0, max: 65535 });
+    const discoveryKind = choiceFlag("lab", "discovery", values.discovery, DISCOVERY_KINDS);
+    const discovery: Discovery =
+      discoveryKind === "clusterip"
+        ? { kind: "clusterip", virtualIp: DEFAULT_VIRTUAL_IP }
+        : { kind: "headless" };
     const options = {
+      discovery,
       servers: intFlag("lab", "servers", values.servers, { min: 1, max: MAX_LAB_SERVERS }),
       policy: choiceFlag("lab", "policy", values.policy, LB_POLICIES),
       listenPort: port("listen-port", values["listen-port"]) ?? (up ? 10000 : 0),

@@ -1,0 +1,73 @@
+import { duration, overloadManager } from "./bootstrap.js";
+import type { Bootstrap, SocketAddress, StaticCluster, TcpListener } from "./types.js";
+
+/** Names of the L4 proxy's listener and cluster, as its admin API shows them. */
+export const L4_LISTENER_NAME = "l4_virtual_ip";
+export const L4_CLUSTER_NAME = "endpoints";
+
+export interface L4ProxyOptions {
+  /** The virtual IP the proxy listens on, as a ClusterIP Service's address. */
+  virtualIp: string;
+  /** The Service port (the servers' port). */
+  port: number;
+  /** The servers behind the virtual IP. */
+  endpoints: readonly { address: string; port: number }[];
+  /** Admin API port on 127.0.0.1; 0 picks a free one. */
+  adminPort: number;
+}
+
+const socket = (address: string, port: number): SocketAddress => ({
+  socket_address: { address, port_value: port },
+});
+
+/**
+ * Envoy as a connection balancer, standing in for kube-proxy in front of a
+ * ClusterIP Service: each new TCP connection to the virtual IP goes to the
+ * next endpoint, and every byte of that connection, however many HTTP/2
+ * requests it carries, stays with that endpoint.
+ */
+export function buildL4ProxyBootstrap(o: L4ProxyOptions): Bootstrap<TcpListener, StaticCluster> {
+  return {
+    node: { id: "grpc-lb-l4-proxy", cluster: "grpc-lb" },
+    admin: { address: socket("127.0.0.1", o.adminPort) },
+    static_resources: {
+      listeners: [
+        {
+          name: L4_LISTENER_NAME,
+          address: socket(o.virtualIp, o.port),
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: "envoy.filters.network.tcp_proxy",
+                  typed_config: {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+                    stat_prefix: L4_LISTENER_NAME,
+                    cluster: L4_CLUSTER_NAME,
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: L4_CLUSTER_NAME,
+          type: "STATIC",
+          connect_timeout: duration(1000),
+          lb_policy: "ROUND_ROBIN",
+          load_assignment: {
+            cluster_name: L4_CLUSTER_NAME,
+            endpoints: [
+              {
+                lb_endpoints: o.endpoints.map((e) => ({ endpoint: { address: socket(e.address, e.port) } })),
+              },
+            ],
+          },
+        },
+      ],
+    },
+    overload_manager: overloadManager(10_000),
+  };
+}
