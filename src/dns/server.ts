@@ -24,6 +24,10 @@ export interface DnsServerHandle {
   records(name: string): readonly string[] | undefined;
   /** Queries answered so far, per transport. */
   queries(): { udp: number; tcp: number };
+  /** Closes the sockets, as a DNS outage: queries get no answer (port unreachable). */
+  suspend(): Promise<void>;
+  /** Binds the same port again after suspend(). */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,45 +65,61 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
       cause: lastError,
     });
   }
-  const { udp, tcp, port } = bound;
-
-  udp.on("message", (msg, rinfo) => {
-    const reply = answerQuery(msg, zone, "udp", ttlS);
-    if (reply === undefined) return;
-    counts.udp += 1;
-    udp.send(reply, rinfo.port, rinfo.address);
-  });
-  udp.on("error", () => {
-    // A send to a vanished client must not take the server down.
-  });
-
+  let { udp, tcp } = bound;
+  const { port } = bound;
   const sockets = new Set<Socket>();
-  tcp.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-    socket.setTimeout(10_000, () => socket.destroy());
-    let pending = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      // Each message is prefixed with its length in two bytes (RFC 1035 §4.2.2).
-      while (pending.length >= 2) {
-        const length = pending.readUInt16BE(0);
-        if (pending.length < 2 + length) break;
-        const reply = answerQuery(pending.subarray(2, 2 + length), zone, "tcp", ttlS);
-        pending = pending.subarray(2 + length);
-        if (reply === undefined || reply.length > MAX_TCP_MESSAGE) {
-          socket.destroy();
-          return;
-        }
-        counts.tcp += 1;
-        const framed = Buffer.alloc(2 + reply.length);
-        framed.writeUInt16BE(reply.length, 0);
-        reply.copy(framed, 2);
-        socket.write(framed);
-      }
+
+  const serveUdp = (socket: UdpSocket): void => {
+    socket.on("message", (msg, rinfo) => {
+      const reply = answerQuery(msg, zone, "udp", ttlS);
+      if (reply === undefined) return;
+      counts.udp += 1;
+      socket.send(reply, rinfo.port, rinfo.address);
     });
-  });
+    socket.on("error", () => {
+      // A send to a vanished client must not take the server down.
+    });
+  };
+
+  const serveTcp = (server: TcpServer): void => {
+    server.on("connection", (socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => socket.destroy());
+      socket.setTimeout(10_000, () => socket.destroy());
+      let pending = Buffer.alloc(0);
+      socket.on("data", (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        // Each message is prefixed with its length in two bytes (RFC 1035 §4.2.2).
+        while (pending.length >= 2) {
+          const length = pending.readUInt16BE(0);
+          if (pending.length < 2 + length) break;
+          const reply = answerQuery(pending.subarray(2, 2 + length), zone, "tcp", ttlS);
+          pending = pending.subarray(2 + length);
+          if (reply === undefined || reply.length > MAX_TCP_MESSAGE) {
+            socket.destroy();
+            return;
+          }
+          counts.tcp += 1;
+          const framed = Buffer.alloc(2 + reply.length);
+          framed.writeUInt16BE(reply.length, 0);
+          reply.copy(framed, 2);
+          socket.write(framed);
+        }
+      });
+    });
+  };
+  serveUdp(udp);
+  serveTcp(tcp);
+
+  let suspended = false;
+  const close = async (): Promise<void> => {
+    for (const s of sockets) s.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => udp.close(() => resolve())),
+      new Promise<void>((resolve) => tcp.close(() => resolve())),
+    ]);
+  };
 
   return {
     host,
@@ -108,12 +128,27 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     deleteRecords: (name) => void zone.delete(normalizeName(name)),
     records: (name) => zone.get(normalizeName(name)),
     queries: () => ({ ...counts }),
+    async suspend() {
+      if (suspended) return;
+      suspended = true;
+      await close();
+    },
+    async resume() {
+      if (!suspended) return;
+      udp = await bindUdp(host, port);
+      try {
+        tcp = await bindTcp(host, port);
+      } catch (e) {
+        udp.close();
+        throw new DnsError(`cannot bind ${host}:${port} for TCP again: ${messageOf(e)}`, { cause: e });
+      }
+      serveUdp(udp);
+      serveTcp(tcp);
+      suspended = false;
+    },
     async stop() {
-      for (const s of sockets) s.destroy();
-      await Promise.all([
-        new Promise<void>((resolve) => udp.close(() => resolve())),
-        new Promise<void>((resolve) => tcp.close(() => resolve())),
-      ]);
+      if (!suspended) await close();
+      suspended = true;
     },
   };
 }

@@ -1,10 +1,11 @@
-import { lbPolicyName, type ResolvedEnvoyConfigOptions } from "./options.js";
+import { lbPolicyName, type ResolvedEnvoyConfigOptions, type RetryOptions } from "./options.js";
 import type {
   Bootstrap,
   CaresDnsResolverConfig,
   Cluster,
   Duration,
   Listener,
+  RetryPolicy,
   SocketAddress,
 } from "./types.js";
 
@@ -77,6 +78,7 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
                           cluster: CLUSTER_NAME,
                           timeout: "0s",
                           max_stream_duration: { grpc_timeout_header_max: "0s" },
+                          ...(o.retry === false ? {} : { retry_policy: buildRetryPolicy(o.retry) }),
                         },
                       },
                     ],
@@ -103,6 +105,8 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
   const resolver: CaresDnsResolverConfig = {
     "@type": "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
     use_resolvers_as_fallback: false,
+    // Past this an answer is truncated and c-ares asks again over TCP: 100 hosts still arrive whole.
+    edns0_max_payload_size: 1232,
     // The name is asked exactly as given: no search domains appended behind the user's back.
     dns_resolver_options: {
       use_tcp_for_dns_lookups: false,
@@ -120,7 +124,13 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
       name: "envoy.clusters.dns",
       typed_config: {
         "@type": "type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster",
+        // A fixed refresh, not the record's TTL: how fast hosts come and go is Envoy's setting, the same everywhere.
         dns_refresh_rate: duration(o.dnsRefreshMs),
+        // While DNS fails Envoy keeps the hosts it has and asks again with backoff.
+        dns_failure_refresh_rate: {
+          base_interval: duration(Math.min(o.dnsRefreshMs, 1000)),
+          max_interval: duration(Math.max(o.dnsRefreshMs, 10_000)),
+        },
         respect_dns_ttl: false,
         dns_lookup_family: "V4_ONLY",
         // false: every A record is its own upstream host (STRICT_DNS semantics).
@@ -128,6 +138,37 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
         typed_dns_resolver_config: { name: "envoy.network.dns_resolver.cares", typed_config: resolver },
       },
     },
+    ...(o.healthCheck === false
+      ? {}
+      : {
+          health_checks: [
+            {
+              timeout: duration(o.healthCheck.timeoutMs),
+              interval: duration(o.healthCheck.intervalMs),
+              no_traffic_interval: duration(o.healthCheck.intervalMs),
+              unhealthy_threshold: o.healthCheck.unhealthyThreshold,
+              healthy_threshold: o.healthCheck.healthyThreshold,
+              // The server-wide status ("") turns NOT_SERVING as soon as a server starts to drain.
+              grpc_health_check: { service_name: "" },
+            },
+          ],
+        }),
+    // Without this, a host that left DNS stays while it passes health checks.
+    ignore_health_on_host_removal: true,
+    ...(o.outlierDetection === false
+      ? {}
+      : {
+          outlier_detection: {
+            consecutive_gateway_failure: o.outlierDetection.consecutiveGatewayFailures,
+            enforcing_consecutive_gateway_failure: 100,
+            split_external_local_origin_errors: true,
+            consecutive_local_origin_failure: o.outlierDetection.consecutiveLocalFailures,
+            enforcing_consecutive_local_origin_failure: 100,
+            interval: duration(o.outlierDetection.intervalMs),
+            base_ejection_time: duration(o.outlierDetection.baseEjectionMs),
+            max_ejection_percent: o.outlierDetection.maxEjectionPercent,
+          },
+        }),
     load_assignment: {
       cluster_name: CLUSTER_NAME,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(o.serverHost, o.serverPort) } }] }],
@@ -138,5 +179,24 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
         explicit_http_config: { http2_protocol_options: {} },
       },
     },
+  };
+}
+
+export function buildRetryPolicy(r: RetryOptions): RetryPolicy {
+  return {
+    retry_on: r.retryOn.join(","),
+    num_retries: r.numRetries,
+    per_try_timeout: duration(r.perTryTimeoutMs),
+    retry_back_off: { base_interval: duration(r.backoffBaseMs), max_interval: duration(r.backoffMaxMs) },
+    // A retry goes to another host than the ones already tried.
+    retry_host_predicate: [
+      {
+        name: "envoy.retry_host_predicates.previous_hosts",
+        typed_config: {
+          "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+        },
+      },
+    ],
+    host_selection_retry_max_attempts: 5,
   };
 }

@@ -12,6 +12,68 @@ export type DnsResolvers =
   | { kind: "system" }
   | { kind: "servers"; servers: { address: string; port: number }[] };
 
+/** Active gRPC health checks (grpc.health.v1.Health/Check) of every host. */
+export interface HealthCheckOptions {
+  /** Time between two checks of a host, in ms. */
+  intervalMs: number;
+  /** A check not answered within this is a failure, in ms. */
+  timeoutMs: number;
+  /** Failed checks in a row before a host gets no traffic. */
+  unhealthyThreshold: number;
+  /** Passed checks in a row before a host gets traffic again (and a new one gets its first). */
+  healthyThreshold: number;
+}
+
+/** Passive ejection of hosts whose requests fail. */
+export interface OutlierDetectionOptions {
+  /** Gateway errors (502/503/504, gRPC UNAVAILABLE) in a row before ejection. */
+  consecutiveGatewayFailures: number;
+  /** Connect failures, resets and timeouts in a row before ejection. */
+  consecutiveLocalFailures: number;
+  /** How often ejections are reviewed, in ms. */
+  intervalMs: number;
+  /** How long a first ejection lasts, in ms (it grows with each repeat). */
+  baseEjectionMs: number;
+  /** Most of the cluster that may be ejected at once, in percent. */
+  maxEjectionPercent: number;
+}
+
+/** Envoy retrying a failed call on another host (only safe for idempotent calls, as the demo's are). */
+export interface RetryOptions {
+  /** Envoy retry_on conditions. */
+  retryOn: readonly string[];
+  /** Retries after the first try. */
+  numRetries: number;
+  /** Deadline of each try, in ms. */
+  perTryTimeoutMs: number;
+  /** First backoff between tries, in ms (jittered, doubling). */
+  backoffBaseMs: number;
+  /** Longest backoff between tries, in ms. */
+  backoffMaxMs: number;
+}
+
+/** Production defaults: checks every 5 s, a host out after 2 failures (≤ ~11 s), and retries on another host. */
+export const DEFAULT_HEALTH_CHECK: HealthCheckOptions = {
+  intervalMs: 5000,
+  timeoutMs: 1000,
+  unhealthyThreshold: 2,
+  healthyThreshold: 1,
+};
+export const DEFAULT_OUTLIER_DETECTION: OutlierDetectionOptions = {
+  consecutiveGatewayFailures: 3,
+  consecutiveLocalFailures: 3,
+  intervalMs: 5000,
+  baseEjectionMs: 30_000,
+  maxEjectionPercent: 50,
+};
+export const DEFAULT_RETRY: RetryOptions = {
+  retryOn: ["unavailable", "cancelled", "reset", "connect-failure", "refused-stream"],
+  numRetries: 3,
+  perTryTimeoutMs: 2000,
+  backoffBaseMs: 25,
+  backoffMaxMs: 250,
+};
+
 export interface EnvoyConfigOptions {
   /** Address of the gRPC listener. Default "127.0.0.1" ("0.0.0.0" in containers). */
   listenAddress?: string;
@@ -33,6 +95,12 @@ export interface EnvoyConfigOptions {
   connectTimeoutMs?: number;
   /** Downstream connections Envoy accepts at once before refusing more. Default 10000. */
   maxDownstreamConnections?: number;
+  /** Active health checks; false for none. Default DEFAULT_HEALTH_CHECK. */
+  healthCheck?: HealthCheckOptions | false;
+  /** Outlier detection; false for none. Default DEFAULT_OUTLIER_DETECTION. */
+  outlierDetection?: OutlierDetectionOptions | false;
+  /** Retries of failed calls; false for none. Default DEFAULT_RETRY. */
+  retry?: RetryOptions | false;
 }
 
 export type ResolvedEnvoyConfigOptions = Required<EnvoyConfigOptions>;
@@ -49,6 +117,9 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     dnsResolvers: options.dnsResolvers ?? { kind: "system" },
     connectTimeoutMs: options.connectTimeoutMs ?? 1000,
     maxDownstreamConnections: options.maxDownstreamConnections ?? 10_000,
+    healthCheck: options.healthCheck ?? DEFAULT_HEALTH_CHECK,
+    outlierDetection: options.outlierDetection ?? DEFAULT_OUTLIER_DETECTION,
+    retry: options.retry ?? DEFAULT_RETRY,
   };
   checkPort("listenPort", o.listenPort, 0);
   checkPort("adminPort", o.adminPort, 0);

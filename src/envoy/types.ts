@@ -19,12 +19,24 @@ export interface Router {
   "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
 }
 
+export interface RetryPolicy {
+  retry_on: string;
+  num_retries: number;
+  per_try_timeout: Duration;
+  retry_back_off: { base_interval: Duration; max_interval: Duration };
+  retry_host_predicate: TypedExtension<{
+    "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate";
+  }>[];
+  host_selection_retry_max_attempts: number;
+}
+
 export interface Route {
   match: { prefix: string; grpc?: Record<string, never> };
   route: {
     cluster: string;
     timeout: Duration;
     max_stream_duration?: { grpc_timeout_header_max: Duration };
+    retry_policy?: RetryPolicy;
   };
 }
 
@@ -62,6 +74,7 @@ export interface CaresDnsResolverConfig {
   "@type": "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig";
   resolvers?: SocketAddress[];
   use_resolvers_as_fallback: boolean;
+  edns0_max_payload_size: number;
   dns_resolver_options: { use_tcp_for_dns_lookups: boolean; no_default_search_domain: boolean };
 }
 
@@ -71,6 +84,7 @@ export type DnsLookupFamily = "V4_ONLY" | "V6_ONLY" | "V4_PREFERRED" | "AUTO" | 
 export interface DnsCluster {
   "@type": "type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster";
   dns_refresh_rate: Duration;
+  dns_failure_refresh_rate: { base_interval: Duration; max_interval: Duration };
   respect_dns_ttl: boolean;
   dns_lookup_family: DnsLookupFamily;
   all_addresses_in_single_endpoint: false;
@@ -84,11 +98,34 @@ export interface HttpProtocolOptions {
 
 export type LbPolicyName = "ROUND_ROBIN" | "LEAST_REQUEST" | "RANDOM";
 
+export interface HealthCheck {
+  timeout: Duration;
+  interval: Duration;
+  no_traffic_interval: Duration;
+  unhealthy_threshold: number;
+  healthy_threshold: number;
+  grpc_health_check: { service_name: string };
+}
+
+export interface OutlierDetection {
+  consecutive_gateway_failure: number;
+  enforcing_consecutive_gateway_failure: number;
+  split_external_local_origin_errors: boolean;
+  consecutive_local_origin_failure: number;
+  enforcing_consecutive_local_origin_failure: number;
+  interval: Duration;
+  base_ejection_time: Duration;
+  max_ejection_percent: number;
+}
+
 export interface Cluster {
   name: string;
   connect_timeout: Duration;
   lb_policy: LbPolicyName;
   cluster_type: TypedExtension<DnsCluster>;
+  health_checks?: HealthCheck[];
+  ignore_health_on_host_removal?: boolean;
+  outlier_detection?: OutlierDetection;
   load_assignment: {
     cluster_name: string;
     endpoints: { lb_endpoints: { endpoint: { address: SocketAddress } }[] }[];

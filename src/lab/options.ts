@@ -1,4 +1,11 @@
-import { LB_POLICIES, type LbPolicy } from "../envoy/options.js";
+import {
+  DEFAULT_RETRY,
+  type HealthCheckOptions,
+  LB_POLICIES,
+  type LbPolicy,
+  type OutlierDetectionOptions,
+  type RetryOptions,
+} from "../envoy/options.js";
 import { UsageError } from "../errors.js";
 import { DEFAULT_ADDRESS_BASE } from "./addresses.js";
 
@@ -14,8 +21,26 @@ export const DISCOVERY_KINDS = ["headless", "clusterip"] as const;
 /** The virtual IP of the emulated ClusterIP Service: outside the servers' default range. */
 export const DEFAULT_VIRTUAL_IP = "127.77.255.254";
 
+/** The lab's health checks: every 100 ms, so a dead server is out within a few hundred ms. */
+export const LAB_HEALTH_CHECK: HealthCheckOptions = {
+  intervalMs: 100,
+  timeoutMs: 250,
+  unhealthyThreshold: 2,
+  healthyThreshold: 1,
+};
+export const LAB_OUTLIER_DETECTION: OutlierDetectionOptions = {
+  consecutiveGatewayFailures: 3,
+  consecutiveLocalFailures: 2,
+  intervalMs: 500,
+  baseEjectionMs: 2000,
+  maxEjectionPercent: 50,
+};
+export const LAB_RETRY: RetryOptions = { ...DEFAULT_RETRY, perTryTimeoutMs: 1000 };
+
 /** Upper bound on --servers: each server is one Node process (about 50 MB). */
 export const MAX_LAB_SERVERS = 64;
+/** Upper bound on instances when several share a process (the many-servers scenario). */
+export const MAX_LAB_INSTANCES = 1000;
 
 export interface LabOptions {
   /** Number of Echo servers, one process and one loopback address each. Default 3. */
@@ -42,6 +67,16 @@ export interface LabOptions {
   startTimeoutMs?: number;
   /** How long servers may take to drain when the lab stops, in ms. Default 5000. */
   serverGraceMs?: number;
+  /** How long a stopping server keeps serving while NOT_SERVING, in ms. Default 3 health-check intervals. */
+  serverDrainDelayMs?: number;
+  /** Instances per server process (each keeps its own id and address). Default 1. */
+  serversPerProcess?: number;
+  /** Envoy's active health checks. Default LAB_HEALTH_CHECK. */
+  healthCheck?: HealthCheckOptions | false;
+  /** Envoy's outlier detection. Default LAB_OUTLIER_DETECTION. */
+  outlierDetection?: OutlierDetectionOptions | false;
+  /** Envoy's retry policy. Default LAB_RETRY. */
+  retry?: RetryOptions | false;
 }
 
 export type ResolvedLabOptions = Required<LabOptions>;
@@ -60,9 +95,27 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     envoyLogLevel: options.envoyLogLevel ?? "warning",
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     serverGraceMs: options.serverGraceMs ?? 5000,
+    serverDrainDelayMs: 0,
+    serversPerProcess: options.serversPerProcess ?? 1,
+    healthCheck: options.healthCheck ?? LAB_HEALTH_CHECK,
+    outlierDetection: options.outlierDetection ?? LAB_OUTLIER_DETECTION,
+    retry: options.retry ?? LAB_RETRY,
   };
-  if (!Number.isInteger(o.servers) || o.servers < 1 || o.servers > MAX_LAB_SERVERS) {
-    throw new UsageError(`lab: --servers must be from 1 to ${MAX_LAB_SERVERS}, got ${o.servers}`);
+  o.serverDrainDelayMs =
+    options.serverDrainDelayMs ?? (o.healthCheck === false ? 0 : 3 * o.healthCheck.intervalMs);
+  const processes = Math.ceil(o.servers / o.serversPerProcess);
+  if (
+    !Number.isInteger(o.servers) ||
+    o.servers < 1 ||
+    o.servers > MAX_LAB_INSTANCES ||
+    processes > MAX_LAB_SERVERS
+  ) {
+    throw new UsageError(
+      `lab: --servers must be from 1 to ${MAX_LAB_SERVERS} (up to ${MAX_LAB_INSTANCES} when instances share processes), got ${o.servers}`,
+    );
+  }
+  if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
+    throw new UsageError(`lab: serversPerProcess must be a positive integer, got ${o.serversPerProcess}`);
   }
   if (!LB_POLICIES.includes(o.policy)) {
     throw new UsageError(`lab: --policy must be one of ${LB_POLICIES.join(", ")}, got '${o.policy}'`);

@@ -2,6 +2,7 @@ import { errorFrom, LabError } from "../errors.js";
 import { cliEntry } from "../paths.js";
 import { type ChildHandle, startChild } from "../proc/child.js";
 
+/** One Echo instance of the lab; several may share a process (see serversPerProcess). */
 export interface LabServer {
   readonly index: number;
   readonly id: string;
@@ -21,7 +22,10 @@ function parseReady(line: string): ReadyLine | undefined {
   if (!line.startsWith("{")) return undefined;
   try {
     const v = JSON.parse(line) as Partial<ReadyLine>;
-    return v.event === "ready" && typeof v.id === "string" && typeof v.port === "number"
+    return v.event === "ready" &&
+      typeof v.id === "string" &&
+      typeof v.port === "number" &&
+      typeof v.host === "string"
       ? (v as ReadyLine)
       : undefined;
   } catch {
@@ -29,21 +33,55 @@ function parseReady(line: string): ReadyLine | undefined {
   }
 }
 
-/** Starts `grpc-lb serve` as a child process and waits for its ready line. */
-export async function startLabServer(
-  index: number,
-  host: string,
+export interface LabServerProcessOptions {
+  graceMs: number;
+  drainDelayMs: number;
+  startTimeoutMs: number;
+}
+
+/**
+ * Starts one `grpc-lb serve` process with an instance on each of `hosts`
+ * (index firstIndex, firstIndex+1, …) and waits for every ready line.
+ */
+export async function startLabServers(
+  firstIndex: number,
+  hosts: readonly string[],
   port: number,
-  o: { graceMs: number; startTimeoutMs: number },
-): Promise<LabServer> {
+  o: LabServerProcessOptions,
+): Promise<LabServer[]> {
+  const ready = new Map<string, ReadyLine>();
   const child = startChild({
-    name: `server ${index + 1} (${host})`,
+    name:
+      hosts.length === 1
+        ? `server ${firstIndex + 1} (${hosts[0]})`
+        : `servers ${firstIndex + 1}-${firstIndex + hosts.length}`,
     command: process.execPath,
-    args: [cliEntry, "serve", "--host", host, "--port", String(port), "--grace-ms", String(o.graceMs)],
+    args: [
+      cliEntry,
+      "serve",
+      ...hosts.flatMap((h) => ["--host", h]),
+      "--port",
+      String(port),
+      "--grace-ms",
+      String(o.graceMs),
+      "--drain-delay-ms",
+      String(o.drainDelayMs),
+    ],
+    onStdoutLine: (line) => {
+      const r = parseReady(line);
+      if (r) ready.set(r.host, r);
+    },
   });
   try {
-    const ready = await child.waitForLine("its ready line", parseReady, o.startTimeoutMs);
-    return { index, id: ready.id, host, port: ready.port, process: child };
+    await child.waitForLine(
+      hosts.length === 1 ? "its ready line" : `ready lines for all ${hosts.length} addresses`,
+      () => (ready.size === hosts.length ? true : undefined),
+      o.startTimeoutMs,
+    );
+    return hosts.map((host, i) => {
+      const r = ready.get(host) as ReadyLine;
+      return { index: firstIndex + i, id: r.id, host, port: r.port, process: child };
+    });
   } catch (e) {
     child.kill();
     await child.exited;

@@ -18,8 +18,16 @@ export interface EchoLimits {
   maxIntervalMs: number;
 }
 
+/** Faults injected into Echo calls, for experiments; all zero in normal operation. */
+export interface EchoFaults {
+  /** Pause before each reply, in ms. */
+  delayMs: number;
+  /** Fraction of calls, 0 to 1, answered UNAVAILABLE. */
+  failRate: number;
+}
+
 /** Implements lbdemo.v1.Echo; `identity()` is read per call because the bound address is known only after bind. */
-export function echoHandlers(identity: () => Identity, limits: EchoLimits): EchoHandlers {
+export function echoHandlers(identity: () => Identity, limits: EchoLimits, faults: EchoFaults): EchoHandlers {
   const reply = (message: string, sequence: number): EchoReply => {
     const id = identity();
     return { message, server_id: id.serverId, hostname: id.hostname, address: id.address, sequence };
@@ -27,7 +35,15 @@ export function echoHandlers(identity: () => Identity, limits: EchoLimits): Echo
 
   return {
     Echo(call: ServerUnaryCall<EchoRequest__Output, EchoReply>, callback: sendUnaryData<EchoReply>) {
-      callback(null, reply(call.request.message, 0));
+      const answer = (): void => {
+        if (faults.failRate > 0 && Math.random() < faults.failRate) {
+          callback({ code: status.UNAVAILABLE, details: `injected failure (fail rate ${faults.failRate})` });
+        } else {
+          callback(null, reply(call.request.message, 0));
+        }
+      };
+      if (faults.delayMs > 0) setTimeout(answer, faults.delayMs);
+      else answer();
     },
 
     EchoStream(call: ServerWritableStream<EchoStreamRequest__Output, EchoReply>) {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -24,6 +25,17 @@ export interface ServerOptions {
   maxMessageBytes?: number;
   /** Most replies one EchoStream call may ask for. Default 1000. */
   maxStreamReplies?: number;
+  /**
+   * On stop, how long to keep serving while reporting NOT_SERVING before refusing
+   * new calls, in ms: time for health checkers to route around. Default 0.
+   */
+  drainDelayMs?: number;
+  /** Close connections older than this (grpc.max_connection_age_ms) so clients re-balance; 0 is off. Default 0. */
+  maxConnectionAgeMs?: number;
+  /** Pause before every Echo reply, in ms (fault injection for experiments). Default 0. */
+  delayMs?: number;
+  /** Fraction of Echo calls, 0 to 1, answered UNAVAILABLE (fault injection). Default 0. */
+  failRate?: number;
 }
 
 export type ResolvedServerOptions = Required<ServerOptions>;
@@ -39,6 +51,10 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     graceMs: options.graceMs ?? 10_000,
     maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
     maxStreamReplies: options.maxStreamReplies ?? 1000,
+    drainDelayMs: options.drainDelayMs ?? 0,
+    maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
+    delayMs: options.delayMs ?? 0,
+    failRate: options.failRate ?? 0,
   };
 }
 
@@ -61,15 +77,19 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
   const o = resolveServerOptions(options);
   const server = new Server({
     "grpc.max_receive_message_length": o.maxMessageBytes,
+    ...(o.maxConnectionAgeMs > 0
+      ? { "grpc.max_connection_age_ms": o.maxConnectionAgeMs, "grpc.max_connection_age_grace_ms": o.graceMs }
+      : {}),
   });
   let address = formatHostPort(o.host, o.port);
   const pkg = echoPackage();
   server.addService(
     pkg.grpc.lbdemo.v1.Echo.service,
-    echoHandlers(() => ({ serverId: o.id, hostname: o.hostname, address }), {
-      maxStreamReplies: o.maxStreamReplies,
-      maxIntervalMs: 10_000,
-    }),
+    echoHandlers(
+      () => ({ serverId: o.id, hostname: o.hostname, address }),
+      { maxStreamReplies: o.maxStreamReplies, maxIntervalMs: 10_000 },
+      { delayMs: o.delayMs, failRate: o.failRate },
+    ),
   );
   const health = new HealthImplementation({ "": "NOT_SERVING", [ECHO_SERVICE_NAME]: "NOT_SERVING" });
   health.addToServer(server);
@@ -96,17 +116,20 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
     port,
     address,
     stop() {
-      stopping ??= new Promise<StopOutcome>((resolve) => {
+      stopping ??= (async () => {
         setAll("NOT_SERVING");
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve("forced");
-        }, o.graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve("drained");
+        if (o.drainDelayMs > 0) await delay(o.drainDelayMs);
+        return new Promise<StopOutcome>((resolve) => {
+          const timer = setTimeout(() => {
+            server.forceShutdown();
+            resolve("forced");
+          }, o.graceMs);
+          server.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve("drained");
+          });
         });
-      });
+      })();
       return stopping;
     },
   };

@@ -1,70 +1,124 @@
 import { UsageError } from "../../errors.js";
-import { DEFAULT_SERVER_PORT, resolveServerOptions, startEchoServer } from "../../server/server.js";
+import {
+  DEFAULT_SERVER_PORT,
+  type EchoServerHandle,
+  resolveServerOptions,
+  startEchoServer,
+} from "../../server/server.js";
 import { type Command, intFlag, parseFlags } from "../args.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const serveCommand: Command = {
   name: "serve",
-  summary: "run one Echo server (with grpc.health.v1 and reflection)",
+  summary: "run an Echo server (with grpc.health.v1 and reflection)",
   usage: `Usage: grpc-lb serve [options]
 
-Runs one lbdemo.v1.Echo server. Every reply carries this instance's id, host
+Runs an lbdemo.v1.Echo server. Every reply carries this instance's id, host
 name and address. grpc.health.v1.Health and server reflection are served too.
 
 Options:
-  --host HOST            address to bind (default 127.0.0.1; 0.0.0.0 in containers)
-  --port PORT            port to bind, 0 for any free one (default ${DEFAULT_SERVER_PORT})
-  --id UUID              instance id (default: a random UUID)
-  --grace-ms MS          on SIGTERM/SIGINT, how long in-flight calls may finish (default 10000)
-  --max-message-bytes N  largest request accepted; larger get RESOURCE_EXHAUSTED (default 4194304)
-  -h, --help             show this help
+  --host HOST               address to bind (default 127.0.0.1; 0.0.0.0 in containers);
+                            repeat it to run one instance per address in this process,
+                            each with its own id, all on --port
+  --port PORT               port to bind, 0 for any free one (default ${DEFAULT_SERVER_PORT})
+  --id UUID                 instance id (default: a random UUID; one --host only)
+  --grace-ms MS             on SIGTERM/SIGINT, how long in-flight calls may finish (default 10000)
+  --drain-delay-ms MS       on SIGTERM/SIGINT, report NOT_SERVING but keep serving this long
+                            first, so health checkers route around (default 0)
+  --max-connection-age-ms MS  close connections older than this so clients re-balance (default 0: off)
+  --max-message-bytes N     largest request accepted; larger get RESOURCE_EXHAUSTED (default 4194304)
+  --delay-ms MS             fault injection: pause before every Echo reply (default 0)
+  --fail-rate R             fault injection: answer this fraction (0-1) of Echo calls UNAVAILABLE (default 0)
+  -h, --help                show this help
 
-Once listening it prints one JSON line on stdout:
+Once listening it prints one JSON line per instance on stdout:
   {"event":"ready","id":"…","address":"HOST:PORT","pid":…}
-On SIGTERM/SIGINT it reports NOT_SERVING, refuses new calls, finishes in-flight
-calls within --grace-ms, prints {"event":"stopped",…} and exits 0.
+On SIGTERM/SIGINT it reports NOT_SERVING, waits --drain-delay-ms, refuses new
+calls, finishes in-flight calls within --grace-ms, prints {"event":"stopped",…}
+and exits 0.
 `,
   async run(argv, ctx) {
     const { values } = parseFlags("serve", argv, {
-      host: { type: "string" },
+      host: { type: "string", multiple: true },
       port: { type: "string" },
       id: { type: "string" },
       "grace-ms": { type: "string" },
+      "drain-delay-ms": { type: "string" },
+      "max-connection-age-ms": { type: "string" },
       "max-message-bytes": { type: "string" },
+      "delay-ms": { type: "string" },
+      "fail-rate": { type: "string" },
     });
     if (values.help) {
       ctx.stdout(this.usage);
       return 0;
     }
+    const hosts = (values.host as string[] | undefined) ?? ["127.0.0.1"];
     if (values.id !== undefined && !UUID.test(values.id)) {
       throw new UsageError(`grpc-lb serve: --id must be a UUID, got '${values.id}'`);
     }
-    if (values.host !== undefined && values.host.trim() === "") {
-      throw new UsageError("grpc-lb serve: --host must not be empty");
+    if (values.id !== undefined && hosts.length > 1) {
+      throw new UsageError("grpc-lb serve: --id names one instance; it cannot go with several --host");
     }
-    const options = resolveServerOptions({
-      host: values.host,
-      port: intFlag("serve", "port", values.port, { min: 0, max: 65535 }),
-      id: values.id?.toLowerCase(),
-      graceMs: intFlag("serve", "grace-ms", values["grace-ms"], { min: 0, max: 600_000 }),
+    if (hosts.some((h) => h.trim() === "")) throw new UsageError("grpc-lb serve: --host must not be empty");
+    if (new Set(hosts).size !== hosts.length)
+      throw new UsageError("grpc-lb serve: the same --host is given twice");
+    const failRate = values["fail-rate"] === undefined ? undefined : Number(values["fail-rate"]);
+    if (failRate !== undefined && !(failRate >= 0 && failRate <= 1)) {
+      throw new UsageError(
+        `grpc-lb serve: --fail-rate must be a number from 0 to 1, got '${values["fail-rate"]}'`,
+      );
+    }
+    const ms = (name: string) =>
+      intFlag("serve", name, values[name as keyof typeof values] as string | undefined, {
+        min: 0,
+        max: 3_600_000,
+      });
+    const port = intFlag("serve", "port", values.port, { min: 0, max: 65535 });
+    if (hosts.length > 1 && port === 0) {
+      throw new UsageError("grpc-lb serve: several --host need one fixed --port (they share it)");
+    }
+    const common = {
+      port,
+      graceMs: ms("grace-ms"),
+      drainDelayMs: ms("drain-delay-ms"),
+      maxConnectionAgeMs: ms("max-connection-age-ms"),
+      delayMs: ms("delay-ms"),
+      failRate,
       maxMessageBytes: intFlag("serve", "max-message-bytes", values["max-message-bytes"], {
         min: 1024,
         max: 256 * 1024 * 1024,
       }),
-    });
-    const server = await startEchoServer(options);
-    ctx.stdout(
-      `${JSON.stringify({ event: "ready", id: server.id, address: server.address, host: server.host, port: server.port, pid: process.pid })}\n`,
-    );
+    };
+    const servers: EchoServerHandle[] = [];
+    try {
+      for (const host of hosts) {
+        const server = await startEchoServer(
+          resolveServerOptions({ ...common, host, id: values.id?.toLowerCase() }),
+        );
+        servers.push(server);
+        ctx.stdout(
+          `${JSON.stringify({ event: "ready", id: server.id, address: server.address, host: server.host, port: server.port, pid: process.pid })}\n`,
+        );
+      }
+    } catch (e) {
+      // One address failed: the instances already up must not outlive the command.
+      await Promise.all(servers.map((s) => s.stop()));
+      throw e;
+    }
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener("abort", () => resolve(), { once: true });
     });
     const started = Date.now();
-    const outcome = await server.stop();
-    ctx.stdout(
-      `${JSON.stringify({ event: "stopped", id: server.id, outcome, drainMs: Date.now() - started })}\n`,
+    await Promise.all(
+      servers.map(async (server) => {
+        const outcome = await server.stop();
+        ctx.stdout(
+          `${JSON.stringify({ event: "stopped", id: server.id, outcome, drainMs: Date.now() - started })}\n`,
+        );
+      }),
     );
     return 0;
   },
