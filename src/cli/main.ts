@@ -1,11 +1,18 @@
 import { GrpcLbError, messageOf, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./args.js";
+import { deployGenCommand } from "./commands/deploy-gen.js";
 import { envoyConfigCommand } from "./commands/envoy-config.js";
 import { labCommand } from "./commands/lab.js";
 import { loadCommand } from "./commands/load.js";
 import { serveCommand } from "./commands/serve.js";
 
-export const commands: readonly Command[] = [serveCommand, loadCommand, envoyConfigCommand, labCommand];
+export const commands: readonly Command[] = [
+  serveCommand,
+  loadCommand,
+  envoyConfigCommand,
+  labCommand,
+  deployGenCommand,
+];
 
 export const usage = `Usage: grpc-lb <command> [options]
 

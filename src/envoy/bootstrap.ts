@@ -64,6 +64,8 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
               stat_prefix: LISTENER_NAME,
               // AUTO: gRPC arrives as HTTP/2 with prior knowledge; a stray HTTP/1.1 request still gets an answer.
               codec_type: "AUTO",
+              // A peer that never finishes its headers must not hold a connection forever.
+              request_headers_timeout: duration(o.requestHeadersTimeoutMs),
               route_config: {
                 name: "grpc_routes",
                 virtual_hosts: [
@@ -120,6 +122,7 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
     name: CLUSTER_NAME,
     connect_timeout: duration(o.connectTimeoutMs),
     lb_policy: lbPolicyName(o.policy),
+    common_lb_config: { update_merge_window: duration(o.updateMergeWindowMs) },
     cluster_type: {
       name: "envoy.clusters.dns",
       typed_config: {

@@ -95,6 +95,13 @@ export interface EnvoyConfigOptions {
   connectTimeoutMs?: number;
   /** Downstream connections Envoy accepts at once before refusing more. Default 10000. */
   maxDownstreamConnections?: number;
+  /** A client must finish sending request headers within this, in ms, or gets 408 and is closed. Default 10000. */
+  requestHeadersTimeoutMs?: number;
+  /**
+   * Envoy batches host health changes for this long before its balancer sees them, in ms:
+   * a new healthy host waits up to this for traffic. Default 1000 (Envoy's own default).
+   */
+  updateMergeWindowMs?: number;
   /** Active health checks; false for none. Default DEFAULT_HEALTH_CHECK. */
   healthCheck?: HealthCheckOptions | false;
   /** Outlier detection; false for none. Default DEFAULT_OUTLIER_DETECTION. */
@@ -117,6 +124,8 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     dnsResolvers: options.dnsResolvers ?? { kind: "system" },
     connectTimeoutMs: options.connectTimeoutMs ?? 1000,
     maxDownstreamConnections: options.maxDownstreamConnections ?? 10_000,
+    requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? 10_000,
+    updateMergeWindowMs: options.updateMergeWindowMs ?? 1000,
     healthCheck: options.healthCheck ?? DEFAULT_HEALTH_CHECK,
     outlierDetection: options.outlierDetection ?? DEFAULT_OUTLIER_DETECTION,
     retry: options.retry ?? DEFAULT_RETRY,

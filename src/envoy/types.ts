@@ -44,6 +44,7 @@ export interface HttpConnectionManager {
   "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   stat_prefix: string;
   codec_type: "AUTO" | "HTTP1" | "HTTP2";
+  request_headers_timeout: Duration;
   route_config: {
     name: string;
     virtual_hosts: { name: string; domains: string[]; routes: Route[] }[];
@@ -123,6 +124,7 @@ export interface Cluster {
   connect_timeout: Duration;
   lb_policy: LbPolicyName;
   cluster_type: TypedExtension<DnsCluster>;
+  common_lb_config: { update_merge_window: Duration };
   health_checks?: HealthCheck[];
   ignore_health_on_host_removal?: boolean;
   outlier_detection?: OutlierDetection;

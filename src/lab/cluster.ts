@@ -162,6 +162,8 @@ export async function startLabCluster(
           policy: o.policy,
           dnsRefreshMs: o.dnsRefreshMs,
           dnsResolvers: { kind: "servers", servers: [{ address: dns.host, port: dns.port }] },
+          requestHeadersTimeoutMs: o.requestHeadersTimeoutMs,
+          updateMergeWindowMs: o.updateMergeWindowMs,
           healthCheck: o.healthCheck,
           outlierDetection: o.outlierDetection,
           retry: o.retry,

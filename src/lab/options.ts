@@ -71,6 +71,10 @@ export interface LabOptions {
   serverDrainDelayMs?: number;
   /** Instances per server process (each keeps its own id and address). Default 1. */
   serversPerProcess?: number;
+  /** Envoy's request headers timeout, in ms. Default 2000. */
+  requestHeadersTimeoutMs?: number;
+  /** Envoy's update merge window, in ms: 0 so a new host gets traffic as soon as it is healthy. Default 0. */
+  updateMergeWindowMs?: number;
   /** Envoy's active health checks. Default LAB_HEALTH_CHECK. */
   healthCheck?: HealthCheckOptions | false;
   /** Envoy's outlier detection. Default LAB_OUTLIER_DETECTION. */
@@ -97,6 +101,8 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     serverGraceMs: options.serverGraceMs ?? 5000,
     serverDrainDelayMs: 0,
     serversPerProcess: options.serversPerProcess ?? 1,
+    requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? 2000,
+    updateMergeWindowMs: options.updateMergeWindowMs ?? 0,
     healthCheck: options.healthCheck ?? LAB_HEALTH_CHECK,
     outlierDetection: options.outlierDetection ?? LAB_OUTLIER_DETECTION,
     retry: options.retry ?? LAB_RETRY,

@@ -78,10 +78,17 @@ export async function startLabServers(
       () => (ready.size === hosts.length ? true : undefined),
       o.startTimeoutMs,
     );
-    return hosts.map((host, i) => {
+    const servers = hosts.map((host, i) => {
       const r = ready.get(host) as ReadyLine;
       return { index: firstIndex + i, id: r.id, host, port: r.port, process: child };
     });
+    const ports = new Set(servers.map((s) => s.port));
+    if (ports.size !== 1 || (port !== 0 && !ports.has(port))) {
+      throw new LabError(
+        `servers of one process listen on ports ${[...ports].join(", ")}, not on one shared port`,
+      );
+    }
+    return servers;
   } catch (e) {
     child.kill();
     await child.exited;

@@ -10,6 +10,8 @@ import {
   resolveLabOptions,
 } from "../../lab/options.js";
 import { runLab } from "../../lab/run.js";
+import { formatScenarioReport, SCENARIO_NAMES } from "../../lab/scenarios/report.js";
+import { runScenario } from "../../lab/scenarios/run.js";
 import { formatReportText } from "../../loadgen/format-text.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
@@ -25,6 +27,10 @@ DNS and balancing every request.
 
   grpc-lb lab       start it, send the load through Envoy, print who answered, stop
   grpc-lb lab up    start it and keep it running until Ctrl-C (SIGINT/SIGTERM)
+  grpc-lb lab scenario NAME
+                    start it, keep load running through Envoy while the cluster
+                    changes, print a verdict (exit 0 pass, 1 fail); NAME is one of
+                    ${SCENARIO_NAMES.join(", ")}
 
 Options:
   --servers N            number of servers, 1-${MAX_LAB_SERVERS} (default 3)
@@ -70,6 +76,22 @@ to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
       return 0;
     }
     const [sub, ...extra] = positionals;
+    if (sub === "scenario") {
+      const name = choiceFlag("lab scenario", "scenario", extra[0], SCENARIO_NAMES);
+      if (name === undefined || extra.length > 1) {
+        throw new UsageError(
+          `grpc-lb lab scenario: name one of ${SCENARIO_NAMES.join(", ")} (see grpc-lb lab --help)`,
+        );
+      }
+      const report = await runScenario(
+        name,
+        { ...(values.policy ? { policy: choiceFlag("lab", "policy", values.policy, LB_POLICIES) } : {}) },
+        (e) => ctx.stderr(`${formatLabEvent(e)}\n`),
+        ctx.signal,
+      );
+      ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
+      return report.verdict === "pass" ? 0 : 1;
+    }
     if ((sub !== undefined && sub !== "up") || extra.length > 0) {
       throw new UsageError(
         `grpc-lb lab: unknown subcommand '${positionals.join(" ")}' (see grpc-lb lab --help)`,

@@ -20,7 +20,8 @@ name and address. grpc.health.v1.Health and server reflection are served too.
 Options:
   --host HOST               address to bind (default 127.0.0.1; 0.0.0.0 in containers);
                             repeat it to run one instance per address in this process,
-                            each with its own id, all on --port
+                            each with its own id, all on one port (with --port 0, the
+                            one the first instance got)
   --port PORT               port to bind, 0 for any free one (default ${DEFAULT_SERVER_PORT})
   --id UUID                 instance id (default: a random UUID; one --host only)
   --grace-ms MS             on SIGTERM/SIGINT, how long in-flight calls may finish (default 10000)
@@ -76,9 +77,6 @@ and exits 0.
         max: 3_600_000,
       });
     const port = intFlag("serve", "port", values.port, { min: 0, max: 65535 });
-    if (hosts.length > 1 && port === 0) {
-      throw new UsageError("grpc-lb serve: several --host need one fixed --port (they share it)");
-    }
     const common = {
       port,
       graceMs: ms("grace-ms"),
@@ -94,8 +92,10 @@ and exits 0.
     const servers: EchoServerHandle[] = [];
     try {
       for (const host of hosts) {
+        // With port 0 the first instance picks the port and the others share it, like the lab's servers.
+        const port = servers[0]?.port ?? common.port;
         const server = await startEchoServer(
-          resolveServerOptions({ ...common, host, id: values.id?.toLowerCase() }),
+          resolveServerOptions({ ...common, port, host, id: values.id?.toLowerCase() }),
         );
         servers.push(server);
         ctx.stdout(

@@ -1,0 +1,76 @@
+import { PINNED_ENVOY_VERSION } from "../envoy/binary.js";
+import type { EnvoyConfigOptions } from "../envoy/options.js";
+import { DEFAULT_SERVER_PORT } from "../server/server.js";
+
+/** The Kubernetes namespace every manifest under deploy/k8s/ lives in. */
+export const K8S_NAMESPACE = "grpc-lb";
+
+/** Name of the server service, in Compose and in Kubernetes; Envoy resolves it. */
+export const SERVER_SERVICE = "server";
+
+/** Port of Envoy's gRPC listener in containers, published (Compose) or exposed by a Service (Kubernetes). */
+export const ENVOY_LISTEN_PORT = 10000;
+
+/** The official Envoy image the deployments run: the same version the tests validate against. */
+export const ENVOY_IMAGE = `envoyproxy/envoy:v${PINNED_ENVOY_VERSION}`;
+
+/** The server image `docker build -t` makes and the Kubernetes manifests run. */
+export const SERVER_IMAGE = "grpc-envoy-lb:0.1.0";
+
+/**
+ * Where one Envoy configuration of deploy/ goes and what it is built from.
+ * compose: a file mounted into the Envoy container. configmap: the `envoy.yaml`
+ * key of a ConfigMap manifest that the Envoy Deployment mounts.
+ */
+export type DeployOutput =
+  | { kind: "compose-file"; path: string }
+  | { kind: "configmap"; path: string; name: string; namespace: string };
+
+export interface DeployPreset {
+  /** Short name, used in the generated header. */
+  name: string;
+  /** What the environment is, for the generated header. */
+  description: string;
+  /** Inputs of the one builder, envoyConfigYaml(); everything else keeps the builder's defaults. */
+  envoy: EnvoyConfigOptions;
+  output: DeployOutput;
+}
+
+/** Envoy in a container: listen on every interface, ask the container's resolver (/etc/resolv.conf). */
+const inContainer = (serverHost: string): EnvoyConfigOptions => ({
+  listenAddress: "0.0.0.0",
+  listenPort: ENVOY_LISTEN_PORT,
+  serverHost,
+  serverPort: DEFAULT_SERVER_PORT,
+  dnsResolvers: { kind: "system" },
+});
+
+/**
+ * Docker Compose: Docker's embedded DNS answers the service name `server` with
+ * the IP of every replica.
+ */
+export const composePreset: DeployPreset = {
+  name: "compose",
+  description: "Docker Compose (deploy/compose/compose.yaml)",
+  envoy: inContainer(SERVER_SERVICE),
+  output: { kind: "compose-file", path: "deploy/compose/envoy.yaml" },
+};
+
+/**
+ * Kubernetes: the headless Service `server` makes cluster DNS answer its name
+ * with the IP of every ready pod. The name is fully qualified so it means the
+ * same from any namespace.
+ */
+export const kubernetesPreset: DeployPreset = {
+  name: "kubernetes",
+  description: "Kubernetes (deploy/k8s/base)",
+  envoy: inContainer(`${SERVER_SERVICE}.${K8S_NAMESPACE}.svc.cluster.local`),
+  output: {
+    kind: "configmap",
+    path: "deploy/k8s/base/envoy-configmap.yaml",
+    name: "envoy",
+    namespace: K8S_NAMESPACE,
+  },
+};
+
+export const DEPLOY_PRESETS: readonly DeployPreset[] = [composePreset, kubernetesPreset];

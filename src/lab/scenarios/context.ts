@@ -1,0 +1,69 @@
+import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
+import { type PacedLoad, startPacedLoad } from "../../loadgen/paced-load.js";
+import { formatHostPort } from "../../util/address.js";
+import type { LabCluster } from "../cluster.js";
+import type { LabServer } from "../servers.js";
+import { requestTotals, type ScenarioCheck, type ScenarioName, type ScenarioReport } from "./report.js";
+
+/** What every scenario gets: the running cluster and a steady load through Envoy. */
+export interface ScenarioContext {
+  cluster: LabCluster;
+  load: PacedLoad;
+}
+
+/** The steady load every scenario keeps up: 200 calls/s, bounded to 60 s and 12 000 calls. */
+export function startScenarioLoad(cluster: LabCluster): PacedLoad {
+  return startPacedLoad({
+    target: cluster.listenAddress,
+    ratePerSec: 200,
+    concurrency: 8,
+    maxRequests: 12_000,
+    maxDurationMs: 60_000,
+    deadlineMs: 5000,
+  });
+}
+
+export const addressOf = (s: LabServer): string => formatHostPort(s.host, s.port);
+
+/** True once Envoy no longer routes to the server: its host is gone, or marked unhealthy. */
+export const notRoutedTo =
+  (s: LabServer) =>
+  (hosts: { address: string; port: number; healthy: boolean }[]): boolean =>
+    !hosts.some((h) => formatHostPort(h.address, h.port) === addressOf(s) && h.healthy);
+
+/** Worst case for active health checks to notice a dead or draining host, in ms. */
+export function detectionBudgetMs(cluster: LabCluster): number {
+  const hc = cluster.options.healthCheck;
+  if (hc === false) return cluster.options.startTimeoutMs;
+  // unhealthyThreshold failed checks, each up to an interval apart and a timeout long, plus one interval of phase.
+  return (hc.unhealthyThreshold + 1) * hc.intervalMs + hc.unhealthyThreshold * hc.timeoutMs;
+}
+
+/** Worst case for a host added to DNS to get traffic: a DNS refresh, passing health checks, the merge window. */
+export function joinBudgetMs(cluster: LabCluster): number {
+  const hc = cluster.options.healthCheck;
+  const checks = hc === false ? 0 : (hc.healthyThreshold + 1) * hc.intervalMs + hc.timeoutMs;
+  return cluster.options.dnsRefreshMs + checks + cluster.options.updateMergeWindowMs;
+}
+
+/** Finishes a report: totals, Envoy's retry counter, the verdict. */
+export async function finishReport(
+  scenario: ScenarioName,
+  cluster: LabCluster,
+  results: ScenarioContext["load"]["results"],
+  checks: ScenarioCheck[],
+  rest: Pick<ScenarioReport, "measurements" | "distributions">,
+  durationMs: number,
+): Promise<ScenarioReport> {
+  const envoyRetries =
+    (await cluster.envoy.admin.stat(`cluster.${CLUSTER_NAME}.upstream_rq_retry`).catch(() => 0)) ?? 0;
+  return {
+    scenario,
+    verdict: checks.every((c) => c.ok) ? "pass" : "fail",
+    checks,
+    requests: requestTotals(results),
+    ...rest,
+    envoyRetries,
+    durationMs: Math.round(durationMs),
+  };
+}

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { composePreset, ENVOY_IMAGE, SERVER_IMAGE } from "../../src/deploy/presets.js";
+import { packageRoot } from "../../src/paths.js";
+import { resolveServerOptions } from "../../src/server/server.js";
+import { composeSpecBin, type Manifest, runTool } from "../deploy-tools.js";
+
+const COMPOSE_FILE = "deploy/compose/compose.yaml";
+
+/**
+ * compose-go loads the file as Docker Compose does (schema, interpolation, normalization) and prints
+ * the model. It runs in the file's directory, which Docker Compose takes as the project directory
+ * that relative paths (build context, bind mounts) start from.
+ */
+async function loadCompose(path: string): Promise<{ code: number; model: Manifest; stderr: string }> {
+  const run = await runTool(composeSpecBin(), ["-format", "json", basename(path)], dirname(path));
+  return { code: run.code, model: run.code === 0 ? JSON.parse(run.stdout) : {}, stderr: run.stderr };
+}
+
+describe(`${COMPOSE_FILE}`, () => {
+  let model: Manifest = {};
+  let tmp = "";
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "grpc-lb-compose-"));
+    const loaded = await loadCompose(join(packageRoot, COMPOSE_FILE));
+    assert.equal(loaded.code, 0, `compose-spec rejected ${COMPOSE_FILE}: ${loaded.stderr}`);
+    model = loaded.model;
+  });
+  after(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("passes the Compose Specification, and the checker does reject a wrong key", async () => {
+    assert.deepEqual(Object.keys(model.services).sort(), ["client", "envoy", "server"]);
+    const text = await readFile(join(packageRoot, COMPOSE_FILE), "utf8");
+    const broken = join(tmp, "compose.yaml");
+    await writeFile(broken, text.replace("    deploy:\n      replicas: 3", "    replicas: 3"));
+    const rejected = await loadCompose(broken);
+    assert.notEqual(rejected.code, 0);
+    assert.match(rejected.stderr, /replicas/);
+  });
+
+  it("names only services it defines in depends_on", () => {
+    for (const [name, service] of Object.entries<Manifest>(model.services)) {
+      for (const dep of Object.keys(service.depends_on ?? {}))
+        assert.ok(dep in model.services, `${name} → ${dep}`);
+    }
+  });
+
+  it("runs 3 server replicas, built from the Dockerfile, none published", () => {
+    const server = model.services.server;
+    assert.equal(server.deploy.replicas, 3);
+    assert.equal(server.build.context, packageRoot.replace(/\/$/, ""));
+    assert.equal(server.image, SERVER_IMAGE);
+    assert.equal(server.ports, undefined);
+    assert.deepEqual(server.command, ["grpc-lb", "serve", "--host", "0.0.0.0", "--port", "50051"]);
+    // `docker compose down` must give in-flight calls the server's whole drain grace.
+    const stopMs = Number(/^(\d+)s$/.exec(server.stop_grace_period)?.[1]) * 1000;
+    assert.ok(stopMs > resolveServerOptions().graceMs, `stop_grace_period ${server.stop_grace_period}`);
+  });
+
+  it("runs the pinned official Envoy with the generated config, read-only, listener on loopback only", () => {
+    const envoy = model.services.envoy;
+    assert.equal(envoy.image, ENVOY_IMAGE);
+    assert.match(envoy.image, /^envoyproxy\/envoy:v1\.40\.\d+$/);
+    assert.deepEqual(
+      envoy.volumes.map((v: Manifest) => [v.type, v.source, v.target, v.read_only]),
+      [["bind", join(packageRoot, composePreset.output.path), "/etc/envoy/envoy.yaml", true]],
+    );
+    assert.ok(envoy.command.includes("/etc/envoy/envoy.yaml"));
+    // Only the gRPC listener, only on 127.0.0.1; the admin API (9901) is never published.
+    assert.deepEqual(
+      envoy.ports.map((p: Manifest) => [p.host_ip, p.published, p.target]),
+      [["127.0.0.1", "10000", composePreset.envoy.listenPort]],
+    );
+  });
+
+  it("keeps the client out of `up` (profile) and points it at Envoy", () => {
+    const client = model.services.client;
+    assert.deepEqual(client.profiles, ["client"]);
+    assert.deepEqual(client.command.slice(0, 4), ["grpc-lb", "load", "--target", "envoy:10000"]);
+  });
+
+  it("runs every service read-only, without capabilities or privilege escalation", () => {
+    for (const [name, service] of Object.entries<Manifest>(model.services)) {
+      assert.equal(service.read_only, true, name);
+      assert.deepEqual(service.cap_drop, ["ALL"], name);
+      assert.deepEqual(service.security_opt, ["no-new-privileges:true"], name);
+    }
+  });
+});

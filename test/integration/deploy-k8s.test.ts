@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { presetEnvoyYaml } from "../../src/deploy/generate.js";
+import { ENVOY_IMAGE, K8S_NAMESPACE, kubernetesPreset, SERVER_IMAGE } from "../../src/deploy/presets.js";
+import { resolveServerOptions } from "../../src/server/server.js";
+import { findObject, kubernetesValidateBin, kustomize, type Manifest, runTool } from "../deploy-tools.js";
+
+/** The oldest Kubernetes the manifests need (the native gRPC probe is GA in 1.27), and the newest schemas at hand. */
+const KUBERNETES_VERSIONS = ["1.27.0", "1.37.0"];
+const LAYOUTS = {
+  base: "deploy/k8s/base",
+  clusterip: "deploy/k8s/overlays/clusterip",
+  client: "deploy/k8s/client",
+};
+
+type Rendered = Record<keyof typeof LAYOUTS, { yaml: string; objects: Manifest[] }>;
+
+/** The one container of a Deployment or Job. */
+function container(workload: Manifest): Manifest {
+  const containers = workload.spec.template.spec.containers;
+  assert.equal(containers.length, 1, `${workload.kind}/${workload.metadata.name}`);
+  return containers[0];
+}
+
+function assertLockedDown(workload: Manifest): void {
+  const what = `${workload.kind}/${workload.metadata.name}`;
+  const pod = workload.spec.template.spec;
+  assert.equal(pod.securityContext.runAsNonRoot, true, what);
+  assert.ok(pod.securityContext.runAsUser > 0, what);
+  assert.equal(pod.automountServiceAccountToken, false, what);
+  const sc = container(workload).securityContext;
+  assert.equal(sc.readOnlyRootFilesystem, true, what);
+  assert.equal(sc.allowPrivilegeEscalation, false, what);
+  assert.deepEqual(sc.capabilities.drop, ["ALL"], what);
+  const resources = container(workload).resources;
+  for (const key of ["cpu", "memory"]) {
+    assert.ok(resources.requests[key] && resources.limits[key], `${what}: ${key} request and limit`);
+  }
+}
+
+describe("deploy/k8s, rendered by kustomize", () => {
+  const rendered = {} as Rendered;
+  let tmp = "";
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "grpc-lb-k8s-"));
+    for (const [name, dir] of Object.entries(LAYOUTS))
+      rendered[name as keyof Rendered] = await kustomize(dir);
+  });
+  after(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const version of KUBERNETES_VERSIONS) {
+    it(`validates against the Kubernetes ${version} schemas, strictly (unknown fields fail)`, async () => {
+      const files = [];
+      for (const [name, r] of Object.entries(rendered)) {
+        const file = join(tmp, `${name}.yaml`);
+        await writeFile(file, r.yaml);
+        files.push(file);
+      }
+      const run = await runTool(kubernetesValidateBin(), ["--strict", "--quiet", "-k", version, ...files]);
+      assert.equal(run.code, 0, `${run.stdout}${run.stderr}`);
+      assert.doesNotMatch(`${run.stdout}${run.stderr}`, /ERROR|WARN/);
+    });
+  }
+
+  it("and the validator does reject a misspelt field", async () => {
+    const file = join(tmp, "broken.yaml");
+    await writeFile(file, rendered.base.yaml.replace("readinessProbe:", "readynessProbe:"));
+    const run = await runTool(kubernetesValidateBin(), ["--strict", "--quiet", file]);
+    assert.notEqual(run.code, 0);
+    assert.match(`${run.stdout}${run.stderr}`, /readynessProbe/);
+  });
+
+  it("puts everything in the grpc-lb namespace", () => {
+    for (const o of [...rendered.base.objects, ...rendered.client.objects]) {
+      if (o.kind === "Namespace") assert.equal(o.metadata.name, K8S_NAMESPACE);
+      else assert.equal(o.metadata.namespace, K8S_NAMESPACE, `${o.kind}/${o.metadata.name}`);
+    }
+  });
+
+  it("clusterip differs from base only in the server Service's clusterIP (None vs absent)", () => {
+    const key = (o: Manifest) => `${o.kind}/${o.metadata.name}`;
+    assert.deepEqual(rendered.clusterip.objects.map(key).sort(), rendered.base.objects.map(key).sort());
+    for (const overlay of rendered.clusterip.objects) {
+      const base = structuredClone(findObject(rendered.base.objects, overlay.kind, overlay.metadata.name));
+      if (key(overlay) === "Service/server") {
+        assert.equal(base.spec.clusterIP, "None");
+        assert.equal("clusterIP" in overlay.spec, false);
+        delete base.spec.clusterIP;
+      }
+      assert.deepEqual(overlay, base, key(overlay));
+    }
+  });
+
+  it("makes the server Service headless, on port 50051 named grpc, and Envoy resolves its name", () => {
+    const service = findObject(rendered.base.objects, "Service", "server");
+    assert.equal(service.spec.clusterIP, "None");
+    assert.deepEqual(
+      service.spec.ports.map((p: Manifest) => [p.name, p.port]),
+      [["grpc", 50051]],
+    );
+    assert.equal(
+      kubernetesPreset.envoy.serverHost,
+      `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,
+    );
+    const deployment = findObject(rendered.base.objects, "Deployment", "server");
+    assert.deepEqual(service.spec.selector, deployment.spec.template.metadata.labels);
+  });
+
+  it("runs 3 servers with gRPC health probes on 50051, locked down, given time to drain", () => {
+    const deployment = findObject(rendered.base.objects, "Deployment", "server");
+    assert.equal(deployment.spec.replicas, 3);
+    const c = container(deployment);
+    assert.equal(c.image, SERVER_IMAGE);
+    assert.equal(c.imagePullPolicy, "IfNotPresent");
+    for (const probe of [c.readinessProbe, c.livenessProbe]) assert.deepEqual(probe.grpc, { port: 50051 });
+    assertLockedDown(deployment);
+    // The pod must outlive the server's drain delay plus its drain grace, or calls are cut off.
+    const defaults = resolveServerOptions();
+    const flag = (name: string, fallback: number) =>
+      c.args.includes(name) ? Number(c.args[c.args.indexOf(name) + 1]) : fallback;
+    const drainDelayMs = flag("--drain-delay-ms", defaults.drainDelayMs);
+    const graceMs = flag("--grace-ms", defaults.graceMs);
+    assert.ok(drainDelayMs > 0, "a drain delay, so Envoy stops sending calls before the server refuses them");
+    const preStopMs = (c.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
+    const terminationMs = deployment.spec.template.spec.terminationGracePeriodSeconds * 1000;
+    assert.ok(
+      terminationMs > preStopMs + drainDelayMs + graceMs,
+      `terminationGracePeriodSeconds: ${terminationMs} ms <= ${preStopMs} + ${drainDelayMs} + ${graceMs} ms`,
+    );
+  });
+
+  it("runs the pinned official Envoy with the generated ConfigMap, probed on its listener", () => {
+    const configMap = findObject(rendered.base.objects, "ConfigMap", "envoy");
+    assert.equal(configMap.data["envoy.yaml"], presetEnvoyYaml(kubernetesPreset));
+    const deployment = findObject(rendered.base.objects, "Deployment", "envoy");
+    const c = container(deployment);
+    assert.equal(c.image, ENVOY_IMAGE);
+    assert.match(c.image, /^envoyproxy\/envoy:v1\.40\.\d+$/);
+    const volume = deployment.spec.template.spec.volumes.find((v: Manifest) => v.configMap?.name === "envoy");
+    assert.ok(volume, "a volume from ConfigMap envoy");
+    const mount = c.volumeMounts.find((m: Manifest) => m.name === volume.name);
+    assert.equal(mount.readOnly, true);
+    assert.equal(`${c.args[c.args.indexOf("-c") + 1]}`, `${mount.mountPath}/envoy.yaml`);
+    // Admin is on 127.0.0.1 inside the pod, out of the kubelet's reach: probe the listener.
+    for (const probe of [c.readinessProbe, c.livenessProbe]) {
+      assert.deepEqual(probe.tcpSocket, { port: kubernetesPreset.envoy.listenPort });
+    }
+    assertLockedDown(deployment);
+    const service = findObject(rendered.base.objects, "Service", "envoy");
+    assert.equal(service.spec.type, "ClusterIP");
+    assert.deepEqual(
+      service.spec.ports.map((p: Manifest) => p.port),
+      [10000],
+    );
+  });
+
+  it("keeps the load Job out of base and points it at Envoy's Service", () => {
+    assert.equal(
+      rendered.base.objects.some((o) => o.kind === "Job"),
+      false,
+    );
+    const job = findObject(rendered.client.objects, "Job", "load");
+    const c = container(job);
+    assert.equal(c.image, SERVER_IMAGE);
+    const target = c.args[c.args.indexOf("--target") + 1];
+    assert.equal(target, `envoy.${K8S_NAMESPACE}.svc.cluster.local:10000`);
+    assert.equal(job.spec.template.spec.restartPolicy, "Never");
+    assertLockedDown(job);
+  });
+});

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { LabEvent } from "../../src/lab/events.js";
+import type { ScenarioName, ScenarioReport } from "../../src/lab/scenarios/report.js";
+import { runScenario } from "../../src/lab/scenarios/run.js";
+import { waitAllGone } from "../helpers.js";
+
+/** Runs a scenario with its own cluster and checks that every process it started is gone afterwards. */
+async function run(name: ScenarioName): Promise<ScenarioReport> {
+  const pids: number[] = [];
+  const onEvent = (e: LabEvent): void => {
+    if (e.kind === "server-started" || e.kind === "envoy-started" || e.kind === "l4-proxy-started")
+      pids.push(e.pid);
+  };
+  const report = await runScenario(name, {}, onEvent);
+  await waitAllGone([...new Set(pids)]);
+  const failedChecks = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+  assert.deepEqual(failedChecks, [], `${name} failed checks`);
+  assert.equal(report.verdict, "pass");
+  return report;
+}
+
+const num = (v: number | number[] | undefined): number => (typeof v === "number" ? v : Number.NaN);
+
+describe("resilience scenarios under load, real Envoy and servers", () => {
+  it("failover: kill -9 one of 3 servers; zero failed calls, detected within the health-check budget", async () => {
+    const r = await run("failover");
+    assert.equal(r.requests.failed, 0);
+    assert.ok(r.requests.total >= 600, `${r.requests.total} calls`);
+    assert.ok(num(r.measurements.deathToNoTrafficMs) <= num(r.measurements.detectionBudgetMs));
+    assert.equal(Object.keys(r.distributions[1]?.backends ?? {}).length, 2);
+  });
+
+  it("drain: SIGTERM one server; zero failed calls, exit 0, out within the budget", async () => {
+    const r = await run("drain");
+    assert.equal(r.requests.failed, 0);
+    assert.ok(num(r.measurements.termToNoTrafficMs) <= num(r.measurements.detectionBudgetMs));
+  });
+
+  it("scale: 3 → 6 → 2 through DNS; zero failed calls, joins and removals within their budgets", async () => {
+    const r = await run("scale");
+    assert.equal(r.requests.failed, 0);
+    const joins = r.measurements.startToTrafficMs;
+    assert.ok(Array.isArray(joins) && joins.length === 3);
+    for (const j of joins) assert.ok(j <= num(r.measurements.joinBudgetMs), `join ${j} ms`);
+    assert.deepEqual(
+      r.distributions.map((d) => Object.keys(d.backends).length),
+      [3, 6, 2],
+    );
+  });
+
+  it("dns-outage: DNS down for 3 failed refreshes; hosts kept, zero failed calls", async () => {
+    const r = await run("dns-outage");
+    assert.equal(r.requests.failed, 0);
+    assert.ok(num(r.measurements.failedDnsRefreshes) >= 3);
+    assert.equal(Object.keys(r.distributions[1]?.backends ?? {}).length, 3);
+  });
+
+  it("many: 100 servers from one DNS answer over TCP; every one gets exactly its share", async () => {
+    const r = await run("many");
+    assert.equal(r.measurements.hosts, 100);
+    assert.ok(num(r.measurements.dnsTcpAnswers) >= 1);
+    const counts = Object.values(r.distributions[0]?.backends ?? {});
+    assert.equal(counts.length, 100);
+    assert.ok(counts.every((n) => n === 10));
+  });
+});
