@@ -108,6 +108,30 @@ describe("Echo server (in process)", () => {
     }
   });
 
+  it("injects faults only when asked: UNAVAILABLE at fail rate 1, a reply delay, and neither by default", async () => {
+    const failing = await startEchoServer({ port: 0, failRate: 1 });
+    const slow = await startEchoServer({ port: 0, delayMs: 150 });
+    const plain = await startEchoServer({ port: 0 });
+    const clients = [failing, slow, plain].map((s) => echoClient(s.address));
+    const [toFailing, toSlow, toPlain] = clients;
+    try {
+      assert.ok(toFailing && toSlow && toPlain);
+      const err = await echo(toFailing).then(
+        () => undefined,
+        (e: { code: number; details: string }) => e,
+      );
+      assert.equal(err?.code, status.UNAVAILABLE);
+      assert.match(err?.details ?? "", /injected failure/);
+      const t0 = performance.now();
+      assert.equal((await echo(toSlow, "late")).message, "late");
+      assert.ok(performance.now() - t0 >= 140, "the reply waited for the injected delay");
+      for (let i = 0; i < 20; i++) assert.equal((await echo(toPlain, `n${i}`)).message, `n${i}`);
+    } finally {
+      for (const c of clients) c.close();
+      await Promise.all([failing.stop(), slow.stop(), plain.stop()]);
+    }
+  });
+
   it("rejects oversized requests with RESOURCE_EXHAUSTED and stream limits with INVALID_ARGUMENT", async () => {
     const server = await startEchoServer({ port: 0, maxMessageBytes: 1024, maxStreamReplies: 10 });
     const client = echoClient(server.address);
