@@ -11,6 +11,7 @@ import { bootstrapToYaml, envoyConfigYaml } from "../envoy/yaml.js";
 import { errorFrom, LabError } from "../errors.js";
 import { type ChildHandle, describeExit } from "../proc/child.js";
 import { formatHostPort } from "../util/address.js";
+import { portIsFree } from "../util/port-free.js";
 import { waitFor } from "../util/wait.js";
 import { loopbackAddresses } from "./addresses.js";
 import type { LabEvent } from "./events.js";
@@ -62,6 +63,18 @@ export async function startLabCluster(
 ): Promise<LabCluster> {
   const started = performance.now();
   loopbackAddresses(o.addressBase, o.servers);
+  // Fixed Envoy ports (lab up) are checked before anything starts: a second lab on them
+  // fails at once, naming the port, instead of after starting servers.
+  for (const [what, port] of [
+    ["listener", o.listenPort],
+    ["admin", o.adminPort],
+  ] as const) {
+    if (port !== 0 && !(await portIsFree("127.0.0.1", port))) {
+      throw new LabError(
+        `Envoy's ${what} port 127.0.0.1:${port} is already in use (another 'lab up'?); nothing was started`,
+      );
+    }
+  }
   const binary = findEnvoy();
   const version = await envoyVersion(binary.path);
   onEvent({ kind: "envoy-found", path: binary.path, source: binary.source, version });

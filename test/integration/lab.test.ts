@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { findEnvoy } from "../../src/envoy/binary.js";
 import { startLabCluster } from "../../src/lab/cluster.js";
 import type { LabEvent } from "../../src/lab/events.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
@@ -145,14 +149,51 @@ describe("grpc-lb lab as a command", () => {
     await waitAllGone(pids);
   });
 
-  it("reports Envoy failing to start (listener port taken) and leaves nothing running", async () => {
-    const blocker = await listen("127.0.0.1");
-    after(() => blocker.close());
-    const port = (blocker.address() as { port: number }).port;
-    const run = spawnCli(["lab", "--servers", "2", "--listen-port", String(port)]);
+  it("a second 'lab up' on the ports of a running one fails at once and starts nothing", async () => {
+    const first = spawnCli(["lab", "up", "--servers", "1", "--listen-port", "0", "--admin-port", "0"]);
+    const listener = (await first.line((l) => l.startsWith("Envoy listener:"))).split(":").at(-1)?.trim();
+    const admin = (await first.line((l) => l.startsWith("Envoy admin:"))).split(":").at(-1)?.trim();
+    assert.ok(listener && admin);
+    const second = spawnCli([
+      "lab",
+      "up",
+      "--servers",
+      "1",
+      "--listen-port",
+      listener,
+      "--admin-port",
+      admin,
+    ]);
+    assert.equal((await second.exit).code, 1);
+    assert.match(
+      second.stderr(),
+      new RegExp(`Envoy's listener port 127\\.0\\.0\\.1:${listener} is already in use .*nothing was started`),
+    );
+    assert.deepEqual(pidsIn(second.stderr()), [], "the second lab started no process");
+    // The first one is unharmed and still serves.
+    const report = await runLoad({ target: `127.0.0.1:${listener}`, requests: 5 });
+    assert.equal(report.requests.ok, 5);
+    const pids = pidsIn(first.stderr());
+    first.child.kill("SIGTERM");
+    assert.equal((await first.exit).code, 0);
+    await waitAllGone(pids);
+  });
+
+  it("reports Envoy failing to start (a bad --log-path) and leaves nothing running", async () => {
+    // The real Envoy, told to log into a directory that does not exist: it exits 1 at start-up.
+    const dir = await mkdtemp(join(tmpdir(), "grpc-lb-test-"));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const wrapper = join(dir, "envoy");
+    const real = findEnvoy().path;
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\ncase "$1" in --version) exec "${real}" "$@";; esac\nexec "${real}" "$@" --log-path ${dir}/missing/envoy.log\n`,
+      { mode: 0o755 },
+    );
+    const run = spawnCli(["lab", "--servers", "2"], { ENVOY_BIN: wrapper });
     assert.equal((await run.exit).code, 1);
     assert.match(run.stderr(), /grpc-lb: lab: envoy: exited with code 1 before ready/);
-    assert.match(run.stderr(), new RegExp(`cannot bind '127\\.0\\.0\\.1:${port}': Address already in use`));
+    assert.match(run.stderr(), /missing\/envoy\.log/);
     const pids = pidsIn(run.stderr());
     assert.equal(pids.length, 2, "both servers had started");
     await waitAllGone(pids);
