@@ -33,7 +33,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NPM_CONFIG_FUND := false
 export NPM_CONFIG_AUDIT := false
 
-.PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean \
+.PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean bench \
 	deploy-gen deploy-tools docker-image docker-cluster docker-test docker-down \
 	k8s-cluster k8s-export k8s-test k8s-load k8s-compare k8s-down
 
@@ -144,6 +144,9 @@ k8s-compare: ## Kubernetes: switch the server Service to a cluster IP (L4), rest
 
 k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
 	$(KUBECTL) delete namespace $(K8S_NS) --ignore-not-found
+
+bench: setup ## benchmark: calls/s and latency straight to one server vs through Envoy (numbers only)
+	$(GRPC_LB) lab bench
 
 fmt: deps ## format the code
 	npx biome check --write .

@@ -1,5 +1,6 @@
 import { LB_POLICIES } from "../../envoy/options.js";
 import { UsageError } from "../../errors.js";
+import { formatBench, runBench } from "../../lab/bench.js";
 import { startLabCluster } from "../../lab/cluster.js";
 import { formatLabEvent } from "../../lab/events.js";
 import {
@@ -27,6 +28,8 @@ DNS and balancing every request.
 
   grpc-lb lab       start it, send the load through Envoy, print who answered, stop
   grpc-lb lab up    start it and keep it running until Ctrl-C (SIGINT/SIGTERM)
+  grpc-lb lab bench start it and measure calls/s and latency straight to one
+                    server vs through Envoy, at concurrency 1, 8 and 32 (-n calls each)
   grpc-lb lab scenario NAME
                     start it, keep load running through Envoy while the cluster
                     changes, print a verdict (exit 0 pass, 1 fail); NAME is one of
@@ -76,6 +79,21 @@ to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
       return 0;
     }
     const [sub, ...extra] = positionals;
+    if (sub === "bench") {
+      if (extra.length > 0)
+        throw new UsageError("grpc-lb lab bench: takes no argument (see grpc-lb lab --help)");
+      const result = await runBench(
+        {
+          ...(values.requests
+            ? { requests: intFlag("lab", "requests", values.requests, { min: 1, max: 1_000_000 }) }
+            : {}),
+        },
+        (e) => ctx.stderr(`${formatLabEvent(e)}\n`),
+        ctx.signal,
+      );
+      ctx.stdout(values.json ? `${JSON.stringify(result)}\n` : formatBench(result));
+      return result.rows.every((r) => r.failed === 0) ? 0 : 1;
+    }
     if (sub === "scenario") {
       const name = choiceFlag("lab scenario", "scenario", extra[0], SCENARIO_NAMES);
       if (name === undefined || extra.length > 1) {
