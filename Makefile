@@ -24,6 +24,9 @@ KUBE_VALIDATE_REQS := deploy/tools/kubernetes-validate.txt
 KUBE_VALIDATE_VERSION := 1.37.0
 KUBE_VALIDATE_DIR  := $(TOOLS)/kubernetes-validate-$(KUBE_VALIDATE_VERSION)
 KUBE_VALIDATE      := $(TOOLS)/bin/kubernetes-validate
+GRPCURL_VERSION    := v1.9.3
+GRPCURL_DIR        := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
+GRPCURL            := $(TOOLS)/bin/grpcurl
 COMPOSE            := docker compose -f deploy/compose/compose.yaml
 K8S_NS             := grpc-lb
 KUBECTL            := kubectl
@@ -34,7 +37,7 @@ export NPM_CONFIG_FUND := false
 export NPM_CONFIG_AUDIT := false
 
 .PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean bench \
-	deploy-gen deploy-tools docker-image docker-cluster docker-test docker-down \
+	deploy-gen deploy-tools test-tools docker-image docker-cluster docker-test docker-down \
 	k8s-cluster k8s-export k8s-test k8s-load k8s-compare k8s-down
 
 help: ## list the targets
@@ -70,7 +73,7 @@ lint: deps ## biome (warnings fail), circular-import check
 	npx biome ci --error-on-warnings --colors=off .
 	npx dpdm --no-warning --no-tree --exit-code circular:1 --transform 'src/**/*.ts' 'test/**/*.ts'
 
-test: setup deploy-tools lint ## lint and run every test on this machine's Node
+test: setup test-tools lint ## lint and run every test on this machine's Node
 	node --test $(TEST_FLAGS) $(TEST_FILES)
 
 test-unit: build ## only the tests that start no process
@@ -80,13 +83,21 @@ $(NODE24):
 	npm install --prefix $(NODE24_DIR) --no-save --no-package-lock $(NODE24_PKG)
 	$@ --version
 
-test-node24: setup deploy-tools $(NODE24) ## run every test on Node 24 (installed from npm into .tools/)
+test-node24: setup test-tools $(NODE24) ## run every test on Node 24 (installed from npm into .tools/)
 	$(NODE24) --test $(TEST_FLAGS) $(TEST_FILES)
 
 deploy-gen: build ## regenerate the Envoy configs of deploy/ (Compose file, Kubernetes ConfigMap)
 	$(GRPC_LB) deploy-gen
 
 deploy-tools: $(COMPOSE_SPEC) $(KUBE_VALIDATE) ## install the offline validators of deploy/ into .tools/
+
+test-tools: deploy-tools $(GRPCURL) ## install what the tests drive besides Envoy: the deploy/ validators and grpcurl
+
+$(GRPCURL):
+	@command -v go >/dev/null || { echo "make: Go 1.24+ is needed to build grpcurl" >&2; exit 1; }
+	GOBIN=$(abspath $(GRPCURL_DIR)) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	mkdir -p $(TOOLS)/bin
+	ln -sfn ../grpcurl-$(GRPCURL_VERSION)/grpcurl $@
 
 $(COMPOSE_SPEC):
 	@command -v go >/dev/null || { echo "make: Go 1.24+ is needed to build compose-go's validator (compose-spec)" >&2; exit 1; }

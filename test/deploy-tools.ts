@@ -33,11 +33,11 @@ function executable(path: string): boolean {
   }
 }
 
-/** A validator `make deploy-tools` installs under .tools/bin; a clear error when it is not there. */
+/** A tool `make test-tools` installs under .tools/bin; a clear error when it is not there. */
 function projectTool(name: string): string {
   const path = join(packageRoot, ".tools", "bin", name);
   if (!executable(path)) {
-    throw new Error(`${name} not found at ${path}: run 'make deploy-tools' (make test does it first)`);
+    throw new Error(`${name} not found at ${path}: run 'make test-tools' (make test does it first)`);
   }
   return path;
 }
@@ -47,6 +47,9 @@ export const composeSpecBin = (): string => projectTool("compose-spec");
 
 /** kubernetes-validate: Kubernetes' OpenAPI-derived JSON schemas, bundled, so it works offline. */
 export const kubernetesValidateBin = (): string => projectTool("kubernetes-validate");
+
+/** grpcurl: a stock gRPC client that learns the API from server reflection, with no .proto file. */
+export const grpcurlBin = (): string => projectTool("grpcurl");
 
 /** kubectl on PATH, whose embedded kustomize renders deploy/k8s/. */
 export function kubectlBin(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,17 +1,19 @@
+import { constants } from "node:os";
 import { main } from "./main.js";
 
-// The process entry: wires signals and stdio to main(). A first SIGINT/SIGTERM
-// asks the running command to stop cleanly; a second one exits at once (the
-// child-process exit hook still kills what was started).
+// The process entry: wires signals and stdio to main(). A first SIGINT, SIGTERM
+// or SIGHUP (a closed terminal) asks the running command to stop cleanly; a
+// second one exits at once (the child-process exit hook still kills what was
+// started, and the children die with this process anyway).
+const HANDLED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 const ac = new AbortController();
 let signals = 0;
 const onSignal = (sig: NodeJS.Signals): void => {
   signals += 1;
   if (signals === 1) ac.abort(new Error(`received ${sig}`));
-  else process.exit(130);
+  else process.exit(128 + constants.signals[sig]);
 };
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+for (const sig of HANDLED) process.on(sig, onSignal);
 
 process.exitCode = await main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
@@ -19,5 +21,4 @@ process.exitCode = await main(process.argv.slice(2), {
   signal: ac.signal,
 });
 // Nothing of ours should keep the loop alive now; let pending writes flush.
-process.off("SIGINT", onSignal);
-process.off("SIGTERM", onSignal);
+for (const sig of HANDLED) process.off(sig, onSignal);

@@ -26,7 +26,7 @@ Set GRPC_LB_DEBUG=1 to print stack traces with errors.
 `;
 
 /**
- * Runs the CLI and returns the exit code: 0 success, 1 failure, 2 usage.
+ * Runs the CLI and returns the exit code: 0 success, 1 failure, 2 usage, 130 interrupted.
  * Errors become one line on stderr; GRPC_LB_DEBUG=1 adds the stack and causes.
  */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
@@ -41,6 +41,10 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
       throw new UsageError(`grpc-lb: unknown command '${name}' (see grpc-lb --help)`);
     return await command.run(rest, ctx);
   } catch (e) {
+    if (ctx.signal.aborted && !(e instanceof UsageError)) {
+      ctx.stderr(`grpc-lb: interrupted (${messageOf(ctx.signal.reason)}); everything started was stopped\n`);
+      return 130;
+    }
     ctx.stderr(`${formatError(e)}\n`);
     return e instanceof UsageError ? 2 : 1;
   }

@@ -31,8 +31,6 @@ export interface DnsServerHandle {
   stop(): Promise<void>;
 }
 
-const MAX_TCP_MESSAGE = 65535;
-
 /**
  * A small authoritative DNS server on UDP and TCP (same port, as resolvers
  * expect): the lab's stand-in for Docker's embedded DNS or kube-dns.
@@ -82,6 +80,9 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   };
 
   const serveTcp = (server: TcpServer): void => {
+    server.on("error", () => {
+      // An accept failure (EMFILE, …) costs that one connection, not the lab.
+    });
     server.on("connection", (socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
@@ -96,7 +97,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
           if (pending.length < 2 + length) break;
           const reply = answerQuery(pending.subarray(2, 2 + length), zone, "tcp", ttlS);
           pending = pending.subarray(2 + length);
-          if (reply === undefined || reply.length > MAX_TCP_MESSAGE) {
+          if (reply === undefined) {
             socket.destroy();
             return;
           }

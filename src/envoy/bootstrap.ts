@@ -16,7 +16,8 @@ export const LISTENER_NAME = "grpc_ingress";
 /** Milliseconds as a proto Duration string. */
 export const duration = (ms: number): Duration => `${ms / 1000}s`;
 
-const socket = (address: string, port: number): SocketAddress => ({
+/** An Envoy SocketAddress. */
+export const socket = (address: string, port: number): SocketAddress => ({
   socket_address: { address, port_value: port },
 });
 
@@ -155,6 +156,21 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
               grpc_health_check: { service_name: "" },
             },
           ],
+        }),
+    ...(o.retry === false
+      ? {}
+      : {
+          circuit_breakers: {
+            thresholds: [
+              {
+                priority: "DEFAULT",
+                retry_budget: {
+                  budget_percent: { value: o.retry.budgetPercent },
+                  min_retry_concurrency: o.retry.minRetryConcurrency,
+                },
+              },
+            ],
+          },
         }),
     // Without this, a host that left DNS stays while it passes health checks.
     ignore_health_on_host_removal: true,

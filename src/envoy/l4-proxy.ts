@@ -1,5 +1,5 @@
-import { duration, overloadManager } from "./bootstrap.js";
-import type { Bootstrap, SocketAddress, StaticCluster, TcpListener } from "./types.js";
+import { duration, overloadManager, socket } from "./bootstrap.js";
+import type { Bootstrap, StaticCluster, TcpListener } from "./types.js";
 
 /** Names of the L4 proxy's listener and cluster, as its admin API shows them. */
 export const L4_LISTENER_NAME = "l4_virtual_ip";
@@ -15,10 +15,6 @@ export interface L4ProxyOptions {
   /** Admin API port on 127.0.0.1; 0 picks a free one. */
   adminPort: number;
 }
-
-const socket = (address: string, port: number): SocketAddress => ({
-  socket_address: { address, port_value: port },
-});
 
 /**
  * Envoy as a connection balancer, standing in for kube-proxy in front of a

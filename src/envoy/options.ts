@@ -50,6 +50,13 @@ export interface RetryOptions {
   backoffBaseMs: number;
   /** Longest backoff between tries, in ms. */
   backoffMaxMs: number;
+  /**
+   * Retries in flight may be this percent of active requests (Envoy's retry budget);
+   * without a budget Envoy allows only 3 retries in flight for the whole cluster.
+   */
+  budgetPercent: number;
+  /** Retries in flight always allowed, whatever the budget says. */
+  minRetryConcurrency: number;
 }
 
 /** Production defaults: checks every 5 s, a host out after 2 failures (≤ ~11 s), and retries on another host. */
@@ -72,6 +79,8 @@ export const DEFAULT_RETRY: RetryOptions = {
   perTryTimeoutMs: 2000,
   backoffBaseMs: 25,
   backoffMaxMs: 250,
+  budgetPercent: 25,
+  minRetryConcurrency: 10,
 };
 
 export interface EnvoyConfigOptions {

@@ -67,7 +67,8 @@ export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
       const s = child.state();
       if (s.t === "exited") {
         const tail = child.stderrTail();
-        throw new EnvoyError(`${describeExit(s.exit)} before ready${tail ? `:\n${tail}` : ""}`);
+        const who = o.name === undefined ? "" : `${o.name} `;
+        throw new EnvoyError(`${who}${describeExit(s.exit)} before ready${tail ? `:\n${tail}` : ""}`);
       }
       return true;
     };

@@ -125,6 +125,12 @@ export interface Cluster {
   lb_policy: LbPolicyName;
   cluster_type: TypedExtension<DnsCluster>;
   common_lb_config: { update_merge_window: Duration };
+  circuit_breakers?: {
+    thresholds: {
+      priority: "DEFAULT";
+      retry_budget: { budget_percent: { value: number }; min_retry_concurrency: number };
+    }[];
+  };
   health_checks?: HealthCheck[];
   ignore_health_on_host_removal?: boolean;
   outlier_detection?: OutlierDetection;

@@ -1,3 +1,4 @@
+import { LabError } from "../errors.js";
 import type { LoadReport } from "../loadgen/report.js";
 import { runLoad } from "../loadgen/run-load.js";
 import { formatHostPort } from "../util/address.js";
@@ -35,12 +36,13 @@ export async function runBench(options: BenchOptions, onEvent: (e: LabEvent) => 
   const rows: BenchRow[] = [];
   try {
     const first = cluster.servers()[0];
-    if (first === undefined) throw new Error("no server");
+    if (first === undefined) throw new LabError("bench: the cluster has no server");
     const targets = { direct: formatHostPort(first.host, first.port), envoy: cluster.listenAddress } as const;
     for (const concurrency of concurrencies) {
       for (const path of ["direct", "envoy"] as const) {
         // A short warm-up so connection set-up and JIT do not count.
-        await runLoad({ target: targets[path], requests: 200, concurrency });
+        await runLoad({ target: targets[path], requests: 200, concurrency, ...(signal ? { signal } : {}) });
+        signal?.throwIfAborted();
         const r: LoadReport = await runLoad({
           target: targets[path],
           requests,
@@ -51,7 +53,7 @@ export async function runBench(options: BenchOptions, onEvent: (e: LabEvent) => 
           path,
           concurrency,
           requests: r.requests.total,
-          callsPerSec: Math.round((r.requests.total * 1000) / r.durationMs),
+          callsPerSec: r.durationMs > 0 ? Math.round((r.requests.total * 1000) / r.durationMs) : 0,
           p50Ms: r.latencyMs.p50,
           p99Ms: r.latencyMs.p99,
           backends: Object.keys(r.backends).length,

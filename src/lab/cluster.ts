@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { type DnsServerHandle, startDnsServer } from "../dns/server.js";
 import type { UpstreamHost } from "../envoy/admin.js";
 import { type EnvoyBinary, envoyVersion, findEnvoy } from "../envoy/binary.js";
@@ -17,6 +15,7 @@ import { loopbackAddresses } from "./addresses.js";
 import type { LabEvent } from "./events.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { type LabServer, startLabServers } from "./servers.js";
+import { makeLabWorkDir } from "./workdir.js";
 
 /** The DNS name the servers share, as Docker's DNS or a headless Service would answer it. */
 export const SERVER_NAME = "server";
@@ -133,7 +132,7 @@ export async function startLabCluster(
   };
 
   try {
-    const workDir = await mkdtemp(join(tmpdir(), "grpc-lb-lab-"));
+    const workDir = await makeLabWorkDir();
     cleanups.push(() => rm(workDir, { recursive: true, force: true }));
 
     const dns = await startDnsServer({ host: "127.0.0.1", port: 0, records: { [SERVER_NAME]: [] } });

@@ -109,6 +109,12 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   };
   o.serverDrainDelayMs =
     options.serverDrainDelayMs ?? (o.healthCheck === false ? 0 : 3 * o.healthCheck.intervalMs);
+  if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
+    throw new UsageError(`lab: serversPerProcess must be a positive integer, got ${o.serversPerProcess}`);
+  }
+  if (o.listenPort !== 0 && o.listenPort === o.adminPort) {
+    throw new UsageError(`lab: --listen-port and --admin-port cannot both be ${o.listenPort}`);
+  }
   const processes = Math.ceil(o.servers / o.serversPerProcess);
   if (
     !Number.isInteger(o.servers) ||
@@ -119,9 +125,6 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     throw new UsageError(
       `lab: --servers must be from 1 to ${MAX_LAB_SERVERS} (up to ${MAX_LAB_INSTANCES} when instances share processes), got ${o.servers}`,
     );
-  }
-  if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
-    throw new UsageError(`lab: serversPerProcess must be a positive integer, got ${o.serversPerProcess}`);
   }
   if (!LB_POLICIES.includes(o.policy)) {
     throw new UsageError(`lab: --policy must be one of ${LB_POLICIES.join(", ")}, got '${o.policy}'`);

@@ -12,7 +12,7 @@ export function formatReportText(r: LoadReport): string {
   const countWidth = String(most).length;
   const addrWidth = Math.max(7, ...ids.map((id) => (r.backendAddresses[id] ?? "").length));
   lines.push(
-    `${r.requests.total} requests to ${r.target} over one channel, concurrency ${r.concurrency}, in ${(r.durationMs / 1000).toFixed(2)} s`,
+    `${r.requests.total} requests to ${r.target} over one channel, concurrency ${r.concurrency}, in ${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? " (interrupted)" : ""}`,
   );
   lines.push("");
   lines.push(

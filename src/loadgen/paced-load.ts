@@ -26,6 +26,8 @@ export interface PacedLoadOptions {
   maxDurationMs: number;
   /** Deadline of each call, in ms. */
   deadlineMs: number;
+  /** Stops the load (and any wait on it) early. */
+  signal?: AbortSignal;
 }
 
 export interface PacedLoad {
@@ -51,6 +53,7 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
   const results: RequestResult[] = [];
   const stopper = new AbortController();
   const bound = setTimeout(() => stopper.abort(), o.maxDurationMs);
+  o.signal?.addEventListener("abort", () => stopper.abort(), { once: true });
   const periodMs = 1000 / o.ratePerSec;
   let inFlight = 0;
   let slotFreed: (() => void) | undefined;
@@ -76,8 +79,12 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
 
   const running = (async () => {
     const pending = new Set<Promise<void>>();
+    // Each call is due one period after the previous one was due, or now if that is past:
+    // after a stall the load resumes at its rate instead of bursting to catch up.
+    let due = 0;
     for (let i = 0; i < o.maxRequests && !stopper.signal.aborted; i++) {
-      const wait = i * periodMs - now();
+      due = Math.max(now(), due + (i === 0 ? 0 : periodMs));
+      const wait = due - now();
       if (wait > 0) await delay(wait, undefined, { signal: stopper.signal }).catch(() => {});
       if (stopper.signal.aborted) break;
       while (inFlight >= o.concurrency) await new Promise<void>((r) => (slotFreed = r));

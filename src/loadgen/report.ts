@@ -15,6 +15,8 @@ export interface LoadReport {
   errors: Record<string, number>;
   concurrency: number;
   durationMs: number;
+  /** True when a signal stopped the run before every call was made. */
+  interrupted: boolean;
 }
 
 /** The name of a gRPC status code (14 → "UNAVAILABLE"); unknown codes become "CODE_<n>". */
@@ -56,7 +58,12 @@ export class LoadRecorder {
     this.histogram.recordValue(Math.max(1, Math.round(latencyUs)));
   }
 
-  report(meta: { target: string; concurrency: number; durationMs: number }): LoadReport {
+  report(meta: {
+    target: string;
+    concurrency: number;
+    durationMs: number;
+    interrupted?: boolean;
+  }): LoadReport {
     const total = this.ok + this.failed;
     const h = this.histogram;
     const ms = (us: number): number => (total === 0 ? 0 : round3(us / 1000));
@@ -77,6 +84,7 @@ export class LoadRecorder {
       errors: Object.fromEntries([...this.errors].sort(([a], [b]) => a.localeCompare(b))),
       concurrency: meta.concurrency,
       durationMs: round3(meta.durationMs),
+      interrupted: meta.interrupted ?? false,
     };
   }
 }

@@ -63,6 +63,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       target: o.target,
       concurrency: o.concurrency,
       durationMs: performance.now() - started,
+      interrupted: issued < o.requests,
     });
   } finally {
     client.close();

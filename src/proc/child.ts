@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { ProcessError } from "../errors.js";
 import { withTimeout } from "../util/wait.js";
@@ -58,16 +59,31 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 export function describeExit(exit: ExitInfo): string {
-  return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  if (exit.signal !== null) return `was killed by ${exit.signal}`;
+  if (exit.code === null) return "could not be started";
+  // setpriv's (and a shell's) code for a command that could not be run.
+  if (exit.code === 126 || exit.code === 127) return `could not be run (exit code ${exit.code})`;
+  return `exited with code ${exit.code}`;
+}
+
+// setpriv (util-linux) sets PR_SET_PDEATHSIG and execs the command: the kernel
+// kills the child when this process dies, even by SIGKILL, when no exit hook runs.
+const SETPRIV = "/usr/bin/setpriv";
+let setprivUsable: boolean | undefined;
+function dieWithParent(command: string, args: readonly string[]): [string, string[]] {
+  setprivUsable ??= process.platform === "linux" && existsSync(SETPRIV);
+  return setprivUsable ? [SETPRIV, ["--pdeathsig", "KILL", "--", command, ...args]] : [command, [...args]];
 }
 
 /**
  * Starts a child in its own process group (so stopping it also stops anything
- * it started) with stdout read line by line and stderr kept for messages.
+ * it started) with stdout read line by line and stderr kept for messages. The
+ * child dies with this process, however this process ends.
  */
 export function startChild(options: ChildOptions): ChildHandle {
   installExitHook();
-  const child = spawn(options.command, [...options.args], {
+  const [command, args] = dieWithParent(options.command, options.args);
+  const child = spawn(command, args, {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
@@ -84,7 +100,9 @@ export function startChild(options: ChildOptions): ChildHandle {
     });
     // A process that could not be spawned at all (ENOENT, EACCES) emits no "exit".
     child.once("error", () => {
-      if (child.pid === undefined) resolve({ code: null, signal: null });
+      if (child.pid !== undefined) return;
+      state = { t: "exited", exit: { code: null, signal: null } };
+      resolve(state.exit);
     });
   });
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));

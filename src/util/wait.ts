@@ -39,6 +39,8 @@ export async function waitFor<T>(
     }
     await delay(Math.min(intervalMs, Math.max(1, deadline - Date.now())), undefined, {
       signal: options.signal,
+    }).catch((e: unknown) => {
+      throw options.signal?.reason ?? e;
     });
   }
 }

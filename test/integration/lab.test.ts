@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -148,6 +149,33 @@ describe("grpc-lb lab as a command", () => {
     assert.match(run.stderr(), /stopped everything/);
     await waitAllGone(pids);
   });
+
+  for (const signal of ["SIGKILL", "SIGHUP"] as const) {
+    it(`'lab up' ended by ${signal} takes every server and Envoy with it`, async () => {
+      const run = spawnCli(["lab", "up", "--servers", "2", "--listen-port", "0", "--admin-port", "0"]);
+      await run.line((l) => l.startsWith("Envoy listener:"));
+      const pids = pidsIn(run.stderr());
+      assert.equal(pids.length, 3);
+      run.child.kill(signal);
+      const exit = await run.exit;
+      // SIGKILL leaves no chance to clean up: the kernel's parent-death signal does it.
+      // SIGHUP (a closed terminal) is a clean stop.
+      if (signal === "SIGHUP") assert.equal(exit.code, 0, run.stderr());
+      else assert.equal(exit.signal, "SIGKILL");
+      await waitAllGone(pids);
+      const workDir = join(
+        tmpdir(),
+        (await readdir(tmpdir())).find((n) => n.startsWith(`grpc-lb-lab-${run.child.pid}-`)) ?? "",
+      );
+      if (signal === "SIGKILL") {
+        // Left behind by the killed lab; the next lab to start sweeps it.
+        assert.ok(existsSync(workDir), "a SIGKILLed lab cannot clean up itself");
+        const next = await startLabCluster(resolveLabOptions({ servers: 1 }));
+        await next.stop();
+      }
+      assert.ok(!existsSync(workDir) || workDir === tmpdir(), `${workDir} was removed`);
+    });
+  }
 
   it("a second 'lab up' on the ports of a running one fails at once and starts nothing", async () => {
     const first = spawnCli(["lab", "up", "--servers", "1", "--listen-port", "0", "--admin-port", "0"]);

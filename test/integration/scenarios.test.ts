@@ -12,8 +12,13 @@ async function run(name: ScenarioName): Promise<ScenarioReport> {
     if (e.kind === "server-started" || e.kind === "envoy-started" || e.kind === "l4-proxy-started")
       pids.push(e.pid);
   };
-  const report = await runScenario(name, {}, onEvent);
-  await waitAllGone([...new Set(pids)]);
+  let report: ScenarioReport;
+  try {
+    report = await runScenario(name, {}, onEvent);
+  } finally {
+    // Checked whether the scenario passed, failed or threw: a leak must show up either way.
+    await waitAllGone([...new Set(pids)]);
+  }
   const failedChecks = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
   assert.deepEqual(failedChecks, [], `${name} failed checks`);
   assert.equal(report.verdict, "pass");

@@ -79,6 +79,16 @@ to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
       return 0;
     }
     const [sub, ...extra] = positionals;
+    if (sub === "bench" || sub === "scenario") {
+      // These set up their own cluster: a flag that would be ignored is refused instead.
+      const allowed = sub === "bench" ? ["requests", "json"] : ["policy", "json"];
+      const ignored = Object.keys(values).filter((k) => k !== "help" && !allowed.includes(k));
+      if (ignored.length > 0) {
+        throw new UsageError(
+          `grpc-lb lab ${sub}: --${ignored.join(", --")} cannot be used here (it takes ${allowed.map((a) => `--${a}`).join(", ")})`,
+        );
+      }
+    }
     if (sub === "bench") {
       if (extra.length > 0)
         throw new UsageError("grpc-lb lab bench: takes no argument (see grpc-lb lab --help)");
@@ -169,6 +179,7 @@ to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
       ctx.signal,
     );
     ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatReportText(report));
+    if (report.interrupted) return 130;
     return report.requests.failed === 0 && report.requests.ok > 0 ? 0 : 1;
   },
 };

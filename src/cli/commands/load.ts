@@ -22,7 +22,7 @@ Options:
   -h, --help                show this help
 
 Exit status: 0 when every call succeeded, 1 when any failed or the target was
-unreachable, 2 for bad usage.
+unreachable, 2 for bad usage, 130 when interrupted (the report covers the calls made).
 `,
   async run(argv, ctx) {
     const { values } = parseFlags("load", argv, {
@@ -52,6 +52,8 @@ unreachable, 2 for bad usage.
       signal: ctx.signal,
     });
     ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatReportText(report));
+    // Cut short by a signal: the report covers what ran, but the run did not succeed.
+    if (report.interrupted) return 130;
     return report.requests.failed === 0 && report.requests.ok > 0 ? 0 : 1;
   },
 };

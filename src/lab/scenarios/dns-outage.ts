@@ -10,9 +10,9 @@ export const dnsOutage: Scenario = {
   summary:
     "stop the DNS server under load until Envoy has failed to resolve 3 times; hosts and calls must survive",
   labOptions: { servers: 3, dnsRefreshMs: 250 },
-  async run(cluster) {
+  async run(cluster, signal) {
     const t0 = performance.now();
-    const load = startScenarioLoad(cluster);
+    const load = startScenarioLoad(cluster, signal);
     const stat = async (name: string): Promise<number> =>
       (await cluster.envoy.admin.stat(`cluster.${CLUSTER_NAME}.${name}`).catch(() => undefined)) ?? 0;
     try {
@@ -28,7 +28,7 @@ export const dnsOutage: Scenario = {
           minHealthy = Math.min(minHealthy, healthy);
           return (await stat("update_failure")) >= failuresBefore + 3 ? true : undefined;
         },
-        { timeoutMs: 30_000, intervalMs: 20 },
+        { timeoutMs: 30_000, intervalMs: 20, ...(signal ? { signal } : {}) },
       );
       const upAt = load.now();
       const successesBefore = await stat("update_success");

@@ -1,3 +1,4 @@
+import { LabError } from "../../errors.js";
 import { addressOf, detectionBudgetMs, finishReport, notRoutedTo, startScenarioLoad } from "./context.js";
 import { check, distribution, noFailedCalls, round } from "./report.js";
 import type { Scenario } from "./scenario.js";
@@ -7,14 +8,14 @@ export const drain: Scenario = {
   name: "drain",
   summary: "SIGTERM one of 3 servers under load (and drop it from DNS, as Kubernetes does); no call may fail",
   labOptions: { servers: 3 },
-  async run(cluster) {
+  async run(cluster, signal) {
     const t0 = performance.now();
-    const load = startScenarioLoad(cluster);
+    const load = startScenarioLoad(cluster, signal);
     try {
       await load.waitForResults(200, 10_000);
       const servers = cluster.servers();
       const [, victim] = servers;
-      if (victim === undefined) throw new Error("drain needs at least 2 servers");
+      if (victim === undefined) throw new LabError("drain needs at least 2 servers");
       const termAt = load.now();
       cluster.setServerRecords(servers.filter((s) => s !== victim));
       const exited = victim.process.exited;

@@ -1,3 +1,4 @@
+import { LabError } from "../../errors.js";
 import { addressOf, detectionBudgetMs, finishReport, notRoutedTo, startScenarioLoad } from "./context.js";
 import { check, distribution, noFailedCalls, round } from "./report.js";
 import type { Scenario } from "./scenario.js";
@@ -7,13 +8,13 @@ export const failover: Scenario = {
   name: "failover",
   summary: "kill -9 one of 3 servers under load; Envoy must stop routing to it with no failed call",
   labOptions: { servers: 3 },
-  async run(cluster) {
+  async run(cluster, signal) {
     const t0 = performance.now();
-    const load = startScenarioLoad(cluster);
+    const load = startScenarioLoad(cluster, signal);
     try {
       await load.waitForResults(200, 10_000);
       const [, victim] = cluster.servers();
-      if (victim === undefined) throw new Error("failover needs at least 2 servers");
+      if (victim === undefined) throw new LabError("failover needs at least 2 servers");
       const killedAt = load.now();
       await cluster.killServer(victim);
       const detectMs = await cluster.waitForHosts(

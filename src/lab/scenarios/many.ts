@@ -16,7 +16,7 @@ export const many: Scenario = {
     serversPerProcess: 25,
     healthCheck: { intervalMs: 1000, timeoutMs: 500, unhealthyThreshold: 2, healthyThreshold: 1 },
   },
-  async run(cluster) {
+  async run(cluster, signal) {
     const t0 = performance.now();
     const servers = cluster.servers().length;
     const hosts = await cluster.hosts();
@@ -26,6 +26,7 @@ export const many: Scenario = {
       target: cluster.listenAddress,
       requests: servers * perServer,
       concurrency: 4,
+      ...(signal ? { signal } : {}),
     });
     const counts = Object.values(report.backends);
     const exact = cluster.options.policy === "round_robin";

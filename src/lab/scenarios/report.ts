@@ -22,6 +22,8 @@ export interface ScenarioReport {
   distributions: { phase: string; backends: Record<string, number> }[];
   /** Calls Envoy retried on another host (cluster.server.upstream_rq_retry). */
   envoyRetries: number;
+  /** Retries Envoy refused because the retry budget was spent (cluster.server.upstream_rq_retry_overflow). */
+  envoyRetryOverflows: number;
   durationMs: number;
 }
 
@@ -60,7 +62,7 @@ export function formatScenarioReport(r: ScenarioReport): string {
   ];
   for (const c of r.checks) lines.push(`  ${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.detail}`);
   lines.push(
-    `  requests: ${r.requests.total} total, ${r.requests.ok} ok, ${r.requests.failed} failed; Envoy retried ${r.envoyRetries}`,
+    `  requests: ${r.requests.total} total, ${r.requests.ok} ok, ${r.requests.failed} failed; Envoy retried ${r.envoyRetries} (${r.envoyRetryOverflows} refused by the budget)`,
   );
   for (const [k, v] of Object.entries(r.measurements)) {
     lines.push(`  ${k}: ${Array.isArray(v) ? v.join(", ") : v}`);

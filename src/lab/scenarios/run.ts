@@ -18,7 +18,7 @@ export async function runScenario(
     signal,
   );
   try {
-    return await scenario.run(cluster);
+    return await scenario.run(cluster, signal);
   } finally {
     await cluster.stop(`scenario ${name} finished`);
   }

@@ -1,5 +1,5 @@
 import { waitFor } from "../../util/wait.js";
-import { finishReport, joinBudgetMs, startScenarioLoad } from "./context.js";
+import { finishReport, joinBudgetMs, removalBudgetMs, startScenarioLoad } from "./context.js";
 import { check, distribution, noFailedCalls, round } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
@@ -8,9 +8,9 @@ export const scale: Scenario = {
   name: "scale",
   summary: "grow from 3 to 6 servers and shrink to 2, by DNS changes only, under load",
   labOptions: { servers: 3, dnsRefreshMs: 250 },
-  async run(cluster) {
+  async run(cluster, signal) {
     const t0 = performance.now();
-    const load = startScenarioLoad(cluster);
+    const load = startScenarioLoad(cluster, signal);
     try {
       await load.waitForResults(200, 10_000);
       const grownAt = load.now();
@@ -28,7 +28,7 @@ export const scale: Scenario = {
           }
           return added.every((s) => firstReply.has(s.id)) ? true : undefined;
         },
-        { timeoutMs: 20_000, intervalMs: 10 },
+        { timeoutMs: 20_000, intervalMs: 10, ...(signal ? { signal } : {}) },
         () => `${added.filter((s) => firstReply.has(s.id)).length} of ${added.length}`,
       );
       const joinMs = added.map((s) => round((firstReply.get(s.id) ?? 0) - addedAt));
@@ -52,7 +52,7 @@ export const scale: Scenario = {
       const atSix = distribution(results, sixFrom, sixTo);
       const atTwo = distribution(results, removedAt);
       const joinBudget = joinBudgetMs(cluster);
-      const removeBudget = cluster.options.dnsRefreshMs * 2;
+      const removeBudget = removalBudgetMs(cluster);
       return finishReport(
         "scale",
         cluster,

@@ -8,5 +8,6 @@ export interface Scenario {
   summary: string;
   /** Lab options this scenario starts with (the user's flags come on top). */
   labOptions: LabOptions;
-  run(cluster: LabCluster): Promise<ScenarioReport>;
+  /** Runs it; `signal` (Ctrl-C) ends every wait and the load early. */
+  run(cluster: LabCluster, signal?: AbortSignal): Promise<ScenarioReport>;
 }
