@@ -27,3 +27,8 @@ export function echoPackage(): { definition: PackageDefinition; grpc: ProtoGrpcT
   }
   return cached;
 }
+
+/** grpc.health.v1 as reflection describes it (see proto/grpc/health/v1/health.proto for why it is ours). */
+export function healthDescription(): PackageDefinition {
+  return loadSync("grpc/health/v1/health.proto", loaderOptions);
+}

@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from "grpc-health-check";
+import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { messageOf, ServerError } from "../errors.js";
-import { ECHO_SERVICE_NAME, echoPackage } from "../proto/echo-package.js";
+import { ECHO_SERVICE_NAME, echoPackage, healthDescription } from "../proto/echo-package.js";
 import { formatHostPort } from "../util/address.js";
 import { echoHandlers } from "./echo-service.js";
 
@@ -94,7 +93,7 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
   const health = new HealthImplementation({ "": "NOT_SERVING", [ECHO_SERVICE_NAME]: "NOT_SERVING" });
   health.addToServer(server);
   // Reflection describes every service served, health included, so grpcurl needs no .proto file.
-  new ReflectionService({ ...pkg.definition, ...loadSync(healthProtoPath) }).addToServer(server);
+  new ReflectionService({ ...pkg.definition, ...healthDescription() }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(formatHostPort(o.host, o.port), ServerCredentials.createInsecure(), (err, bound) => {

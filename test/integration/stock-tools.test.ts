@@ -43,11 +43,12 @@ describe("grpcurl through Envoy, with no .proto file", () => {
       "lbdemo.v1.Echo/Echo",
     );
     assert.equal(run.code, 0, run.stderr);
-    const reply = JSON.parse(run.stdout) as { message: string; serverId: string };
+    // Field names as the proto spells them: reflection built by proto-loader carries no JSON names.
+    const reply = JSON.parse(run.stdout) as { message: string; server_id: string };
     assert.equal(reply.message, "from grpcurl");
     assert.ok(
-      cluster.servers().some((s) => s.id === reply.serverId),
-      `unknown server ${reply.serverId}`,
+      cluster.servers().some((s) => s.id === reply.server_id),
+      `unknown server ${reply.server_id}`,
     );
   });
 
@@ -74,9 +75,9 @@ describe("grpcurl through Envoy, with no .proto file", () => {
     const replies = run.stdout
       .trim()
       .split(/\n(?=\{)/)
-      .map((t) => JSON.parse(t) as { serverId: string; sequence?: number });
+      .map((t) => JSON.parse(t) as { server_id: string; sequence?: number });
     assert.equal(replies.length, 3);
-    assert.equal(new Set(replies.map((r) => r.serverId)).size, 1, "one stream, one server");
+    assert.equal(new Set(replies.map((r) => r.server_id)).size, 1, "one stream, one server");
     assert.deepEqual(
       replies.map((r) => r.sequence ?? 0),
       [0, 1, 2],
