@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:http2";
 import { createServer } from "node:net";
 import { after, describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
@@ -129,6 +130,25 @@ describe("Echo server (in process)", () => {
     } finally {
       for (const c of clients) c.close();
       await Promise.all([failing.stop(), slow.stop(), plain.stop()]);
+    }
+  });
+
+  it("closes connections older than --max-connection-age-ms with GOAWAY, so clients re-balance", async () => {
+    const server = await startEchoServer({ port: 0, maxConnectionAgeMs: 200, graceMs: 1000 });
+    const session = connect(`http://${server.address}`);
+    try {
+      const opened = performance.now();
+      const goaway = new Promise<number>((resolve, reject) => {
+        session.once("goaway", () => resolve(performance.now() - opened));
+        session.once("error", reject);
+        setTimeout(() => reject(new Error("no GOAWAY within 5 s")), 5000).unref();
+      });
+      const ageMs = await goaway;
+      // grpc-js adds up to ±10% jitter to the age.
+      assert.ok(ageMs >= 150, `GOAWAY after ${Math.round(ageMs)} ms, before the age was reached`);
+    } finally {
+      session.destroy();
+      await server.stop();
     }
   });
 
