@@ -1,3 +1,4 @@
+import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { LabError } from "../../errors.js";
 import { addressOf, detectionBudgetMs, finishReport, notRoutedTo, startScenarioLoad } from "./context.js";
 import { check, distribution, noFailedCalls, round } from "./report.js";
@@ -44,7 +45,15 @@ export const failover: Scenario = {
           ),
         ],
         {
-          measurements: { deathToNoTrafficMs: round(detectMs), detectionBudgetMs: budget },
+          measurements: {
+            deathToNoTrafficMs: round(detectMs),
+            detectionBudgetMs: budget,
+            // Which mechanism won: outlier detection ejects on failed calls, often before a health check fails twice.
+            outlierEjections:
+              (await cluster.envoy.admin
+                .stat(`cluster.${CLUSTER_NAME}.outlier_detection.ejections_enforced_total`)
+                .catch(() => undefined)) ?? 0,
+          },
           distributions: [
             { phase: "before the kill", backends: distribution(results, 0, killedAt) },
             { phase: "after detection", backends: after },
