@@ -1,6 +1,6 @@
 import { LabError } from "../../errors.js";
 import { addressOf, detectionBudgetMs, finishReport, notRoutedTo, startScenarioLoad } from "./context.js";
-import { check, distribution, noFailedCalls, round } from "./report.js";
+import { check, distribution, noFailedCalls, round, withinBudget } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
 /** SIGTERM one server, as a rolling deploy does: it reports NOT_SERVING, drains, exits 0; no call fails. */
@@ -37,11 +37,7 @@ export const drain: Scenario = {
         results,
         [
           noFailedCalls(results),
-          check(
-            "draining server taken out in time",
-            detectMs <= budget,
-            `${round(detectMs)} ms (budget ${budget} ms)`,
-          ),
+          withinBudget("draining server taken out in time", detectMs, budget),
           check(
             "server exited 0 after draining",
             exit.code === 0,

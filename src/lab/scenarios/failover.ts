@@ -1,7 +1,7 @@
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { LabError } from "../../errors.js";
 import { addressOf, detectionBudgetMs, finishReport, notRoutedTo, startScenarioLoad } from "./context.js";
-import { check, distribution, noFailedCalls, round } from "./report.js";
+import { check, distribution, noFailedCalls, round, withinBudget } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
 /** kill -9 one of 3 servers mid-run: health checks and outlier detection take it out, retries hide it. */
@@ -33,11 +33,7 @@ export const failover: Scenario = {
         results,
         [
           noFailedCalls(results),
-          check(
-            "dead server detected in time",
-            detectMs <= budget,
-            `${round(detectMs)} ms (budget ${budget} ms)`,
-          ),
+          withinBudget("dead server detected in time", detectMs, budget),
           check(
             "only the survivors answer afterwards",
             Object.keys(after).length === 2 && !(victim.id in after),

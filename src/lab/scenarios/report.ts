@@ -53,6 +53,11 @@ export function noFailedCalls(results: readonly RequestResult[]): ScenarioCheck 
   return check("no failed calls", failed === 0, `${failed} of ${results.length} failed`);
 }
 
+/** A measured time against its budget. */
+export function withinBudget(name: string, ms: number, budgetMs: number): ScenarioCheck {
+  return check(name, ms <= budgetMs, `${round(ms)} ms (budget ${budgetMs} ms)`);
+}
+
 export const round = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** The human-readable verdict: one line per check, then the measurements. */

@@ -1,6 +1,6 @@
 import { waitFor } from "../../util/wait.js";
 import { finishReport, joinBudgetMs, removalBudgetMs, startScenarioLoad } from "./context.js";
-import { check, distribution, noFailedCalls, round } from "./report.js";
+import { check, distribution, noFailedCalls, round, withinBudget } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
 /** 3 → 6 → 2 servers through DNS alone: new ones get traffic, removed ones stop getting it, nothing fails. */
@@ -69,11 +69,7 @@ export const scale: Scenario = {
             Object.keys(atSix).length === 6,
             `${Object.keys(atSix).length} answered`,
           ),
-          check(
-            "removed servers dropped in time",
-            removeMs <= removeBudget,
-            `${round(removeMs)} ms (budget ${removeBudget} ms)`,
-          ),
+          withinBudget("removed servers dropped in time", removeMs, removeBudget),
           check(
             "only the 2 kept servers answer afterwards",
             Object.keys(atTwo).length === 2 && keep.every((s) => s.id in atTwo),
