@@ -69,7 +69,9 @@ export async function findDrift(root: string, files = generateDeployFiles()): Pr
     let current: string;
     try {
       current = await readFile(join(root, file.path), "utf8");
-    } catch {
+    } catch (e) {
+      // Only a missing file is drift; anything else (EACCES, EISDIR) is an error worth its own message.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
       drift.push({ path: file.path, state: "missing" });
       continue;
     }

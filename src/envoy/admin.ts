@@ -35,7 +35,10 @@ export class EnvoyAdmin {
   private async get(path: string): Promise<Response> {
     try {
       const res = await fetch(`http://${this.address}${path}`, { signal: AbortSignal.timeout(3000) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`HTTP ${res.status}`);
+      }
       return res;
     } catch (e) {
       throw new EnvoyError(`admin ${this.address}${path}: ${messageOf(e)}`, { cause: e });
@@ -44,8 +47,9 @@ export class EnvoyAdmin {
 
   /** True when the server state is LIVE (initialization done). */
   async live(): Promise<boolean> {
-    const res = await fetch(`http://${this.address}/ready`, { signal: AbortSignal.timeout(3000) });
-    return (await res.text()).trim() === "LIVE";
+    // /ready answers 503 until Envoy is LIVE.
+    const res = await this.get("/ready").catch(() => undefined);
+    return res !== undefined && (await res.text()).trim() === "LIVE";
   }
 
   async clusterHosts(cluster: string): Promise<UpstreamHost[]> {

@@ -23,6 +23,8 @@ export interface EnvoyProcessOptions {
   listenerName?: string;
   /** Name used in messages and process errors. Default "envoy". */
   name?: string;
+  /** Ctrl-C: stop waiting for Envoy to come up. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface EnvoyHandle {
@@ -72,7 +74,11 @@ export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
       }
       return true;
     };
-    const deadline = { timeoutMs: o.startTimeoutMs, intervalMs: 25 };
+    const deadline = {
+      timeoutMs: o.startTimeoutMs,
+      intervalMs: 25,
+      ...(o.signal ? { signal: o.signal } : {}),
+    };
     const adminAddress = await waitFor(
       "Envoy to write its admin address",
       async () => {

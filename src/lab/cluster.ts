@@ -92,6 +92,7 @@ export async function startLabCluster(
     graceMs: o.serverGraceMs,
     drainDelayMs: o.serverDrainDelayMs,
     startTimeoutMs: o.startTimeoutMs,
+    signal,
   };
 
   const addServers = async (count: number): Promise<LabServer[]> => {
@@ -148,7 +149,7 @@ export async function startLabCluster(
 
     let l4Proxy: EnvoyHandle | undefined;
     if (o.discovery.kind === "clusterip") {
-      l4Proxy = await startL4Proxy(o, o.discovery.virtualIp, servers, binary.path, workDir);
+      l4Proxy = await startL4Proxy(o, o.discovery.virtualIp, servers, binary.path, workDir, signal);
       const proxy = l4Proxy;
       cleanups.push(() => proxy.stop());
       onEvent({
@@ -186,6 +187,7 @@ export async function startLabCluster(
       concurrency: o.envoyConcurrency,
       logLevel: o.envoyLogLevel,
       startTimeoutMs: o.startTimeoutMs,
+      signal,
     });
     cleanups.push(() => envoy.stop());
     const listenAddress = formatHostPort("127.0.0.1", envoy.listenerPort);
@@ -293,6 +295,7 @@ function startL4Proxy(
   servers: readonly LabServer[],
   binary: string,
   workDir: string,
+  signal: AbortSignal | undefined,
 ): Promise<EnvoyHandle> {
   const bootstrap = buildL4ProxyBootstrap({
     virtualIp,
@@ -309,5 +312,6 @@ function startL4Proxy(
     logLevel: o.envoyLogLevel,
     startTimeoutMs: o.startTimeoutMs,
     listenerName: L4_LISTENER_NAME,
+    signal,
   });
 }

@@ -37,6 +37,8 @@ export interface LabServerProcessOptions {
   graceMs: number;
   drainDelayMs: number;
   startTimeoutMs: number;
+  /** Ctrl-C: stop waiting for ready lines. */
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function startLabServers(
       hosts.length === 1 ? "its ready line" : `ready lines for all ${hosts.length} addresses`,
       () => (ready.size === hosts.length ? true : undefined),
       o.startTimeoutMs,
+      o.signal,
     );
     const servers = hosts.map((host, i) => {
       const r = ready.get(host) as ReadyLine;

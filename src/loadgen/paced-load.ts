@@ -1,8 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { credentials, type ServiceError, status } from "@grpc/grpc-js";
-import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
-import { echoPackage } from "../proto/echo-package.js";
+import { type ServiceError, status } from "@grpc/grpc-js";
 import { waitFor } from "../util/wait.js";
+import { echoChannel } from "./channel.js";
 
 /** One finished call: when it started and ended (ms since the load started) and who answered. */
 export interface RequestResult {
@@ -46,8 +45,7 @@ export interface PacedLoad {
  * scenario changes the cluster, bounded in count and in time.
  */
 export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
-  const Echo = echoPackage().grpc.lbdemo.v1.Echo;
-  const client: EchoClient = new Echo(o.target, credentials.createInsecure(), { "grpc.enable_retries": 0 });
+  const client = echoChannel(o.target);
   const t0 = performance.now();
   const now = (): number => performance.now() - t0;
   const results: RequestResult[] = [];

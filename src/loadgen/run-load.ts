@@ -1,7 +1,7 @@
-import { credentials, type ServiceError, status } from "@grpc/grpc-js";
+import { type ServiceError, status } from "@grpc/grpc-js";
 import { LoadError, messageOf } from "../errors.js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
-import { echoPackage } from "../proto/echo-package.js";
+import { echoChannel } from "./channel.js";
 import { LoadRecorder, type LoadReport } from "./report.js";
 
 export interface LoadOptions {
@@ -41,12 +41,7 @@ export function resolveLoadOptions(options: LoadOptions): ResolvedLoadOptions {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const o = resolveLoadOptions(options);
-  const Echo = echoPackage().grpc.lbdemo.v1.Echo;
-  // One channel, no client-side retries: every failure Envoy lets through is counted.
-  const client: EchoClient = new Echo(o.target, credentials.createInsecure(), {
-    "grpc.enable_retries": 0,
-    "grpc.service_config_disable_resolution": 1,
-  });
+  const client = echoChannel(o.target);
   try {
     await connect(client, o.target, o.connectTimeoutMs);
     const recorder = new LoadRecorder();

@@ -30,7 +30,12 @@ export interface ChildHandle {
   /** The last lines the child wrote to stderr. */
   stderrTail(): string;
   /** Waits for a stdout line that `match` accepts; rejects if the child exits first or time runs out. */
-  waitForLine<T>(what: string, match: (line: string) => T | undefined, timeoutMs: number): Promise<T>;
+  waitForLine<T>(
+    what: string,
+    match: (line: string) => T | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<T>;
   /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<ExitInfo>;
   /** SIGKILL to the process group at once. */
@@ -123,7 +128,12 @@ export function startChild(options: ChildOptions): ChildHandle {
     state: () => state,
     exited,
     stderrTail: () => tail.text(),
-    async waitForLine<T>(what: string, match: (line: string) => T | undefined, timeoutMs: number) {
+    async waitForLine<T>(
+      what: string,
+      match: (line: string) => T | undefined,
+      timeoutMs: number,
+      signal?: AbortSignal,
+    ) {
       let onLine: ((line: string) => void) | undefined;
       const found = new Promise<T>((resolve) => {
         onLine = (line) => {
@@ -145,10 +155,22 @@ export function startChild(options: ChildOptions): ChildHandle {
       ]).then((e) => {
         throw e;
       });
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal === undefined) return;
+        onAbort = () => reject(signal.reason);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      });
       try {
-        return await withTimeout(`${options.name}: ${what}`, Promise.race([found, failed]), timeoutMs);
+        return await withTimeout(
+          `${options.name}: ${what}`,
+          Promise.race([found, failed, aborted]),
+          timeoutMs,
+        );
       } finally {
         if (onLine) lineWaiters.delete(onLine);
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
       }
     },
     async stop(graceMs = 5000) {

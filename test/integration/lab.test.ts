@@ -12,6 +12,7 @@ import { resolveLabOptions } from "../../src/lab/options.js";
 import { runLab } from "../../src/lab/run.js";
 import type { LoadReport } from "../../src/loadgen/report.js";
 import { runLoad } from "../../src/loadgen/run-load.js";
+import { waitFor } from "../../src/util/wait.js";
 import { isAlive, killSpawned, pidsIn, spawnCli, waitAllGone } from "../helpers.js";
 
 after(killSpawned);
@@ -174,6 +175,25 @@ describe("grpc-lb lab as a command", () => {
         await next.stop();
       }
       assert.ok(!existsSync(workDir) || workDir === tmpdir(), `${workDir} was removed`);
+    });
+  }
+
+  for (const args of [
+    ["lab", "--servers", "2", "-n", "10000000"],
+    ["lab", "scenario", "scale"],
+  ]) {
+    it(`'${args.join(" ")}' interrupted by SIGINT exits 130 and stops everything`, async () => {
+      const run = spawnCli(args);
+      // Interrupt once the cluster is serving, mid-run.
+      await waitFor("the lab to be ready", () => (/lab: ready/.test(run.stderr()) ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 10,
+      });
+      run.child.kill("SIGINT");
+      const exit = await run.exit;
+      assert.equal(exit.code, 130, run.stderr());
+      assert.match(`${run.lines.join("\n")}\n${run.stderr()}`, /interrupted/);
+      await waitAllGone(pidsIn(run.stderr()));
     });
   }
 

@@ -157,13 +157,15 @@ to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH, or .tools/
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         ctx.signal.addEventListener("abort", () => resolve(), { once: true });
-        // A part that dies while the cluster is up takes the lab down with it, loudly.
-        cluster.envoy.process.exited.then(() => resolve());
+        // Envoy (or the L4 proxy) dying takes the lab down with it, loudly. A server dying does not:
+        // routing around it is what the lab is for.
+        for (const proxy of [cluster.envoy, cluster.l4Proxy]) proxy?.process.exited.then(() => resolve());
       });
-      const envoyDied = cluster.envoy.process.state().t === "exited" && !ctx.signal.aborted;
-      await cluster.stop(envoyDied ? "envoy exited" : "signal received");
-      if (envoyDied) {
-        ctx.stderr(`grpc-lb: lab: envoy exited unexpectedly:\n${cluster.envoy.process.stderrTail()}\n`);
+      const dead = [cluster.envoy, cluster.l4Proxy].find((p) => p?.process.state().t === "exited");
+      const died = dead !== undefined && !ctx.signal.aborted;
+      await cluster.stop(died ? `${dead.process.name} exited` : "signal received");
+      if (died) {
+        ctx.stderr(`grpc-lb: lab: ${dead.process.name} exited unexpectedly:\n${dead.process.stderrTail()}\n`);
         return 1;
       }
       return 0;
