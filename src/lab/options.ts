@@ -86,6 +86,7 @@ export interface LabOptions {
 export type ResolvedLabOptions = Required<LabOptions>;
 
 export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
+  const healthCheck = options.healthCheck ?? LAB_HEALTH_CHECK;
   const o: ResolvedLabOptions = {
     servers: options.servers ?? 3,
     addressBase: options.addressBase ?? DEFAULT_ADDRESS_BASE,
@@ -99,16 +100,15 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     envoyLogLevel: options.envoyLogLevel ?? "warning",
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     serverGraceMs: options.serverGraceMs ?? 5000,
-    serverDrainDelayMs: 0,
+    serverDrainDelayMs:
+      options.serverDrainDelayMs ?? (healthCheck === false ? 0 : 3 * healthCheck.intervalMs),
     serversPerProcess: options.serversPerProcess ?? 1,
     requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? 2000,
     updateMergeWindowMs: options.updateMergeWindowMs ?? 0,
-    healthCheck: options.healthCheck ?? LAB_HEALTH_CHECK,
+    healthCheck,
     outlierDetection: options.outlierDetection ?? LAB_OUTLIER_DETECTION,
     retry: options.retry ?? LAB_RETRY,
   };
-  o.serverDrainDelayMs =
-    options.serverDrainDelayMs ?? (o.healthCheck === false ? 0 : 3 * o.healthCheck.intervalMs);
   if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
     throw new UsageError(`lab: serversPerProcess must be a positive integer, got ${o.serversPerProcess}`);
   }

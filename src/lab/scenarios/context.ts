@@ -3,19 +3,7 @@ import { type PacedLoad, startPacedLoad } from "../../loadgen/paced-load.js";
 import { formatHostPort } from "../../util/address.js";
 import type { LabCluster } from "../cluster.js";
 import type { LabServer } from "../servers.js";
-import {
-  check,
-  requestTotals,
-  type ScenarioCheck,
-  type ScenarioName,
-  type ScenarioReport,
-} from "./report.js";
-
-/** What every scenario gets: the running cluster and a steady load through Envoy. */
-export interface ScenarioContext {
-  cluster: LabCluster;
-  load: PacedLoad;
-}
+import { check, type ScenarioCheck, type ScenarioName, type ScenarioReport } from "./report.js";
 
 /** The steady load every scenario keeps up: 200 calls/s, bounded to 60 s and 12 000 calls. */
 export function startScenarioLoad(cluster: LabCluster, signal: AbortSignal | undefined): PacedLoad {
@@ -67,7 +55,7 @@ export function joinBudgetMs(cluster: LabCluster): number {
 export async function finishReport(
   scenario: ScenarioName,
   cluster: LabCluster,
-  results: ScenarioContext["load"]["results"],
+  requests: ScenarioReport["requests"],
   checks: ScenarioCheck[],
   rest: Pick<ScenarioReport, "measurements" | "distributions">,
   durationMs: number,
@@ -84,7 +72,7 @@ export async function finishReport(
     scenario,
     verdict: all.every((c) => c.ok) ? "pass" : "fail",
     checks: all,
-    requests: requestTotals(results),
+    requests,
     ...rest,
     envoyRetries,
     envoyRetryOverflows,

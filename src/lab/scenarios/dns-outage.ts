@@ -1,7 +1,7 @@
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { waitFor } from "../../util/wait.js";
 import { finishReport, startScenarioLoad } from "./context.js";
-import { check, distribution, noFailedCalls, round } from "./report.js";
+import { check, distribution, noFailedCalls, requestTotals, round } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
 /** The DNS server goes away for a while: Envoy keeps the hosts it has, and every call still succeeds. */
@@ -41,7 +41,7 @@ export const dnsOutage: Scenario = {
       return finishReport(
         "dns-outage",
         cluster,
-        results,
+        requestTotals(results),
         [
           noFailedCalls(results),
           check(

@@ -1,6 +1,6 @@
 import { LabError } from "../../errors.js";
 import { addressOf, detectionBudgetMs, finishReport, notRoutedTo, startScenarioLoad } from "./context.js";
-import { check, distribution, noFailedCalls, round, withinBudget } from "./report.js";
+import { check, distribution, noFailedCalls, requestTotals, round, withinBudget } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
 /** SIGTERM one server, as a rolling deploy does: it reports NOT_SERVING, drains, exits 0; no call fails. */
@@ -34,7 +34,7 @@ export const drain: Scenario = {
       return finishReport(
         "drain",
         cluster,
-        results,
+        requestTotals(results),
         [
           noFailedCalls(results),
           withinBudget("draining server taken out in time", detectMs, budget),

@@ -1,7 +1,7 @@
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { LabError } from "../../errors.js";
 import { addressOf, detectionBudgetMs, finishReport, notRoutedTo, startScenarioLoad } from "./context.js";
-import { check, distribution, noFailedCalls, round, withinBudget } from "./report.js";
+import { check, distribution, noFailedCalls, requestTotals, round, withinBudget } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
 /** kill -9 one of 3 servers mid-run: health checks and outlier detection take it out, retries hide it. */
@@ -30,7 +30,7 @@ export const failover: Scenario = {
       return finishReport(
         "failover",
         cluster,
-        results,
+        requestTotals(results),
         [
           noFailedCalls(results),
           withinBudget("dead server detected in time", detectMs, budget),

@@ -33,7 +33,7 @@ export const many: Scenario = {
     return finishReport(
       "many",
       cluster,
-      [],
+      { ...report.requests, errors: report.errors },
       [
         check(
           "Envoy has every server as a host",
@@ -72,6 +72,6 @@ export const many: Scenario = {
         distributions: [{ phase: `${report.requests.total} calls`, backends: report.backends }],
       },
       performance.now() - t0,
-    ).then((r) => ({ ...r, requests: { ...report.requests, errors: report.errors } }));
+    );
   },
 };

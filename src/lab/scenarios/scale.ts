@@ -1,6 +1,6 @@
 import { waitFor } from "../../util/wait.js";
 import { finishReport, joinBudgetMs, removalBudgetMs, startScenarioLoad } from "./context.js";
-import { check, distribution, noFailedCalls, round, withinBudget } from "./report.js";
+import { check, distribution, noFailedCalls, requestTotals, round, withinBudget } from "./report.js";
 import type { Scenario } from "./scenario.js";
 
 /** 3 → 6 → 2 servers through DNS alone: new ones get traffic, removed ones stop getting it, nothing fails. */
@@ -56,7 +56,7 @@ export const scale: Scenario = {
       return finishReport(
         "scale",
         cluster,
-        results,
+        requestTotals(results),
         [
           noFailedCalls(results),
           check(
