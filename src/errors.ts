@@ -66,6 +66,21 @@ export class ProcessError extends GrpcLbError {
   }
 }
 
+/**
+ * Why a command's signal was aborted: the process got SIGINT, SIGTERM or SIGHUP.
+ * A command tells Ctrl-C (exit 130) from a supervisor's SIGTERM by `signal`.
+ */
+export class InterruptedError extends Error {
+  override name = "InterruptedError";
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`received ${signal}`);
+  }
+}
+
+/** True when the signal was aborted by Ctrl-C (SIGINT). */
+export const isCtrlC = (signal: AbortSignal): boolean =>
+  signal.aborted && signal.reason instanceof InterruptedError && signal.reason.signal === "SIGINT";
+
 /** The message of anything thrown, without assuming it is an Error. */
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;

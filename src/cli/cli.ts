@@ -1,4 +1,5 @@
 import { constants } from "node:os";
+import { InterruptedError } from "../errors.js";
 import { main } from "./main.js";
 
 // The process entry: wires signals and stdio to main(). A first SIGINT, SIGTERM
@@ -10,7 +11,7 @@ const ac = new AbortController();
 let signals = 0;
 const onSignal = (sig: NodeJS.Signals): void => {
   signals += 1;
-  if (signals === 1) ac.abort(new Error(`received ${sig}`));
+  if (signals === 1) ac.abort(new InterruptedError(sig));
   else process.exit(128 + constants.signals[sig]);
 };
 for (const sig of HANDLED) process.on(sig, onSignal);

@@ -178,16 +178,30 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
       ? {}
       : {
           outlier_detection: {
-            consecutive_gateway_failure: o.outlierDetection.consecutiveGatewayFailures,
-            enforcing_consecutive_gateway_failure: 100,
+            // Only failures of the server or the network eject. split: connect failures, resets and
+            // timeouts (local origin) are counted apart from what the server answers (external origin).
             split_external_local_origin_errors: true,
             consecutive_local_origin_failure: o.outlierDetection.consecutiveLocalFailures,
             enforcing_consecutive_local_origin_failure: 100,
+            // 502/503/504: gRPC UNAVAILABLE or DEADLINE_EXCEEDED from the server, the server's own trouble.
+            consecutive_gateway_failure: o.outlierDetection.consecutiveGatewayFailures,
+            enforcing_consecutive_gateway_failure: 100,
+            // Any other 5xx is what a server answers a client's own mistake (UNIMPLEMENTED is 501,
+            // INTERNAL and UNKNOWN are 500): counted and reported (ejections_detected_*), never enforced.
+            // The statistical detectors are off too: one client's bad calls skew one host's rates.
+            consecutive_5xx: o.outlierDetection.consecutiveGatewayFailures,
+            enforcing_consecutive_5xx: 0,
+            enforcing_success_rate: 0,
+            enforcing_local_origin_success_rate: 0,
+            enforcing_failure_percentage: 0,
+            enforcing_failure_percentage_local_origin: 0,
             interval: duration(o.outlierDetection.intervalMs),
             base_ejection_time: duration(o.outlierDetection.baseEjectionMs),
             max_ejection_percent: o.outlierDetection.maxEjectionPercent,
           },
         }),
+    // Requests, errors and connections per host, in /stats and /stats/prometheus.
+    track_cluster_stats: { per_endpoint_stats: true },
     load_assignment: {
       cluster_name: CLUSTER_NAME,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(o.serverHost, o.serverPort) } }] }],

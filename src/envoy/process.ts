@@ -4,23 +4,26 @@ import { EnvoyError, errorFrom } from "../errors.js";
 import { type ChildHandle, describeExit, startChild } from "../proc/child.js";
 import { waitFor } from "../util/wait.js";
 import { EnvoyAdmin } from "./admin.js";
-import { LISTENER_NAME } from "./bootstrap.js";
+import type { Bootstrap } from "./types.js";
+import { bootstrapToYaml } from "./yaml.js";
+
+export type EnvoyLogLevel = "trace" | "debug" | "info" | "warning" | "error" | "critical" | "off";
 
 export interface EnvoyProcessOptions {
   /** Path of the Envoy binary (see findEnvoy). */
   binary: string;
-  /** The bootstrap, as YAML. */
-  configYaml: string;
+  /** The bootstrap: serialized here, and its first listener is the one whose port is reported. */
+  bootstrap: Bootstrap<{ name: string }, unknown>;
+  /** A comment put at the top of the YAML written for Envoy. */
+  header?: string;
   /** A directory this run owns: the config and the admin address file go there. */
   workDir: string;
   /** Worker threads (--concurrency). */
   concurrency: number;
   /** Envoy's --log-level. */
-  logLevel: "trace" | "debug" | "info" | "warning" | "error" | "critical" | "off";
+  logLevel: EnvoyLogLevel;
   /** How long Envoy may take to come up, in ms. */
   startTimeoutMs: number;
-  /** The listener whose bound port is reported. Default: the gRPC listener. */
-  listenerName?: string;
   /** Name used in messages and process errors. Default "envoy". */
   name?: string;
   /** Ctrl-C: stop waiting for Envoy to come up. */
@@ -46,7 +49,9 @@ export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
   const base = (o.name ?? "envoy").replace(/[^a-z0-9-]+/gi, "-");
   const configPath = join(o.workDir, `${base}.yaml`);
   const adminPath = join(o.workDir, `${base}-admin-address`);
-  await writeFile(configPath, o.configYaml);
+  const listenerName = o.bootstrap.static_resources.listeners[0]?.name;
+  if (listenerName === undefined) throw new EnvoyError(`${o.name ?? "envoy"}: the bootstrap has no listener`);
+  await writeFile(configPath, bootstrapToYaml(o.bootstrap, o.header));
   const child = startChild({
     name: o.name ?? "envoy",
     command: o.binary,
@@ -94,7 +99,7 @@ export async function startEnvoy(o: EnvoyProcessOptions): Promise<EnvoyHandle> {
       async () => {
         stillRunning();
         if (!(await admin.live().catch(() => false))) return undefined;
-        const port = await admin.listenerPort(o.listenerName ?? LISTENER_NAME).catch(() => undefined);
+        const port = await admin.listenerPort(listenerName).catch(() => undefined);
         return port === undefined || port === 0 ? undefined : port;
       },
       deadline,

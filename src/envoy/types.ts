@@ -109,11 +109,17 @@ export interface HealthCheck {
 }
 
 export interface OutlierDetection {
+  consecutive_5xx: number;
+  enforcing_consecutive_5xx: number;
   consecutive_gateway_failure: number;
   enforcing_consecutive_gateway_failure: number;
   split_external_local_origin_errors: boolean;
   consecutive_local_origin_failure: number;
   enforcing_consecutive_local_origin_failure: number;
+  enforcing_success_rate: number;
+  enforcing_local_origin_success_rate: number;
+  enforcing_failure_percentage: number;
+  enforcing_failure_percentage_local_origin: number;
   interval: Duration;
   base_ejection_time: Duration;
   max_ejection_percent: number;
@@ -134,6 +140,8 @@ export interface Cluster {
   health_checks?: HealthCheck[];
   ignore_health_on_host_removal?: boolean;
   outlier_detection?: OutlierDetection;
+  /** per_endpoint_stats: each host's counters in /stats and /stats/prometheus, labelled by its address. */
+  track_cluster_stats?: { per_endpoint_stats: boolean };
   load_assignment: {
     cluster_name: string;
     endpoints: { lb_endpoints: { endpoint: { address: SocketAddress } }[] }[];

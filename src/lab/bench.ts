@@ -33,6 +33,8 @@ export async function runBench(options: BenchOptions, onEvent: (e: LabEvent) => 
   const requests = options.requests ?? 3000;
   const concurrencies = options.concurrencies ?? [1, 8, 32];
   const cluster = await startLabCluster(resolveLabOptions({ servers: 3 }), onEvent, signal);
+  const load = (target: string, calls: number, concurrency: number) =>
+    runLoad({ target, requests: calls, concurrency, ...(signal ? { signal } : {}) });
   const rows: BenchRow[] = [];
   try {
     const first = cluster.servers()[0];
@@ -41,14 +43,10 @@ export async function runBench(options: BenchOptions, onEvent: (e: LabEvent) => 
     for (const concurrency of concurrencies) {
       for (const path of ["direct", "envoy"] as const) {
         // A short warm-up so connection set-up and JIT do not count.
-        await runLoad({ target: targets[path], requests: 200, concurrency, ...(signal ? { signal } : {}) });
+        await load(targets[path], 200, concurrency);
         signal?.throwIfAborted();
-        const r: LoadReport = await runLoad({
-          target: targets[path],
-          requests,
-          concurrency,
-          ...(signal ? { signal } : {}),
-        });
+        const r: LoadReport = await load(targets[path], requests, concurrency);
+        signal?.throwIfAborted();
         rows.push({
           path,
           concurrency,
@@ -62,7 +60,7 @@ export async function runBench(options: BenchOptions, onEvent: (e: LabEvent) => 
       }
     }
   } finally {
-    await cluster.stop("bench finished");
+    await cluster.stop(signal?.aborted ? "interrupted" : "bench finished");
   }
   return { envoyVersion: cluster.envoyBinary.version, rows };
 }

@@ -1,6 +1,7 @@
 import type { LoadReport } from "../loadgen/report.js";
 import { runLoad } from "../loadgen/run-load.js";
 import { startLabCluster } from "./cluster.js";
+import { type CrossCheck, envoyAgrees } from "./cross-check.js";
 import type { LabEvent } from "./events.js";
 import { type LabOptions, resolveLabOptions } from "./options.js";
 
@@ -11,22 +12,37 @@ export interface LabRunOptions extends LabOptions {
   concurrency?: number;
 }
 
+/** The load report, and Envoy's per-host requests against the client's per-server replies. */
+export type LabRunReport = LoadReport & { envoyHosts: CrossCheck };
+
 /** The lab in one go: start the cluster, send the load through Envoy, stop everything. */
 export async function runLab(
   options: LabRunOptions,
   onEvent: (e: LabEvent) => void,
   signal?: AbortSignal,
-): Promise<LoadReport> {
-  const o = resolveLabOptions(options);
-  const cluster = await startLabCluster(o, onEvent, signal);
+): Promise<LabRunReport> {
+  const { requests = 100, concurrency = 1, ...labOptions } = options;
+  const lab = await startLabCluster(resolveLabOptions(labOptions), onEvent, signal);
   try {
-    return await runLoad({
-      target: cluster.listenAddress,
-      requests: options.requests ?? 100,
-      concurrency: options.concurrency ?? 1,
+    const before = await lab.hosts();
+    const report = await runLoad({
+      target: lab.listenAddress,
+      requests,
+      concurrency,
       ...(signal ? { signal } : {}),
     });
+    const envoyHosts = envoyAgrees(lab.servers(), report.backends, before, await lab.hosts());
+    return { ...report, envoyHosts };
   } finally {
-    await cluster.stop(signal?.aborted ? "interrupted" : "load finished");
+    await lab.stop(signal?.aborted ? "interrupted" : "load finished");
   }
+}
+
+/** The cross-check as lines under the load report. */
+export function formatCrossCheck(c: CrossCheck): string {
+  const rows = c.hosts.map(
+    (h) =>
+      `  ${h.address.padEnd(21)} client ${String(h.client).padStart(6)}  envoy ${String(h.envoy).padStart(6)}`,
+  );
+  return `Envoy's requests per host ${c.agree ? "agree with" : "DIFFER from"} the client's replies per server: ${c.detail}\n${rows.join("\n")}\n`;
 }

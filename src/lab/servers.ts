@@ -1,6 +1,7 @@
 import { errorFrom, LabError } from "../errors.js";
 import { cliEntry } from "../paths.js";
 import { type ChildHandle, startChild } from "../proc/child.js";
+import type { EchoFaults } from "../server/echo-service.js";
 
 /** One Echo instance of the lab; several may share a process (see serversPerProcess). */
 export interface LabServer {
@@ -8,6 +9,8 @@ export interface LabServer {
   readonly id: string;
   readonly host: string;
   readonly port: number;
+  /** Port of the process's Prometheus /metrics, on its first address. */
+  readonly metricsPort: number;
   readonly process: ChildHandle;
 }
 
@@ -16,6 +19,7 @@ interface ReadyLine {
   id: string;
   host: string;
   port: number;
+  metricsPort: number;
 }
 
 function parseReady(line: string): ReadyLine | undefined {
@@ -25,7 +29,8 @@ function parseReady(line: string): ReadyLine | undefined {
     return v.event === "ready" &&
       typeof v.id === "string" &&
       typeof v.port === "number" &&
-      typeof v.host === "string"
+      typeof v.host === "string" &&
+      typeof v.metricsPort === "number"
       ? (v as ReadyLine)
       : undefined;
   } catch {
@@ -37,8 +42,12 @@ export interface LabServerProcessOptions {
   graceMs: number;
   drainDelayMs: number;
   startTimeoutMs: number;
+  /** Faults injected into Echo calls. */
+  faults: EchoFaults;
   /** Ctrl-C: stop waiting for ready lines. */
   signal: AbortSignal | undefined;
+  /** Told of the process as soon as it is spawned, so whoever owns it can stop it. */
+  onProcess?: (child: ChildHandle) => void;
 }
 
 /**
@@ -68,12 +77,19 @@ export async function startLabServers(
       String(o.graceMs),
       "--drain-delay-ms",
       String(o.drainDelayMs),
+      "--metrics-port",
+      "0",
+      ...(o.faults.delayMs > 0 ? ["--delay-ms", String(o.faults.delayMs)] : []),
+      ...(o.faults.failRate > 0
+        ? ["--fail-rate", String(o.faults.failRate), "--fail-code", o.faults.failCode]
+        : []),
     ],
     onStdoutLine: (line) => {
       const r = parseReady(line);
       if (r) ready.set(r.host, r);
     },
   });
+  o.onProcess?.(child);
   try {
     await child.waitForLine(
       hosts.length === 1 ? "its ready line" : `ready lines for all ${hosts.length} addresses`,
@@ -83,7 +99,14 @@ export async function startLabServers(
     );
     const servers = hosts.map((host, i) => {
       const r = ready.get(host) as ReadyLine;
-      return { index: firstIndex + i, id: r.id, host, port: r.port, process: child };
+      return {
+        index: firstIndex + i,
+        id: r.id,
+        host,
+        port: r.port,
+        metricsPort: r.metricsPort,
+        process: child,
+      };
     });
     const ports = new Set(servers.map((s) => s.port));
     if (ports.size !== 1 || (port !== 0 && !ports.has(port))) {

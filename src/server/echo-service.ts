@@ -18,12 +18,20 @@ export interface EchoLimits {
   maxIntervalMs: number;
 }
 
+/** Status names a failing Echo call can be answered with (every gRPC status but OK). */
+export const FAIL_CODES = Object.keys(status).filter(
+  (k) => Number.isNaN(Number(k)) && k !== "OK",
+) as readonly FailCode[];
+export type FailCode = Exclude<keyof typeof status, "OK">;
+
 /** Faults injected into Echo calls, for experiments; all zero in normal operation. */
 export interface EchoFaults {
   /** Pause before each reply, in ms. */
   delayMs: number;
-  /** Fraction of calls, 0 to 1, answered UNAVAILABLE. */
+  /** Fraction of calls, 0 to 1, answered with failCode. */
   failRate: number;
+  /** The status failing calls get: UNAVAILABLE as a server in trouble, INVALID_ARGUMENT or INTERNAL as a client's mistake. */
+  failCode: FailCode;
 }
 
 /** Implements lbdemo.v1.Echo; `identity()` is read per call because the bound address is known only after bind. */
@@ -37,7 +45,10 @@ export function echoHandlers(identity: () => Identity, limits: EchoLimits, fault
     Echo(call: ServerUnaryCall<EchoRequest__Output, EchoReply>, callback: sendUnaryData<EchoReply>) {
       const answer = (): void => {
         if (faults.failRate > 0 && Math.random() < faults.failRate) {
-          callback({ code: status.UNAVAILABLE, details: `injected failure (fail rate ${faults.failRate})` });
+          callback({
+            code: status[faults.failCode],
+            details: `injected ${faults.failCode} (fail rate ${faults.failRate}) from ${identity().serverId}`,
+          });
         } else {
           callback(null, reply(call.request.message, 0));
         }

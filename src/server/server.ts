@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { hostname as osHostname } from "node:os";
+import { networkInterfaces, hostname as osHostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
@@ -7,7 +7,8 @@ import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { messageOf, ServerError } from "../errors.js";
 import { ECHO_SERVICE_NAME, echoPackage, healthDescription } from "../proto/echo-package.js";
 import { formatHostPort } from "../util/address.js";
-import { echoHandlers } from "./echo-service.js";
+import { echoHandlers, type FailCode } from "./echo-service.js";
+import type { ServerMetrics } from "./metrics.js";
 
 export interface ServerOptions {
   /** Address to bind. Default "127.0.0.1"; containers use "0.0.0.0". */
@@ -33,11 +34,17 @@ export interface ServerOptions {
   maxConnectionAgeMs?: number;
   /** Pause before every Echo reply, in ms (fault injection for experiments). Default 0. */
   delayMs?: number;
-  /** Fraction of Echo calls, 0 to 1, answered UNAVAILABLE (fault injection). Default 0. */
+  /** Fraction of Echo calls, 0 to 1, answered with failCode (fault injection). Default 0. */
   failRate?: number;
+  /** The status injected failures get. Default UNAVAILABLE. */
+  failCode?: FailCode;
+  /** Counts and times every call into these metrics. Default: none. */
+  metrics?: ServerMetrics | undefined;
 }
 
-export type ResolvedServerOptions = Required<ServerOptions>;
+export type ResolvedServerOptions = Required<Omit<ServerOptions, "metrics">> & {
+  metrics: ServerMetrics | undefined;
+};
 
 export const DEFAULT_SERVER_PORT = 50051;
 
@@ -54,6 +61,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
     delayMs: options.delayMs ?? 0,
     failRate: options.failRate ?? 0,
+    failCode: options.failCode ?? "UNAVAILABLE",
+    metrics: options.metrics,
   };
 }
 
@@ -67,14 +76,15 @@ export interface EchoServerHandle {
   readonly port: number;
   /** host:port as clients should dial it. */
   readonly address: string;
-  /** Reports NOT_SERVING, refuses new calls, lets in-flight ones finish within graceMs. */
-  stop(): Promise<StopOutcome>;
+  /** Reports NOT_SERVING, refuses new calls, lets in-flight ones finish within graceMs (or as overridden). */
+  stop(override?: { drainDelayMs?: number; graceMs?: number }): Promise<StopOutcome>;
 }
 
 /** Starts the Echo service with grpc.health.v1.Health and server reflection. */
 export async function startEchoServer(options: ServerOptions = {}): Promise<EchoServerHandle> {
   const o = resolveServerOptions(options);
   const server = new Server({
+    ...(o.metrics ? { interceptors: [o.metrics.interceptor] } : {}),
     "grpc.max_receive_message_length": o.maxMessageBytes,
     ...(o.maxConnectionAgeMs > 0
       ? { "grpc.max_connection_age_ms": o.maxConnectionAgeMs, "grpc.max_connection_age_grace_ms": o.graceMs }
@@ -87,7 +97,7 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
     echoHandlers(
       () => ({ serverId: o.id, hostname: o.hostname, address }),
       { maxStreamReplies: o.maxStreamReplies, maxIntervalMs: 10_000 },
-      { delayMs: o.delayMs, failRate: o.failRate },
+      { delayMs: o.delayMs, failRate: o.failRate, failCode: o.failCode },
     ),
   );
   const health = new HealthImplementation({ "": "NOT_SERVING", [ECHO_SERVICE_NAME]: "NOT_SERVING" });
@@ -101,7 +111,7 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
       else resolve(bound);
     });
   });
-  address = formatHostPort(o.host, port);
+  address = formatHostPort(reachableHost(o.host), port);
   const setAll = (s: ServingStatus): void => {
     health.setStatus("", s);
     health.setStatus(ECHO_SERVICE_NAME, s);
@@ -114,15 +124,17 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
     host: o.host,
     port,
     address,
-    stop() {
+    stop(override = {}) {
+      const drainDelayMs = override.drainDelayMs ?? o.drainDelayMs;
+      const graceMs = override.graceMs ?? o.graceMs;
       stopping ??= (async () => {
         setAll("NOT_SERVING");
-        if (o.drainDelayMs > 0) await delay(o.drainDelayMs);
+        if (drainDelayMs > 0) await delay(drainDelayMs);
         return new Promise<StopOutcome>((resolve) => {
           const timer = setTimeout(() => {
             server.forceShutdown();
             resolve("forced");
-          }, o.graceMs);
+          }, graceMs);
           server.tryShutdown(() => {
             clearTimeout(timer);
             resolve("drained");
@@ -132,6 +144,18 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
       return stopping;
     },
   };
+}
+
+/**
+ * Where clients reach a server bound to a wildcard (0.0.0.0, ::): its first
+ * external interface address of that family (a container's IP), else loopback.
+ */
+export function reachableHost(host: string): string {
+  const family = host === "0.0.0.0" ? "IPv4" : host === "::" || host === "[::]" ? "IPv6" : undefined;
+  if (family === undefined) return host;
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  const found = all.find((i) => !i.internal && i.family === family && !i.address.startsWith("fe80:"));
+  return found?.address ?? (family === "IPv4" ? "127.0.0.1" : "::1");
 }
 
 function bindError(address: string, err: Error): ServerError {

@@ -59,3 +59,21 @@ export async function withTimeout<T>(what: string, promise: Promise<T>, timeoutM
     ac.abort();
   }
 }
+
+/** Resolves or rejects as the promise does, or rejects with the signal's reason as soon as it is aborted. */
+export async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}

@@ -51,7 +51,7 @@ describe("the local cluster with a real Envoy", () => {
   it("least_request with concurrency still reaches every server", async () => {
     const c = collect();
     const report = await runLab(
-      { servers: 3, requests: 300, concurrency: 8, policy: "least_request" },
+      { servers: 3, requests: 300, concurrency: 8, envoy: { policy: "least_request" } },
       c.onEvent,
     );
     assert.equal(report.requests.failed, 0);

@@ -1,11 +1,18 @@
-import { UsageError } from "../../errors.js";
+import { isCtrlC, UsageError } from "../../errors.js";
+import { FAIL_CODES } from "../../server/echo-service.js";
+import { ServerMetrics } from "../../server/metrics.js";
 import {
   DEFAULT_SERVER_PORT,
   type EchoServerHandle,
   resolveServerOptions,
   startEchoServer,
 } from "../../server/server.js";
-import { type Command, intFlag, parseFlags } from "../args.js";
+import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
+
+/** Default port of /metrics: the one Prometheus exporters commonly take. */
+export const DEFAULT_METRICS_PORT = 9464;
+/** On Ctrl-C in-flight calls get at most this long, so the command ends within a second. */
+const CTRL_C_GRACE_MS = 500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,14 +37,22 @@ Options:
   --max-connection-age-ms MS  close connections older than this so clients re-balance (default 0: off)
   --max-message-bytes N     largest request accepted; larger get RESOURCE_EXHAUSTED (default 4194304)
   --delay-ms MS             fault injection: pause before every Echo reply (default 0)
-  --fail-rate R             fault injection: answer this fraction (0-1) of Echo calls UNAVAILABLE (default 0)
+  --fail-rate R             fault injection: answer this fraction (0-1) of Echo calls with --fail-code (default 0)
+  --fail-code NAME          the status injected failures get (default UNAVAILABLE; e.g. INTERNAL,
+                            INVALID_ARGUMENT to play a client's mistake)
+  --metrics-port PORT       Prometheus metrics (calls by method and status, latency) at
+                            http://HOST:PORT/metrics on the first --host; 0 for any free port
+                            (default ${DEFAULT_METRICS_PORT})
   -h, --help                show this help
 
 Once listening it prints one JSON line per instance on stdout:
-  {"event":"ready","id":"…","address":"HOST:PORT","pid":…}
-On SIGTERM/SIGINT it reports NOT_SERVING, waits --drain-delay-ms, refuses new
-calls, finishes in-flight calls within --grace-ms, prints {"event":"stopped",…}
-and exits 0.
+  {"event":"ready","id":"…","address":"HOST:PORT","metricsPort":…,"pid":…}
+With a wildcard --host (0.0.0.0, ::) the address is the first external
+interface's (a container's IP), as clients reach it.
+On SIGTERM it reports NOT_SERVING, waits --drain-delay-ms, refuses new calls,
+finishes in-flight calls within --grace-ms, prints {"event":"stopped",…} and
+exits 0. On Ctrl-C (SIGINT) it stops at once (in-flight calls get ${CTRL_C_GRACE_MS} ms) and
+exits 130.
 `,
   async run(argv, ctx) {
     const { values } = parseFlags("serve", argv, {
@@ -50,6 +65,8 @@ and exits 0.
       "max-message-bytes": { type: "string" },
       "delay-ms": { type: "string" },
       "fail-rate": { type: "string" },
+      "fail-code": { type: "string" },
+      "metrics-port": { type: "string" },
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -77,6 +94,7 @@ and exits 0.
         max: 3_600_000,
       });
     const port = intFlag("serve", "port", values.port, { min: 0, max: 65535 });
+    const metricsPort = intFlag("serve", "metrics-port", values["metrics-port"], { min: 0, max: 65535 });
     const common = {
       port,
       graceMs: ms("grace-ms"),
@@ -84,27 +102,31 @@ and exits 0.
       maxConnectionAgeMs: ms("max-connection-age-ms"),
       delayMs: ms("delay-ms"),
       failRate,
+      failCode: choiceFlag("serve", "fail-code", values["fail-code"], FAIL_CODES),
       maxMessageBytes: intFlag("serve", "max-message-bytes", values["max-message-bytes"], {
         min: 1024,
         max: 256 * 1024 * 1024,
       }),
     };
     const servers: EchoServerHandle[] = [];
+    const metrics = new ServerMetrics();
+    const endpoint = await metrics.listen(hosts[0] ?? "127.0.0.1", metricsPort ?? DEFAULT_METRICS_PORT);
     try {
       for (const host of hosts) {
         // With port 0 the first instance picks the port and the others share it, like the lab's servers.
         const port = servers[0]?.port ?? common.port;
         const server = await startEchoServer(
-          resolveServerOptions({ ...common, port, host, id: values.id?.toLowerCase() }),
+          resolveServerOptions({ ...common, port, host, id: values.id?.toLowerCase(), metrics }),
         );
         servers.push(server);
         ctx.stdout(
-          `${JSON.stringify({ event: "ready", id: server.id, address: server.address, host: server.host, port: server.port, pid: process.pid })}\n`,
+          `${JSON.stringify({ event: "ready", id: server.id, address: server.address, host: server.host, port: server.port, metricsPort: endpoint.port, pid: process.pid })}\n`,
         );
       }
     } catch (e) {
       // One address failed: the instances already up must not outlive the command.
       await Promise.all(servers.map((s) => s.stop()));
+      await endpoint.close();
       throw e;
     }
     await new Promise<void>((resolve) => {
@@ -112,14 +134,16 @@ and exits 0.
       else ctx.signal.addEventListener("abort", () => resolve(), { once: true });
     });
     const started = Date.now();
+    const ctrlC = isCtrlC(ctx.signal);
     await Promise.all(
       servers.map(async (server) => {
-        const outcome = await server.stop();
+        const outcome = await server.stop(ctrlC ? { drainDelayMs: 0, graceMs: CTRL_C_GRACE_MS } : {});
         ctx.stdout(
           `${JSON.stringify({ event: "stopped", id: server.id, outcome, drainMs: Date.now() - started })}\n`,
         );
       }),
     );
-    return 0;
+    await endpoint.close();
+    return ctrlC ? 130 : 0;
   },
 };

@@ -1,44 +1,43 @@
 import { runLoad } from "../../loadgen/run-load.js";
-import { finishReport } from "./context.js";
+import { envoyAgrees } from "../cross-check.js";
+import type { LabScenario } from "./lab-scenario.js";
 import { check, round } from "./report.js";
-import type { Scenario } from "./scenario.js";
 
 /**
  * 100 servers behind one name: the DNS answer (about 1.6 KB) is too big for
  * UDP, so it is truncated and c-ares asks again over TCP; Envoy must still
  * get all 100 hosts and round robin must reach every one.
  */
-export const many: Scenario = {
+export const many: LabScenario = {
   name: "many",
   summary: "100 servers (25 per process) behind one DNS answer larger than 512 bytes; all must get traffic",
   labOptions: {
     servers: 100,
     serversPerProcess: 25,
-    healthCheck: { intervalMs: 1000, timeoutMs: 500, unhealthyThreshold: 2, healthyThreshold: 1 },
+    envoy: { healthCheck: { intervalMs: 1000, timeoutMs: 500, unhealthyThreshold: 2, healthyThreshold: 1 } },
   },
-  async run(cluster, signal) {
-    const t0 = performance.now();
-    const servers = cluster.servers().length;
-    const hosts = await cluster.hosts();
-    const queries = cluster.dns.queries();
+  load: "none",
+  async run({ env: lab, hosts, signal }) {
+    const servers = lab.servers();
+    const before = await hosts();
+    const queries = lab.dns.queries();
     const perServer = 10;
     const report = await runLoad({
-      target: cluster.listenAddress,
-      requests: servers * perServer,
+      target: lab.listenAddress,
+      requests: servers.length * perServer,
       concurrency: 4,
-      ...(signal ? { signal } : {}),
+      signal,
     });
     const counts = Object.values(report.backends);
-    const exact = cluster.options.policy === "round_robin";
-    return finishReport(
-      "many",
-      cluster,
-      { ...report.requests, errors: report.errors },
-      [
+    const exact = lab.options.envoy.policy === "round_robin";
+    const agreement = envoyAgrees(servers, report.backends, before, await hosts());
+    return {
+      requests: { ...report.requests, errors: report.errors },
+      checks: [
         check(
           "Envoy has every server as a host",
-          hosts.length === servers && hosts.every((h) => h.healthy),
-          `${hosts.length} hosts`,
+          before.length === servers.length && before.every((h) => h.healthy),
+          `${before.length} hosts`,
         ),
         check(
           "the big answer came over TCP",
@@ -50,7 +49,11 @@ export const many: Scenario = {
           report.requests.failed === 0,
           `${report.requests.failed} of ${report.requests.total} failed`,
         ),
-        check("every server answered", counts.length === servers, `${counts.length} of ${servers}`),
+        check(
+          "every server answered",
+          counts.length === servers.length,
+          `${counts.length} of ${servers.length}`,
+        ),
         ...(exact
           ? [
               check(
@@ -60,18 +63,16 @@ export const many: Scenario = {
               ),
             ]
           : []),
+        check("Envoy's per-host counts match the client's", agreement.agree, agreement.detail),
       ],
-      {
-        measurements: {
-          hosts: hosts.length,
-          dnsUdpAnswers: queries.udp,
-          dnsTcpAnswers: queries.tcp,
-          p99Ms: report.latencyMs.p99,
-          loadMs: round(report.durationMs),
-        },
-        distributions: [{ phase: `${report.requests.total} calls`, backends: report.backends }],
+      measurements: {
+        hosts: before.length,
+        dnsUdpAnswers: queries.udp,
+        dnsTcpAnswers: queries.tcp,
+        p99Ms: report.latencyMs.p99,
+        loadMs: round(report.durationMs),
       },
-      performance.now() - t0,
-    );
+      distributions: [{ phase: `${report.requests.total} calls`, backends: report.backends }],
+    };
   },
 };

@@ -1,13 +1,15 @@
 import { dnsOutage } from "./dns-outage.js";
 import { drain } from "./drain.js";
 import { failover } from "./failover.js";
+import type { LabScenario } from "./lab-scenario.js";
 import { many } from "./many.js";
-import type { ScenarioName } from "./report.js";
 import { scale } from "./scale.js";
-import type { Scenario } from "./scenario.js";
+
+export const SCENARIO_NAMES = ["failover", "scale", "drain", "dns-outage", "many"] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 // A record over every name: a scenario missing here is a compile error.
-export const scenarios: Record<ScenarioName, Scenario> = {
+export const scenarios: Record<ScenarioName, LabScenario> = {
   failover,
   scale,
   drain,

@@ -1,8 +1,7 @@
 import type { RequestResult } from "../../loadgen/paced-load.js";
 import { statusName } from "../../loadgen/report.js";
 
-export const SCENARIO_NAMES = ["failover", "scale", "drain", "dns-outage", "many"] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+export type { ScenarioName } from "./registry.js";
 
 export interface ScenarioCheck {
   name: string;
@@ -12,7 +11,8 @@ export interface ScenarioCheck {
 
 /** What `grpc-lb lab scenario <name> --json` prints. */
 export interface ScenarioReport {
-  scenario: ScenarioName;
+  /** The scenario's name: a lab scenario's, or an engine's (Compose, Kubernetes). */
+  scenario: string;
   verdict: "pass" | "fail";
   checks: ScenarioCheck[];
   requests: { total: number; ok: number; failed: number; errors: Record<string, number> };

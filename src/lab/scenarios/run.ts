@@ -1,10 +1,11 @@
 import { startLabCluster } from "../cluster.js";
 import type { LabEvent } from "../events.js";
-import { type LabOptions, resolveLabOptions } from "../options.js";
-import { scenarios } from "./registry.js";
-import type { ScenarioName, ScenarioReport } from "./report.js";
+import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.js";
+import { type ScenarioName, scenarios } from "./registry.js";
+import type { ScenarioReport } from "./report.js";
+import { runScenarioOn } from "./runner.js";
 
-/** Starts the cluster a scenario needs (with `overrides` on top), runs it, and stops everything. */
+/** Starts the lab a scenario needs (with `overrides` on top), runs it, and stops everything. */
 export async function runScenario(
   name: ScenarioName,
   overrides: LabOptions,
@@ -12,14 +13,19 @@ export async function runScenario(
   signal?: AbortSignal,
 ): Promise<ScenarioReport> {
   const scenario = scenarios[name];
-  const cluster = await startLabCluster(
-    resolveLabOptions({ ...scenario.labOptions, ...overrides }),
+  const lab = await startLabCluster(
+    resolveLabOptions(layerLabOptions(scenario.labOptions, overrides)),
     onEvent,
     signal,
   );
   try {
-    return await scenario.run(cluster, signal);
+    return await runScenarioOn(
+      scenario,
+      lab,
+      { listenAddress: lab.listenAddress, admin: lab.envoy.admin },
+      signal,
+    );
   } finally {
-    await cluster.stop(`scenario ${name} finished`);
+    await lab.stop(signal?.aborted ? "interrupted" : `scenario ${name} finished`);
   }
 }

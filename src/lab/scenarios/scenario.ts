@@ -1,13 +1,70 @@
-import type { LabCluster } from "../cluster.js";
+import type { EnvoyAdmin, UpstreamHost } from "../../envoy/admin.js";
+import type { RequestResult } from "../../loadgen/paced-load.js";
 import type { LabOptions } from "../options.js";
-import type { ScenarioName, ScenarioReport } from "./report.js";
+import type { ScenarioCheck, ScenarioReport } from "./report.js";
 
-/** One experiment: the cluster it needs and what it does to it under load. */
-export interface Scenario {
-  name: ScenarioName;
+/**
+ * What a scenario runs against, whatever runs it: where clients connect and
+ * Envoy's admin API. The lab is one; a Compose or Kubernetes run is another
+ * (Envoy's listener and admin API through published ports or a port-forward).
+ */
+export interface ScenarioTarget {
+  /** host:port of Envoy's gRPC listener. */
+  readonly listenAddress: string;
+  /** Envoy's admin API: its hosts of cluster 'server' and its counters. */
+  readonly admin: EnvoyAdmin;
+}
+
+/** The steady load the runner keeps going through a scenario, on one clock. */
+export interface ScenarioLoad {
+  /** Milliseconds since the load started, on the clock of the results. */
+  now(): number;
+  /** Results so far, in completion order (a live array). */
+  readonly results: readonly RequestResult[];
+  /** Waits until `more` calls beyond those finished now have finished. */
+  waitForMore(more: number, timeoutMs?: number): Promise<void>;
+  /** Stops the load and returns every result (the runner does it too, if the scenario does not). */
+  finish(): Promise<readonly RequestResult[]>;
+}
+
+/** What a scenario gets: its environment, the load, and waits that all end on Ctrl-C. */
+export interface ScenarioContext<Env> {
+  readonly env: Env;
+  readonly signal: AbortSignal;
+  /** The paced load; only for scenarios with `load: "paced"`. */
+  readonly load: ScenarioLoad;
+  /** Polls `check` until it returns a value, naming `what` when it gives up. */
+  waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined> | T | undefined,
+    timeoutMs?: number,
+    describeLast?: () => string,
+  ): Promise<T>;
+  /** Polls Envoy's hosts until `done` holds; returns how long that took, in ms. */
+  waitForHosts(what: string, done: (hosts: UpstreamHost[]) => boolean, timeoutMs?: number): Promise<number>;
+  /** Envoy's hosts of cluster 'server' now. */
+  hosts(): Promise<UpstreamHost[]>;
+  /** A counter of cluster 'server' ("upstream_rq_retry" reads cluster.server.upstream_rq_retry); 0 when absent. */
+  stat(name: string): Promise<number>;
+}
+
+/** What a scenario finds: its checks, measurements and distributions; the runner adds the rest. */
+export interface ScenarioOutcome {
+  checks: ScenarioCheck[];
+  measurements: ScenarioReport["measurements"];
+  distributions: ScenarioReport["distributions"];
+  /** Calls by status, for a scenario that sends its own load; the runner counts the paced load's. */
+  requests?: ScenarioReport["requests"];
+}
+
+/** One experiment: the cluster it needs and what it does to it, under load. */
+export interface Scenario<Env> {
+  name: string;
   summary: string;
   /** Lab options this scenario starts with (the user's flags come on top). */
   labOptions: LabOptions;
-  /** Runs it; `signal` (Ctrl-C) ends every wait and the load early. */
-  run(cluster: LabCluster, signal?: AbortSignal): Promise<ScenarioReport>;
+  /** paced: the runner keeps 200 calls/s going and warms up with 200 calls first; none: it sends its own. */
+  load: "paced" | "none";
+  /** Its actions and checks; every wait through `ctx`, so Ctrl-C ends it at once. */
+  run(ctx: ScenarioContext<Env>): Promise<ScenarioOutcome>;
 }

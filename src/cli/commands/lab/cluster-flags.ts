@@ -1,0 +1,52 @@
+import { LB_POLICIES } from "../../../envoy/options.js";
+import { DEFAULT_VIRTUAL_IP, type LabOptions, MAX_LAB_SERVERS } from "../../../lab/options.js";
+import { TOPOLOGY_KINDS } from "../../../lab/topologies/topology.js";
+import { choiceFlag, intFlag } from "../../args.js";
+
+/** The flags that shape the cluster, for the subcommands that take them. */
+export const CLUSTER_FLAGS = {
+  servers: { type: "string" },
+  policy: { type: "string" },
+  discovery: { type: "string" },
+  "listen-port": { type: "string" },
+  "admin-port": { type: "string" },
+  "server-port": { type: "string" },
+  "dns-refresh-ms": { type: "string" },
+} as const;
+
+export const CLUSTER_FLAGS_USAGE = `  --servers N            number of servers, 1-${MAX_LAB_SERVERS} (default 3)
+  --policy P             ${LB_POLICIES.join(" | ")} (default round_robin)
+  --discovery D          headless: DNS answers 'server' with every server's address,
+                         as a compose service or a headless Service (default);
+                         clusterip: DNS answers one virtual IP (${DEFAULT_VIRTUAL_IP}) behind
+                         a connection balancer (Envoy tcp_proxy standing in for
+                         kube-proxy), as a ClusterIP Service: one server gets everything
+  --listen-port PORT     Envoy's gRPC listener on 127.0.0.1 (default: any free port)
+  --admin-port PORT      Envoy's admin API on 127.0.0.1 (default: any free port)
+  --server-port PORT     port all servers share (default: any free port)
+  --dns-refresh-ms MS    how often Envoy re-resolves 'server' (default 1000)`;
+
+type ClusterFlagValues = { [K in keyof typeof CLUSTER_FLAGS]?: string | undefined };
+
+/** The cluster flags as lab options; absent flags leave the lab's defaults (or `ports`) in place. */
+export function clusterOptions(
+  command: string,
+  v: ClusterFlagValues,
+  ports: { listenPort: number; adminPort: number } = { listenPort: 0, adminPort: 0 },
+): LabOptions {
+  const port = (name: string, value: string | undefined) =>
+    intFlag(command, name, value, { min: 0, max: 65535 });
+  const defined = <T extends object>(o: T): Partial<T> =>
+    Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
+  return defined({
+    servers: intFlag(command, "servers", v.servers, { min: 1, max: MAX_LAB_SERVERS }),
+    topology: choiceFlag(command, "discovery", v.discovery, TOPOLOGY_KINDS),
+    serverPort: port("server-port", v["server-port"]),
+    envoy: defined({
+      policy: choiceFlag(command, "policy", v.policy, LB_POLICIES),
+      listenPort: port("listen-port", v["listen-port"]) ?? ports.listenPort,
+      adminPort: port("admin-port", v["admin-port"]) ?? ports.adminPort,
+      dnsRefreshMs: intFlag(command, "dns-refresh-ms", v["dns-refresh-ms"], { min: 1, max: 3_600_000 }),
+    }),
+  });
+}

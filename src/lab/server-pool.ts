@@ -1,0 +1,103 @@
+import { LabError } from "../errors.js";
+import type { ChildHandle } from "../proc/child.js";
+import { formatHostPort } from "../util/address.js";
+import { loopbackAddresses } from "./addresses.js";
+import type { Disposers } from "./disposers.js";
+import type { LabEvent } from "./events.js";
+import type { ResolvedLabOptions } from "./options.js";
+import { type LabServer, startLabServers } from "./servers.js";
+
+/**
+ * The lab's Echo servers: started on the next free loopback addresses, one
+ * shared port, `serversPerProcess` instances per process. Every process ever
+ * started is stopped when the lab's disposers run, whatever became of it.
+ */
+export class ServerPool {
+  private readonly processes = new Set<ChildHandle>();
+  private liveServers: LabServer[] = [];
+  private nextIndex = 0;
+  private sharedPort: number;
+
+  constructor(
+    private readonly o: ResolvedLabOptions,
+    disposers: Disposers,
+    private readonly onEvent: (e: LabEvent) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.sharedPort = o.serverPort;
+    disposers.defer(() =>
+      Promise.all([...this.processes].map((p) => p.stop(o.serverGraceMs + o.serverDrainDelayMs))),
+    );
+  }
+
+  /** The port every server listens on (0 until the first has started). */
+  get port(): number {
+    return this.sharedPort;
+  }
+
+  /** Servers started and not stopped, in start order. */
+  live(): readonly LabServer[] {
+    return this.liveServers;
+  }
+
+  /** Starts `count` more servers; they are in no DNS answer until the topology puts them there. */
+  async add(count: number): Promise<LabServer[]> {
+    const hosts = loopbackAddresses(this.o.addressBase, this.nextIndex + count).slice(this.nextIndex);
+    const groups: { first: number; hosts: string[] }[] = [];
+    for (let i = 0; i < hosts.length; i += this.o.serversPerProcess) {
+      groups.push({ first: this.nextIndex + i, hosts: hosts.slice(i, i + this.o.serversPerProcess) });
+    }
+    this.nextIndex += count;
+    const added: LabServer[] = [];
+    const start = async (g: { first: number; hosts: string[] }): Promise<void> => {
+      const servers = await startLabServers(g.first, g.hosts, this.sharedPort, {
+        graceMs: this.o.serverGraceMs,
+        drainDelayMs: this.o.serverDrainDelayMs,
+        startTimeoutMs: this.o.startTimeoutMs,
+        faults: this.o.serverFaults,
+        signal: this.signal,
+        onProcess: (p) => this.processes.add(p),
+      });
+      for (const s of servers) {
+        added.push(s);
+        const address = formatHostPort(s.host, s.port);
+        this.onEvent({ kind: "server-started", index: s.index, id: s.id, address, pid: s.process.pid });
+      }
+    };
+    // With port 0 the first process picks the shared port; the rest then bind it on their addresses.
+    let rest = groups;
+    if (this.sharedPort === 0 && groups[0]) {
+      await start(groups[0]);
+      this.sharedPort = added[0]?.port ?? 0;
+      rest = groups.slice(1);
+    }
+    const results = await Promise.allSettled(rest.map(start));
+    this.liveServers = [...this.liveServers, ...added].sort((a, b) => a.index - b.index);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    return added.sort((a, b) => a.index - b.index);
+  }
+
+  /** SIGTERM to the server's process: it drains (NOT_SERVING, then finishes in-flight calls) and exits. */
+  async stop(server: LabServer): Promise<void> {
+    await this.own(server, "stop").stop(this.o.serverGraceMs + this.o.serverDrainDelayMs + 5000);
+  }
+
+  /** SIGKILL to the server's process, as a crash. */
+  async kill(server: LabServer): Promise<void> {
+    const p = this.own(server, "kill");
+    p.kill();
+    await p.exited;
+  }
+
+  private own(server: LabServer, verb: string): ChildHandle {
+    const sharing = this.liveServers.filter((s) => s.process === server.process).length;
+    if (sharing > 1) {
+      throw new LabError(
+        `cannot ${verb} server ${server.index + 1}: its process also runs ${sharing - 1} others`,
+      );
+    }
+    this.liveServers = this.liveServers.filter((s) => s !== server);
+    return server.process;
+  }
+}

@@ -1,0 +1,37 @@
+import type { EnvoyHandle } from "../../envoy/process.js";
+import type { Disposers } from "../disposers.js";
+import type { LabEvent } from "../events.js";
+import type { ResolvedLabOptions } from "../options.js";
+import type { LabServer } from "../servers.js";
+
+/**
+ * How the name 'server' leads to the servers. headless: DNS answers every
+ * server's address, as a compose service or a headless Service (clusterIP:
+ * None) does. clusterip: one virtual IP with a connection (L4) balancer
+ * behind it, as a ClusterIP Service with kube-proxy. Each kind is one file
+ * in this folder, listed in registry.ts.
+ */
+export const TOPOLOGY_KINDS = ["headless", "clusterip"] as const;
+export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
+
+/** What a topology may use while it starts; what it starts it hands to `disposers`. */
+export interface TopologyContext {
+  readonly options: ResolvedLabOptions;
+  readonly disposers: Disposers;
+  /** Path of the Envoy binary, for a topology that runs its own proxy. */
+  readonly envoyBinary: string;
+  /** A directory this lab owns. */
+  readonly workDir: string;
+  readonly onEvent: (e: LabEvent) => void;
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface Topology {
+  readonly kind: TopologyKind;
+  /** Starts what stands between the name and the first servers; returns what DNS answers. */
+  start(ctx: TopologyContext, servers: readonly LabServer[]): Promise<readonly string[]>;
+  /** What DNS answers once the set of servers changes; throws where this topology cannot follow. */
+  records(servers: readonly LabServer[]): readonly string[];
+  /** Processes besides Envoy whose death takes the lab down (the L4 proxy). */
+  proxies(): readonly EnvoyHandle[];
+}
