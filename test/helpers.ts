@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { CommandContext } from "../src/cli/args.js";
 import { cliEntry } from "../src/paths.js";
@@ -116,4 +116,62 @@ export async function waitAllGone(pids: number[], timeoutMs = 10_000): Promise<v
 /** The pids the lab reported in its progress lines ("(pid 123)"). */
 export function pidsIn(text: string): number[] {
   return [...text.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+}
+
+/** Every process descended from `pid`, read from /proc (children, their children, …). */
+export function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // Gone in between.
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift() as number;
+    for (const [child, ppid] of parent) {
+      if (ppid === p) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+export interface Interrupted {
+  /** From SIGINT to the CLI's exit, in ms. */
+  elapsedMs: number;
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  /** Its descendants when SIGINT was sent, and every pid it reported. */
+  pids: number[];
+  output: string;
+}
+
+/**
+ * Runs the CLI, sends SIGINT as soon as `marker` shows on its stdout or
+ * stderr (the phase to interrupt), and measures how long it takes to exit.
+ */
+export async function interruptAt(args: string[], marker: RegExp, timeoutMs = 60_000): Promise<Interrupted> {
+  const run = spawnCli(args);
+  const output = (): string => `${run.lines.join("\n")}\n${run.stderr()}`;
+  await waitFor(
+    `'${marker.source}' from grpc-lb ${args.join(" ")}`,
+    () => (marker.test(output()) ? true : undefined),
+    {
+      timeoutMs,
+      intervalMs: 2,
+    },
+  );
+  const pids = descendants(run.child.pid ?? -1);
+  const t0 = performance.now();
+  run.child.kill("SIGINT");
+  const exit = await run.exit;
+  const elapsedMs = performance.now() - t0;
+  return { elapsedMs, exit, pids: [...new Set([...pids, ...pidsIn(run.stderr())])], output: output() };
 }

@@ -25,8 +25,13 @@ export class ServerPool {
     private readonly signal: AbortSignal | undefined,
   ) {
     this.sharedPort = o.serverPort;
+    // On Ctrl-C servers get SIGINT, their quick stop (no drain delay), so the lab ends within a second.
     disposers.defer(() =>
-      Promise.all([...this.processes].map((p) => p.stop(o.serverGraceMs + o.serverDrainDelayMs))),
+      Promise.all(
+        [...this.processes].map((p) =>
+          p.stop(o.serverGraceMs + o.serverDrainDelayMs, signal?.aborted ? "SIGINT" : "SIGTERM"),
+        ),
+      ),
     );
   }
 

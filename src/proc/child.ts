@@ -36,8 +36,8 @@ export interface ChildHandle {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<T>;
-  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it has exited. */
-  stop(graceMs?: number): Promise<ExitInfo>;
+  /** `signal` (SIGTERM) to the process group, SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number, signal?: NodeJS.Signals): Promise<ExitInfo>;
   /** SIGKILL to the process group at once. */
   kill(): void;
 }
@@ -173,9 +173,9 @@ export function startChild(options: ChildOptions): ChildHandle {
         if (onAbort) signal?.removeEventListener("abort", onAbort);
       }
     },
-    async stop(graceMs = 5000) {
+    async stop(graceMs = 5000, signal: NodeJS.Signals = "SIGTERM") {
       if (state.t === "exited") return state.exit;
-      killGroup(child, "SIGTERM");
+      killGroup(child, signal);
       const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
       try {
         const exit = await exited;

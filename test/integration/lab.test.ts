@@ -114,7 +114,7 @@ describe("grpc-lb lab as a command", () => {
     await waitAllGone([...pids, ...pidsIn(runs.headless.stderr())]);
   });
 
-  it("'lab up' serves until SIGINT, then stops everything and exits 0", async () => {
+  it("'lab up' serves until SIGINT, then stops everything and exits 130", async () => {
     const run = spawnCli(["lab", "up", "--servers", "2", "--listen-port", "0", "--admin-port", "0"]);
     const line = await run.line((l) => l.startsWith("Envoy listener:"));
     const target = line.replace("Envoy listener:", "").trim();
@@ -124,7 +124,7 @@ describe("grpc-lb lab as a command", () => {
     assert.equal(pids.length, 3);
     assert.ok(pids.every(isAlive));
     run.child.kill("SIGINT");
-    assert.equal((await run.exit).code, 0, run.stderr());
+    assert.equal((await run.exit).code, 130, run.stderr());
     assert.match(run.stderr(), /stopped everything/);
     await waitAllGone(pids);
   });

@@ -31,8 +31,8 @@ Options:
                             one the first instance got)
   --port PORT               port to bind, 0 for any free one (default ${DEFAULT_SERVER_PORT})
   --id UUID                 instance id (default: a random UUID; one --host only)
-  --grace-ms MS             on SIGTERM/SIGINT, how long in-flight calls may finish (default 10000)
-  --drain-delay-ms MS       on SIGTERM/SIGINT, report NOT_SERVING but keep serving this long
+  --grace-ms MS             on SIGTERM, how long in-flight calls may finish (default 10000)
+  --drain-delay-ms MS       on SIGTERM, report NOT_SERVING but keep serving this long
                             first, so health checkers route around (default 0)
   --max-connection-age-ms MS  close connections older than this so clients re-balance (default 0: off)
   --max-message-bytes N     largest request accepted; larger get RESOURCE_EXHAUSTED (default 4194304)

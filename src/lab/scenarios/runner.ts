@@ -53,6 +53,8 @@ export async function runScenarioOn<Env>(
   try {
     if (paced) await load.waitForMore(WARM_UP_CALLS, 10_000);
     const outcome = await scenario.run(ctx);
+    // A load cut short by Ctrl-C returns early; its numbers are no verdict.
+    signal.throwIfAborted();
     const results = paced ? await load.finish() : [];
     const retries = await stat("upstream_rq_retry");
     const overflows = await stat("upstream_rq_retry_overflow");
