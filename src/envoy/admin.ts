@@ -83,4 +83,26 @@ export class EnvoyAdmin {
     const m = /: (\d+)\s*$/m.exec(text);
     return m?.[1] === undefined ? undefined : Number(m[1]);
   }
+
+  /**
+   * One per-endpoint counter of a cluster (per_endpoint_stats), by host:port, as
+   * /stats/prometheus gives it to operators: "rq_total" reads envoy_cluster_endpoint_rq_total.
+   */
+  async endpointCounter(cluster: string, name: string): Promise<Record<string, number>> {
+    const text = await (await this.get("/stats/prometheus")).text();
+    const out: Record<string, number> = {};
+    const metric = `envoy_cluster_endpoint_${name}{`;
+    for (const line of text.split("\n")) {
+      if (!line.startsWith(metric)) continue;
+      const labels = Object.fromEntries(
+        [...line.slice(metric.length, line.lastIndexOf("}")).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [
+          m[1],
+          m[2],
+        ]),
+      );
+      if (labels.envoy_cluster_name !== cluster || labels.envoy_endpoint_address === undefined) continue;
+      out[labels.envoy_endpoint_address] = Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+    return out;
+  }
 }

@@ -37,6 +37,8 @@ export interface LabCluster {
   setServerRecords(servers: readonly LabServer[]): void;
   /** Envoy's upstream hosts of cluster 'server', as its admin API lists them. */
   hosts(): Promise<UpstreamHost[]>;
+  /** Requests Envoy sent to each host of 'server' so far, by host:port, from its Prometheus stats. */
+  requestsPerHost(): Promise<Record<string, number>>;
   /** Polls Envoy's hosts until `done` holds; returns how long that took, in ms. */
   waitForHosts(what: string, done: (hosts: UpstreamHost[]) => boolean, signal?: AbortSignal): Promise<number>;
   /** Stops Envoy, the topology's parts, the servers (gracefully), then DNS, and removes the work directory. */
@@ -114,6 +116,7 @@ export async function startLabCluster(
       servers: () => pool.live(),
       setServerRecords: (servers) => setRecords(topology.records(servers)),
       hosts: () => envoy.admin.clusterHosts(CLUSTER_NAME),
+      requestsPerHost: () => envoy.admin.endpointCounter(CLUSTER_NAME, "rq_total"),
       waitForHosts: (what, done, waitSignal = signal) =>
         waitForHosts(envoy, what, done, o.startTimeoutMs, waitSignal),
       stop(reason = "done") {

@@ -1,4 +1,3 @@
-import type { UpstreamHost } from "../envoy/admin.js";
 import { formatHostPort } from "../util/address.js";
 import type { LabServer } from "./servers.js";
 
@@ -18,17 +17,16 @@ export interface CrossCheck {
 
 /**
  * Compares the client's replies per server id with Envoy's requests per host
- * (the growth of each host's rq_total between two snapshots). With no retries
- * and no failures they must be equal: one upstream request per call.
+ * (the growth of each host's rq_total between two snapshots, by host:port).
+ * With no retries and no failures they must be equal: one upstream request per call.
  */
 export function envoyAgrees(
   servers: readonly LabServer[],
   clientBackends: Readonly<Record<string, number>>,
-  before: readonly UpstreamHost[],
-  after: readonly UpstreamHost[],
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
 ): CrossCheck {
-  const total = (hosts: readonly UpstreamHost[], address: string): number =>
-    hosts.find((h) => formatHostPort(h.address, h.port) === address)?.requestsTotal ?? 0;
+  const total = (counts: Readonly<Record<string, number>>, address: string): number => counts[address] ?? 0;
   const hosts = servers.map((s) => {
     const address = formatHostPort(s.host, s.port);
     return {

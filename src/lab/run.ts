@@ -24,14 +24,14 @@ export async function runLab(
   const { requests = 100, concurrency = 1, ...labOptions } = options;
   const lab = await startLabCluster(resolveLabOptions(labOptions), onEvent, signal);
   try {
-    const before = await lab.hosts();
+    const before = await lab.requestsPerHost();
     const report = await runLoad({
       target: lab.listenAddress,
       requests,
       concurrency,
       ...(signal ? { signal } : {}),
     });
-    const envoyHosts = envoyAgrees(lab.servers(), report.backends, before, await lab.hosts());
+    const envoyHosts = envoyAgrees(lab.servers(), report.backends, before, await lab.requestsPerHost());
     return { ...report, envoyHosts };
   } finally {
     await lab.stop(signal?.aborted ? "interrupted" : "load finished");

@@ -20,6 +20,7 @@ export const many: LabScenario = {
   async run({ env: lab, hosts, signal }) {
     const servers = lab.servers();
     const before = await hosts();
+    const requestsBefore = await lab.requestsPerHost();
     const queries = lab.dns.queries();
     const perServer = 10;
     const report = await runLoad({
@@ -30,7 +31,7 @@ export const many: LabScenario = {
     });
     const counts = Object.values(report.backends);
     const exact = lab.options.envoy.policy === "round_robin";
-    const agreement = envoyAgrees(servers, report.backends, before, await hosts());
+    const agreement = envoyAgrees(servers, report.backends, requestsBefore, await lab.requestsPerHost());
     return {
       requests: { ...report.requests, errors: report.errors },
       checks: [
