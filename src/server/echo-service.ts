@@ -47,7 +47,7 @@ export function echoHandlers(identity: () => Identity, limits: EchoLimits, fault
         if (faults.failRate > 0 && Math.random() < faults.failRate) {
           callback({
             code: status[faults.failCode],
-            details: `injected ${faults.failCode} (fail rate ${faults.failRate}) from ${identity().serverId}`,
+            details: `injected failure, ${faults.failCode} (fail rate ${faults.failRate}) from ${identity().serverId}`,
           });
         } else {
           callback(null, reply(call.request.message, 0));

@@ -4,14 +4,30 @@ import { createServer } from "node:net";
 import { after, describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
 import { ECHO_SERVICE_NAME } from "../../src/proto/echo-package.js";
-import { startEchoServer } from "../../src/server/server.js";
+import { reachableHost, startEchoServer } from "../../src/server/server.js";
 import { echo, echoClient, healthCheck, reflectionServices } from "../grpc-clients.js";
 import { killSpawned, spawnCli } from "../helpers.js";
 
 after(killSpawned);
 
 const readyOf = (line: string) =>
-  JSON.parse(line) as { event: string; id: string; address: string; port: number; pid: number };
+  JSON.parse(line) as {
+    event: string;
+    id: string;
+    address: string;
+    port: number;
+    metricsPort: number;
+    pid: number;
+  };
+
+/** One sample of a Prometheus text exposition, by metric name and labels; undefined when absent. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text
+    .split("\n")
+    .find((l) => l.startsWith(`${name}{`) && want.every((w) => l.slice(0, l.lastIndexOf("}")).includes(w)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
 
 describe("grpc-lb serve (a real process)", () => {
   it("prints a ready line, answers with its id, serves health and reflection, exits 0 on SIGTERM", async () => {
@@ -23,6 +39,8 @@ describe("grpc-lb serve (a real process)", () => {
       "0",
       "--id",
       "11111111-2222-4333-8444-555555555555",
+      "--metrics-port",
+      "0",
     ]);
     const ready = readyOf(await run.line((l) => l.includes('"ready"')));
     assert.equal(ready.id, "11111111-2222-4333-8444-555555555555");
@@ -53,9 +71,55 @@ describe("grpc-lb serve (a real process)", () => {
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
     after(() => blocker.close());
     const port = (blocker.address() as { port: number }).port;
-    const run = spawnCli(["serve", "--port", String(port)]);
+    const run = spawnCli(["serve", "--port", String(port), "--metrics-port", "0"]);
     assert.equal((await run.exit).code, 1);
     assert.match(run.stderr(), new RegExp(`cannot bind 127\\.0\\.0\\.1:${port}: address already in use`));
+  });
+
+  it("serves Prometheus metrics: calls by method and status, and their latency", async () => {
+    const run = spawnCli([
+      "serve",
+      "--port",
+      "0",
+      "--metrics-port",
+      "0",
+      "--fail-rate",
+      "1",
+      "--fail-code",
+      "INTERNAL",
+    ]);
+    const ready = readyOf(await run.line((l) => l.includes('"ready"')));
+    assert.ok(ready.metricsPort > 0);
+    const client = echoClient(ready.address);
+    for (let i = 0; i < 3; i++) await assert.rejects(echo(client), { code: status.INTERNAL });
+    client.close();
+    assert.equal(await healthCheck(ready.address), "SERVING");
+    const res = await fetch(`http://127.0.0.1:${ready.metricsPort}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    const text = await res.text();
+    const echoLabels = { grpc_service: "lbdemo.v1.Echo", grpc_method: "Echo" };
+    assert.equal(sample(text, "grpc_server_handled_total", { ...echoLabels, grpc_code: "INTERNAL" }), 3);
+    assert.equal(sample(text, "grpc_server_handled_total", { grpc_method: "Check", grpc_code: "OK" }), 1);
+    assert.equal(sample(text, "grpc_server_handling_seconds_count", echoLabels), 3);
+    assert.equal(sample(text, "grpc_server_handling_seconds_bucket", { ...echoLabels, le: "+Inf" }), 3);
+    assert.equal((await fetch(`http://127.0.0.1:${ready.metricsPort}/other`)).status, 404);
+    run.child.kill("SIGTERM");
+    assert.equal((await run.exit).code, 0);
+  });
+
+  it("on a wildcard address, puts where it really is in replies, not 0.0.0.0", async () => {
+    const run = spawnCli(["serve", "--host", "0.0.0.0", "--port", "0", "--metrics-port", "0"]);
+    const ready = readyOf(await run.line((l) => l.includes('"ready"')));
+    const host = reachableHost("0.0.0.0");
+    assert.notEqual(host, "0.0.0.0");
+    assert.equal(ready.address, `${host}:${ready.port}`);
+    const client = echoClient(`127.0.0.1:${ready.port}`);
+    const reply = await echo(client);
+    client.close();
+    assert.equal(reply.address, ready.address);
+    run.child.kill("SIGINT");
+    assert.equal((await run.exit).code, 130, "Ctrl-C");
   });
 
   it("exits 2 on a bad flag", async () => {

@@ -24,6 +24,34 @@ describe("envoy bootstrap builder", () => {
     assert.deepEqual(ep, { address: "server", port_value: 50051 });
   });
 
+  it("ejects hosts on server and network failures only, never on what a client's mistake gets back", () => {
+    const od = build().static_resources.clusters[0]?.outlier_detection;
+    assert.ok(od);
+    // Connect failures, resets and timeouts, counted apart from what servers answer: they eject.
+    assert.equal(od.split_external_local_origin_errors, true);
+    assert.equal(od.enforcing_consecutive_local_origin_failure, 100);
+    // 502/503/504 (UNAVAILABLE, DEADLINE_EXCEEDED from the server): they eject.
+    assert.equal(od.enforcing_consecutive_gateway_failure, 100);
+    // Other 5xx (UNIMPLEMENTED 501, INTERNAL and UNKNOWN 500) and the rate-based detectors: never enforced.
+    for (const k of [
+      "enforcing_consecutive_5xx",
+      "enforcing_success_rate",
+      "enforcing_local_origin_success_rate",
+      "enforcing_failure_percentage",
+      "enforcing_failure_percentage_local_origin",
+    ] as const) {
+      assert.equal(od[k], 0, k);
+    }
+    assert.equal(
+      build({ outlierDetection: false }).static_resources.clusters[0]?.outlier_detection,
+      undefined,
+    );
+  });
+
+  it("keeps per-endpoint stats, for operators' Prometheus", () => {
+    assert.deepEqual(build().static_resources.clusters[0]?.track_cluster_stats, { per_endpoint_stats: true });
+  });
+
   it("speaks HTTP/2 to the upstream hosts", () => {
     const cluster = build().static_resources.clusters[0];
     const http =
