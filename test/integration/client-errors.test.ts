@@ -14,8 +14,7 @@ after(killSpawned);
 const BURST = 30;
 
 /** A call to a method no server has, as a client built against another version of the API makes. */
-function callUnknownMethod(target: string): Promise<number> {
-  const client = new Client(target, credentials.createInsecure());
+function callUnknownMethod(client: Client): Promise<number> {
   return new Promise<number>((resolve) =>
     client.makeUnaryRequest(
       "/lbdemo.v1.Echo/NoSuchMethod",
@@ -25,7 +24,7 @@ function callUnknownMethod(target: string): Promise<number> {
       { deadline: Date.now() + 5000 },
       (err) => resolve(err ? ((err as ServiceError).code ?? status.UNKNOWN) : status.OK),
     ),
-  ).finally(() => client.close());
+  );
 }
 
 async function sequential<T>(n: number, call: () => Promise<T>): Promise<T[]> {
@@ -69,7 +68,10 @@ describe("a client's own errors never eject a host (real Envoy, real servers)", 
       );
       try {
         const before = await lab.requestsPerHost();
-        const unknown = await sequential(BURST, () => callUnknownMethod(lab.listenAddress));
+        // One channel per burst, as one client: one connection, so one Envoy worker's round robin.
+        const raw = new Client(lab.listenAddress, credentials.createInsecure());
+        const unknown = await sequential(BURST, () => callUnknownMethod(raw));
+        raw.close();
         assert.deepEqual(new Set(unknown), new Set([status.UNIMPLEMENTED]));
         const client = echoClient(lab.listenAddress);
         const failed = await sequential(
