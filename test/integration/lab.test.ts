@@ -9,7 +9,7 @@ import { findEnvoy } from "../../src/envoy/binary.js";
 import { startLabCluster } from "../../src/lab/cluster.js";
 import type { LabEvent } from "../../src/lab/events.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
-import { runLab } from "../../src/lab/run.js";
+import { type LabRunReport, runLab } from "../../src/lab/run.js";
 import type { LoadReport } from "../../src/loadgen/report.js";
 import { runLoad } from "../../src/loadgen/run-load.js";
 import { waitFor } from "../../src/util/wait.js";
@@ -83,9 +83,19 @@ describe("grpc-lb lab as a command", () => {
     const run = spawnCli(["lab", "--servers", "3", "-n", "30", "--json"]);
     const exit = await run.exit;
     assert.equal(exit.code, 0, run.stderr());
-    const report = JSON.parse(run.lines.join("\n")) as LoadReport;
+    const report = JSON.parse(run.lines.join("\n")) as LabRunReport;
     assert.deepEqual(report.requests, { total: 30, ok: 30, failed: 0 });
     assert.deepEqual(Object.values(report.backends), [10, 10, 10]);
+    // Envoy's per-endpoint Prometheus counts, host by host, against the client's replies per server.
+    assert.equal(report.envoyHosts.agree, true, report.envoyHosts.detail);
+    assert.deepEqual(
+      report.envoyHosts.hosts.map((h) => [h.client, h.envoy]),
+      [
+        [10, 10],
+        [10, 10],
+        [10, 10],
+      ],
+    );
     assert.match(run.stderr(), /envoy sees 3 hosts/);
     const pids = pidsIn(run.stderr());
     assert.equal(pids.length, 4);
