@@ -44,9 +44,9 @@ export type LabEnvoyOptions = Omit<
   EnvoyConfigOptions,
   "listenAddress" | "serverHost" | "serverPort" | "dnsResolvers"
 > & {
-  /** Envoy worker threads. */
+  /** Envoy worker threads. Default 2. */
   concurrency?: number;
-  /** Envoy's log level. */
+  /** Envoy's log level. Default "warning". */
   logLevel?: EnvoyLogLevel;
 };
 
