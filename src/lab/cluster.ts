@@ -11,7 +11,7 @@ import { abortable } from "../util/wait.js";
 import { loopbackAddresses } from "./addresses.js";
 import { Disposers } from "./disposers.js";
 import type { LabEvent } from "./events.js";
-import { SERVER_NAME, startLabEnvoy, waitForHosts } from "./lab-envoy.js";
+import { ensureUp, SERVER_NAME, startLabEnvoy, waitForHosts } from "./lab-envoy.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { ServerPool } from "./server-pool.js";
 import type { LabServer } from "./servers.js";
@@ -39,8 +39,8 @@ export interface LabCluster {
   hosts(): Promise<UpstreamHost[]>;
   /** Requests Envoy sent to each host of 'server' so far, by host:port, from its Prometheus stats. */
   requestsPerHost(): Promise<Record<string, number>>;
-  /** Polls Envoy's hosts until `done` holds; returns how long that took, in ms. */
-  waitForHosts(what: string, done: (hosts: UpstreamHost[]) => boolean, signal?: AbortSignal): Promise<number>;
+  /** Throws, with Envoy's stderr, once Envoy has exited. */
+  ensureEnvoyUp(): void;
   /** Stops Envoy, the topology's parts, the servers (gracefully), then DNS, and removes the work directory. */
   stop(reason?: string): Promise<void>;
 }
@@ -116,9 +116,8 @@ export async function startLabCluster(
       servers: () => pool.live(),
       setServerRecords: (servers) => setRecords(topology.records(servers)),
       hosts: () => envoy.admin.clusterHosts(CLUSTER_NAME),
+      ensureEnvoyUp: () => ensureUp(envoy),
       requestsPerHost: () => envoy.admin.endpointCounter(CLUSTER_NAME, "rq_total"),
-      waitForHosts: (what, done, waitSignal = signal) =>
-        waitForHosts(envoy, what, done, o.startTimeoutMs, waitSignal),
       stop(reason = "done") {
         stopping ??= (async () => {
           const t = performance.now();

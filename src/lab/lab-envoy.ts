@@ -41,6 +41,14 @@ export function startLabEnvoy(
   });
 }
 
+/** Throws, with Envoy's stderr, once Envoy has exited. */
+export function ensureUp(envoy: EnvoyHandle): void {
+  const state = envoy.process.state();
+  if (state.t === "exited") {
+    throw new LabError(`envoy ${describeExit(state.exit)}:\n${envoy.process.stderrTail()}`);
+  }
+}
+
 /**
  * Polls Envoy's hosts of cluster 'server' until `done` holds; returns how long
  * that took, in ms. Envoy exiting ends the wait at once, with its stderr.
@@ -57,10 +65,7 @@ export async function waitForHosts(
   await waitFor(
     what,
     async () => {
-      const state = envoy.process.state();
-      if (state.t === "exited") {
-        throw new LabError(`envoy ${describeExit(state.exit)}:\n${envoy.process.stderrTail()}`);
-      }
+      ensureUp(envoy);
       const current = await envoy.admin.clusterHosts(CLUSTER_NAME).catch(() => undefined);
       if (current === undefined) return undefined;
       last = current;

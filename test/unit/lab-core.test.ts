@@ -81,4 +81,26 @@ describe("the scenario runner", () => {
     await assert.rejects(runScenarioOn(waiting, null, target, ac.signal), /received SIGINT/);
     assert.ok(performance.now() - t0 < 5000, "not the wait's own deadline");
   });
+
+  it("ends a wait at once when the target is gone, saying why", async () => {
+    const gone = {
+      ...target,
+      ensureUp: () => {
+        throw new Error("envoy exited with code 1");
+      },
+    };
+    const waiting: Scenario<null> = {
+      name: "orphaned",
+      summary: "waits on an Envoy that died",
+      labOptions: {},
+      load: "none",
+      run: (ctx) => ctx.waitFor<ScenarioOutcome>("hosts to change", () => undefined, 60_000),
+    };
+    const t0 = performance.now();
+    await assert.rejects(
+      runScenarioOn(waiting, null, gone),
+      /^LabError: lab: scenario orphaned: envoy exited with code 1$/,
+    );
+    assert.ok(performance.now() - t0 < 5000);
+  });
 });

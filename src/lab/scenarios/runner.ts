@@ -1,3 +1,4 @@
+import type { UpstreamHost } from "../../envoy/admin.js";
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { errorFrom, LabError } from "../../errors.js";
 import { type PacedLoad, startPacedLoad } from "../../loadgen/paced-load.js";
@@ -26,7 +27,15 @@ export async function runScenarioOn<Env>(
   const t0 = performance.now();
   const paced = scenario.load === "paced" ? startScenarioLoad(target, signal) : undefined;
   const wait: ScenarioContext<Env>["waitFor"] = (what, fn, timeoutMs = WAIT_MS, describeLast) =>
-    waitFor(what, fn, { timeoutMs, intervalMs: 10, signal }, describeLast);
+    waitFor(
+      what,
+      () => {
+        target.ensureUp?.();
+        return fn();
+      },
+      { timeoutMs, intervalMs: 10, signal },
+      describeLast,
+    );
   const load = scenarioLoad(scenario.name, paced, wait);
   const stat = async (name: string): Promise<number> =>
     (await target.admin.stat(`cluster.${CLUSTER_NAME}.${name}`).catch(() => undefined)) ?? 0;
@@ -37,13 +46,16 @@ export async function runScenarioOn<Env>(
     waitFor: wait,
     async waitForHosts(what, done, timeoutMs = WAIT_MS) {
       const t = performance.now();
+      let last: UpstreamHost[] = [];
       await ctx.waitFor(
         what,
         async () => {
           const hosts = await target.admin.clusterHosts(CLUSTER_NAME).catch(() => undefined);
+          if (hosts !== undefined) last = hosts;
           return hosts !== undefined && done(hosts) ? true : undefined;
         },
         timeoutMs,
+        () => `${last.filter((h) => h.healthy).length} healthy of ${last.length} hosts`,
       );
       return performance.now() - t;
     },

@@ -13,6 +13,8 @@ export interface ScenarioTarget {
   readonly listenAddress: string;
   /** Envoy's admin API: its hosts of cluster 'server' and its counters. */
   readonly admin: EnvoyAdmin;
+  /** Throws, saying why, once the target is gone (Envoy exited): every wait then ends at once. */
+  ensureUp?(): void;
 }
 
 /** The steady load the runner keeps going through a scenario, on one clock. */
