@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
 import { formatReportText } from "../../src/loadgen/format-text.js";
-import { LoadRecorder, statusName } from "../../src/loadgen/report.js";
+import { LoadRecorder } from "../../src/loadgen/recorder.js";
+import { statusName } from "../../src/loadgen/report.js";
 
 const meta = { target: "127.0.0.1:10000", concurrency: 4, durationMs: 1234.5678 };
 
