@@ -41,12 +41,14 @@ export interface EngineOptions {
   cancelOnAbort?: boolean;
   /** Told of every finished call, in completion order. */
   onCall?: (c: CallOutcome) => void;
+  /** Told once the connections are up, just before the first call, with how long connecting took in ms. */
+  onStart?: (connectMs: number) => void;
 }
 
 export type ResolvedEngineOptions = Required<
-  Omit<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall">
+  Omit<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall" | "onStart">
 > &
-  Pick<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall">;
+  Pick<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall" | "onStart">;
 
 export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
   if (o.requests === undefined && o.durationMs === undefined)
@@ -180,7 +182,9 @@ export function startLoad(options: EngineOptions): LoadRun {
         );
         await Promise.race([pool.waitReady(o.connectTimeoutMs), aborted]);
       }
+      const connectMs = performance.now() - t0;
       t0 = performance.now();
+      if (!stopper.signal.aborted) o.onStart?.(connectMs);
       if (o.durationMs !== undefined) bound = setTimeout(() => stopper.abort(), o.durationMs);
       await dispatch();
       return recorder.report({

@@ -6,10 +6,20 @@
 export type Schedule =
   | { kind: "closed" }
   | { kind: "const"; rps: number }
-  /** `startRps`, then `stepRps` more (or less, if negative) every `stepDurationMs`, held at `endRps` once reached. */
-  | { kind: "step"; startRps: number; endRps: number | null; stepRps: number; stepDurationMs: number }
-  /** From `startRps`, changing by `stepRps` every second continuously, held at `endRps` once reached. */
-  | { kind: "line"; startRps: number; endRps: number | null; stepRps: number };
+  /**
+   * `startRps`, then `stepRps` more (or less, if negative) every `stepDurationMs`; the rate is held once it
+   * reaches `endRps` or after `maxRampMs` (null: no such limit).
+   */
+  | {
+      kind: "step";
+      startRps: number;
+      endRps: number | null;
+      stepRps: number;
+      stepDurationMs: number;
+      maxRampMs: number | null;
+    }
+  /** From `startRps`, changing by `stepRps` per second continuously; held as for step. */
+  | { kind: "line"; startRps: number; endRps: number | null; stepRps: number; maxRampMs: number | null };
 
 /** The lowest rate a ramp may fall to, in calls/s: a ramp never stops the load. */
 const MIN_RPS = 0.1;
@@ -22,11 +32,14 @@ export function rateAt(s: Schedule, tMs: number): number | undefined {
     case "const":
       return s.rps;
     case "step":
-      return clampRamp(s.startRps + s.stepRps * Math.floor(tMs / s.stepDurationMs), s);
+      return clampRamp(s.startRps + s.stepRps * Math.floor(rampMs(s, tMs) / s.stepDurationMs), s);
     case "line":
-      return clampRamp(s.startRps + (s.stepRps * tMs) / 1000, s);
+      return clampRamp(s.startRps + (s.stepRps * rampMs(s, tMs)) / 1000, s);
   }
 }
+
+const rampMs = (s: { maxRampMs: number | null }, tMs: number): number =>
+  s.maxRampMs === null ? tMs : Math.min(tMs, s.maxRampMs);
 
 function clampRamp(rps: number, s: { startRps: number; endRps: number | null; stepRps: number }): number {
   let r = rps;
