@@ -8,6 +8,9 @@ import { type CallOutcome, LoadRecorder } from "./recorder.js";
 import type { LoadReport } from "./report.js";
 import { nextDueMs, type Schedule } from "./schedule.js";
 
+/** How far behind its schedule an open loop may fall and still catch up, in ms. */
+const MAX_LAG_MS = 50;
+
 export interface EngineOptions {
   /** host:port (Envoy's listener, an L4 proxy, one server) or a grpc-js target such as dns://HOST:PORT/NAME:PORT. */
   target: string;
@@ -153,7 +156,10 @@ export function startLoad(options: EngineOptions): LoadRun {
         break;
       }
       if (open) {
-        due = Math.max(now(), i === 0 ? 0 : nextDueMs(o.schedule, due));
+        // A late timer is made up by starting the next call sooner; a longer stall (no free
+        // slot, a paused process) is forgotten, so the load resumes at its rate without a burst.
+        due = i === 0 ? now() : nextDueMs(o.schedule, due);
+        if (due < now() - MAX_LAG_MS) due = now();
         const wait = due - now();
         if (wait > 0) await delay(wait, undefined, { signal: stopper.signal }).catch(() => {});
       }
