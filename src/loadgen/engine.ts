@@ -82,6 +82,8 @@ export interface LoadRun {
   /** Milliseconds since the load started (after connecting), on the clock of every CallOutcome. */
   now(): number;
   progress(): LoadProgress;
+  /** The report of the calls finished so far, while the run goes on. */
+  snapshot(): LoadReport;
   /** Resolves with the report when the run has ended (bound reached, stopped, or aborted). */
   readonly done: Promise<LoadReport>;
   /** Stops starting calls (and cancels those in flight when `cancel`), then resolves with the report. */
@@ -179,6 +181,17 @@ export function startLoad(options: EngineOptions): LoadRun {
     await Promise.all(pending);
   };
 
+  const reportNow = (): LoadReport =>
+    recorder.report({
+      target: o.target,
+      concurrency: o.concurrency,
+      connections: o.connections,
+      call: o.call.kind,
+      schedule: o.schedule,
+      durationMs: now(),
+      interrupted,
+    });
+
   const done = (async (): Promise<LoadReport> => {
     let bound: NodeJS.Timeout | undefined;
     try {
@@ -193,15 +206,7 @@ export function startLoad(options: EngineOptions): LoadRun {
       if (!stopper.signal.aborted) o.onStart?.(connectMs);
       if (o.durationMs !== undefined) bound = setTimeout(() => stopper.abort(), o.durationMs);
       await dispatch();
-      return recorder.report({
-        target: o.target,
-        concurrency: o.concurrency,
-        connections: o.connections,
-        call: o.call.kind,
-        schedule: o.schedule,
-        durationMs: now(),
-        interrupted,
-      });
+      return reportNow();
     } finally {
       clearTimeout(bound);
       o.signal?.removeEventListener("abort", onAbort);
@@ -212,6 +217,7 @@ export function startLoad(options: EngineOptions): LoadRun {
   return {
     now,
     progress: () => ({ elapsedMs: now(), ok, failed, inFlight: active.size }),
+    snapshot: reportNow,
     done,
     async stop(s = {}) {
       stopper.abort();

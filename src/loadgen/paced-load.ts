@@ -1,5 +1,6 @@
 import { waitFor } from "../util/wait.js";
 import { startLoad } from "./engine.js";
+import type { LoadReport } from "./report.js";
 
 /** One finished call: when it started and ended (ms since the load started) and who answered. */
 export interface RequestResult {
@@ -36,6 +37,8 @@ export interface PacedLoad {
   waitForResults(n: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Stops starting calls, waits for those in flight, and returns every result. */
   stop(): Promise<readonly RequestResult[]>;
+  /** The engine's report of the calls finished so far: totals by status, per backend, per second. */
+  report(): LoadReport;
 }
 
 /**
@@ -72,5 +75,6 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
       await run.stop();
       return results;
     },
+    report: run.snapshot,
   };
 }

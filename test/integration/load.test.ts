@@ -258,6 +258,10 @@ describe("grpc-lb load against servers directly", () => {
     } finally {
       const results = await load.stop();
       assert.ok(results.every((r) => r.code === 0));
+      // One set of totals: the engine's report counts exactly the results the scenario sees.
+      const report = load.report();
+      assert.deepEqual(report.requests, { total: results.length, ok: results.length, failed: 0 });
+      assert.deepEqual(report.backends, { [server.id]: results.length });
       await server.stop();
     }
   });

@@ -193,7 +193,9 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
 /** The grpc-js target: HOST:PORT as given, or a dns: target with --dns-server as its authority. */
 function targetOf(target: string | undefined, dnsServer: string | undefined, lb: string | undefined): string {
   if (target === undefined)
-    throw new UsageError("grpc-lb load: --target is required (see grpc-lb load --help)");
+    throw new UsageError(
+      "grpc-lb load: --target HOST:PORT is required, or dns:///NAME:PORT (see grpc-lb load --help)",
+    );
   const dns = /^dns:\/\/([^/]*)\/([^/]+)$/.exec(target);
   if (dns === null) {
     if (dnsServer !== undefined || lb !== undefined)
