@@ -64,7 +64,7 @@ export class LoadRecorder {
   private readonly backends = new Map<string, Backend>();
   private readonly statuses = new Map<string, number>();
   private readonly seconds = new Map<number, { backends: Map<string, number>; failed: number }>();
-  private readonly connections = new Map<string, ConnectionStats & { counts: Map<string, number> }>();
+  private readonly connections = new Map<number, ConnectionStats & { counts: Map<string, number> }>();
   private ok = 0;
   private failed = 0;
 
@@ -85,7 +85,8 @@ export class LoadRecorder {
     }
     let conn: (ConnectionStats & { counts: Map<string, number> }) | undefined;
     if (c.connection) {
-      const key = `${c.connection.slot}/${c.connection.generation}`;
+      // A number key: this runs once per call.
+      const key = c.connection.slot * 0x1_0000_0000 + c.connection.generation;
       conn = this.connections.get(key);
       if (conn === undefined) {
         conn = { ...c.connection, calls: 0, failed: 0, backends: {}, counts: new Map() };
