@@ -162,6 +162,8 @@ export function startLoad(options: EngineOptions): LoadRun {
         // slot, a paused process) is forgotten, so the load resumes at its rate without a burst.
         due = i === 0 ? now() : nextDueMs(o.schedule, due);
         if (due < now() - MAX_LAG_MS) due = now();
+        // The duration bound ends the schedule itself, not a timer racing the last due call.
+        if (o.durationMs !== undefined && due >= o.durationMs) break;
         const wait = due - now();
         if (wait > 0) await delay(wait, undefined, { signal: stopper.signal }).catch(() => {});
       }

@@ -154,8 +154,8 @@ describe("grpc-lb load against servers directly", () => {
         const want = expectedCalls(schedule, ms);
         assert.deepEqual(report.schedule, schedule);
         const n = report.requests.total;
-        // Never more than the schedule (one call of timer slack); a loaded machine may start fewer.
-        assert.ok(n <= want + 1 && n >= want * 0.75, `${flags.join(" ")}: ${n} calls, schedule says ${want}`);
+        // Never more than the schedule; a loaded machine may start fewer.
+        assert.ok(n <= want && n >= want * 0.75, `${flags.join(" ")}: ${n} calls, schedule says ${want}`);
       }
     } finally {
       await server.stop();
