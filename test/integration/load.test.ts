@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { startPacedLoad } from "../../src/loadgen/paced-load.js";
 import type { LoadReport } from "../../src/loadgen/report.js";
 import { runLoad } from "../../src/loadgen/run-load.js";
 import { expectedCalls, type Schedule } from "../../src/loadgen/schedule.js";
+import { cliEntry } from "../../src/paths.js";
 import { echoPackage } from "../../src/proto/echo-package.js";
 import { startEchoServer } from "../../src/server/server.js";
 import { waitFor } from "../../src/util/wait.js";
@@ -191,6 +193,42 @@ describe("grpc-lb load against servers directly", () => {
           assert.doesNotMatch(text, /<script|src=|href=/);
         }
       }
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("shows a progress line on a terminal only, once the run is past a few seconds", async () => {
+    const server = await startEchoServer({ port: 0 });
+    const dir = await mkdtemp(join(tmpdir(), "grpc-lb-load-"));
+    try {
+      const args = [
+        "load",
+        "--target",
+        server.address,
+        "-z",
+        "4500ms",
+        "--rps",
+        "50",
+        "--output",
+        join(dir, "r.txt"),
+      ];
+      // script(1) gives the command a terminal; its output is what the terminal showed.
+      const tty = spawn("script", ["-qec", [process.execPath, cliEntry, ...args].join(" "), "/dev/null"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let shown = "";
+      tty.stdout.setEncoding("utf8").on("data", (c: string) => {
+        shown += c;
+      });
+      const code = await new Promise<number | null>((resolve) => tty.once("close", resolve));
+      assert.equal(code, 0, shown);
+      assert.match(shown, /\rload: \d s, \d+ ok, 0 failed, \d+ in flight\x1b\[K/);
+      assert.match(shown, /\r\x1b\[K/, "the line is cleared at the end");
+      const piped = spawnCli(args);
+      assert.equal((await piped.exit).code, 0);
+      assert.doesNotMatch(piped.stderr(), /\r|in flight/);
     } finally {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
