@@ -224,8 +224,10 @@ describe("grpc-lb load against servers directly", () => {
       });
       const code = await new Promise<number | null>((resolve) => tty.once("close", resolve));
       assert.equal(code, 0, shown);
-      assert.match(shown, /\rload: \d s, \d+ ok, 0 failed, \d+ in flight\x1b\[K/);
-      assert.match(shown, /\r\x1b\[K/, "the line is cleared at the end");
+      const ERASE_LINE = "\x1b[K";
+      assert.match(shown, /\rload: \d s, \d+ ok, 0 failed, \d+ in flight/);
+      assert.ok(shown.includes(`in flight${ERASE_LINE}`), "each update erases the rest of the line");
+      assert.ok(shown.endsWith(`\r${ERASE_LINE}`), "the line is cleared at the end");
       const piped = spawnCli(args);
       assert.equal((await piped.exit).code, 0);
       assert.doesNotMatch(piped.stderr(), /\r|in flight/);
