@@ -1,15 +1,52 @@
-import { credentials } from "@grpc/grpc-js";
+import { createRequire } from "node:module";
+import { type ChannelOptions, credentials } from "@grpc/grpc-js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { echoPackage } from "../proto/echo-package.js";
 
+/** grpc-js's own balancing, for client-side targets (dns:///NAME:PORT): its loadBalancingConfig policy. */
+export type ClientLbPolicy = "round_robin" | "pick_first";
+
+export interface EchoChannelOptions {
+  /**
+   * Give the channel its own subchannels, hence its own HTTP/2 connection(s).
+   * grpc-js otherwise shares one connection among channels with equal options.
+   * Default false.
+   */
+  ownConnection?: boolean;
+  /** Client-side balancing policy; default none (grpc-js's default, pick_first). */
+  lb?: ClientLbPolicy;
+}
+
 /**
- * One Echo channel as the load generators use it: no client-side retries (every
+ * One Echo channel as the load engine uses it: no client-side retries (every
  * failure Envoy lets through is counted) and no service config from DNS.
  */
-export function echoChannel(target: string): EchoClient {
+export function echoChannel(target: string, o: EchoChannelOptions = {}): EchoClient {
   const Echo = echoPackage().grpc.lbdemo.v1.Echo;
-  return new Echo(target, credentials.createInsecure(), {
+  const options: ChannelOptions = {
     "grpc.enable_retries": 0,
     "grpc.service_config_disable_resolution": 1,
-  });
+  };
+  if (/^dns:\/\/[^/]/.test(target)) askTargetsDnsServer();
+  if (o.ownConnection) options["grpc.use_local_subchannel_pool"] = 1;
+  if (o.lb) options["grpc.service_config"] = JSON.stringify({ loadBalancingConfig: [{ [o.lb]: {} }] });
+  return new Echo(target, credentials.createInsecure(), options);
+}
+
+/**
+ * grpc-js honours the DNS server named in a dns://HOST:PORT/NAME target only
+ * with its "alternative resolver", which it switches on from the environment
+ * variable GRPC_NODE_USE_ALTERNATIVE_RESOLVER read once at import; otherwise
+ * it silently asks the system resolver. Flip the flag it reads at each lookup.
+ */
+function askTargetsDnsServer(): void {
+  const env = createRequire(import.meta.url)("@grpc/grpc-js/build/src/environment.js") as Record<
+    string,
+    unknown
+  >;
+  if (typeof env.GRPC_NODE_USE_ALTERNATIVE_RESOLVER !== "boolean")
+    throw new Error(
+      "this grpc-js has no alternative DNS resolver switch: dns://HOST:PORT/ targets cannot work",
+    );
+  env.GRPC_NODE_USE_ALTERNATIVE_RESOLVER = true;
 }

@@ -1,36 +1,40 @@
 import type { LoadReport } from "./report.js";
+import { describeSchedule } from "./schedule.js";
 
 const BAR_WIDTH = 40;
+const f2 = (n: number): string => n.toFixed(2);
+/** The first 8 characters of a server_id: enough to tell instances apart in a column header. */
+export const shortId = (id: string): string => id.slice(0, 8);
 
-/** The human-readable report: one line per backend with a bar, then totals and latency. */
+/** The human-readable report: one line per backend with a bar, then totals, latency, connections, seconds. */
 export function formatReportText(r: LoadReport): string {
   const lines: string[] = [];
-  const ids = Object.keys(r.backends).sort(
-    (a, b) => (r.backends[b] ?? 0) - (r.backends[a] ?? 0) || a.localeCompare(b),
-  );
-  const most = Math.max(1, ...Object.values(r.backends));
-  const countWidth = String(most).length;
-  const addrWidth = Math.max(7, ...ids.map((id) => (r.backendAddresses[id] ?? "").length));
+  const rows = r.perBackend;
+  const most = Math.max(1, ...rows.map((b) => b.count));
+  const countWidth = Math.max(5, String(most).length);
+  const addrWidth = Math.max(7, ...rows.map((b) => b.address.length));
+  const over = r.connections === 1 ? "one channel" : `${r.connections} connections`;
+  const rate = r.schedule.kind === "closed" ? "" : `, ${describeSchedule(r.schedule)}`;
+  const call = r.call === "stream" ? " (server streams)" : "";
   lines.push(
-    `${r.requests.total} requests to ${r.target} over one channel, concurrency ${r.concurrency}, in ${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? " (interrupted)" : ""}`,
+    `${r.requests.total} requests${call} to ${r.target} over ${over}, concurrency ${r.concurrency}${rate}, in ${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? " (interrupted)" : ""}`,
   );
   lines.push("");
   lines.push(
-    `  ${"server_id".padEnd(36)}  ${"address".padEnd(addrWidth)}  ${"count".padStart(Math.max(5, countWidth))}  share`,
+    `  ${"server_id".padEnd(36)}  ${"address".padEnd(addrWidth)}  ${"count".padStart(countWidth)}  share  p50 ms  p99 ms`,
   );
-  for (const id of ids) {
-    const count = r.backends[id] ?? 0;
-    const share = r.requests.total === 0 ? 0 : (100 * count) / r.requests.total;
-    const bar = "█".repeat(Math.max(1, Math.round((BAR_WIDTH * count) / most)));
+  for (const b of rows) {
+    const share = r.requests.total === 0 ? 0 : (100 * b.count) / r.requests.total;
+    const bar = "█".repeat(Math.max(1, Math.round((BAR_WIDTH * b.count) / most)));
     lines.push(
-      `  ${id.padEnd(36)}  ${(r.backendAddresses[id] ?? "").padEnd(addrWidth)}  ${String(count).padStart(Math.max(5, countWidth))}  ${share.toFixed(1).padStart(5)}%  ${bar}`,
+      `  ${b.serverId.padEnd(36)}  ${b.address.padEnd(addrWidth)}  ${String(b.count).padStart(countWidth)}  ${share.toFixed(1).padStart(5)}%  ${f2(b.latencyMs.p50).padStart(6)}  ${f2(b.latencyMs.p99).padStart(6)}  ${bar}`,
     );
   }
-  if (ids.length === 0) lines.push("  (no backend answered)");
+  if (rows.length === 0) lines.push("  (no backend answered)");
   lines.push("");
-  const counts = ids.map((id) => r.backends[id] ?? 0);
+  const counts = rows.map((b) => b.count);
   lines.push(
-    `${ids.length} backend${ids.length === 1 ? "" : "s"} answered ${r.requests.ok} of ${r.requests.total} requests` +
+    `${rows.length} backend${rows.length === 1 ? "" : "s"} answered ${r.requests.ok} of ${r.requests.total} requests` +
       (counts.length > 0 ? `: ${[...counts].sort((a, b) => a - b).join("/")}` : ""),
   );
   const errors = Object.entries(r.errors)
@@ -38,7 +42,31 @@ export function formatReportText(r: LoadReport): string {
     .join(", ");
   lines.push(`ok ${r.requests.ok}, failed ${r.requests.failed}${errors ? ` (${errors})` : ""}`);
   const l = r.latencyMs;
-  const f = (n: number): string => n.toFixed(2);
-  lines.push(`latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  max ${f(l.max)}`);
+  lines.push(`latency ms: p50 ${f2(l.p50)}  p90 ${f2(l.p90)}  p99 ${f2(l.p99)}  max ${f2(l.max)}`);
+  if (rows.length > 1) {
+    const ratio = r.imbalance.maxMinRatio;
+    lines.push(`imbalance: max/min ${ratio === null ? "-" : f2(ratio)}, cv ${r.imbalance.cv.toFixed(3)}`);
+  }
+  if (r.connectionStats.length > 1) {
+    lines.push("", "connections (slot.generation: calls per backend):");
+    for (const c of r.connectionStats) {
+      const spread = Object.entries(c.backends)
+        .map(([id, n]) => `${shortId(id)} ${n}`)
+        .join(", ");
+      lines.push(
+        `  ${c.slot}.${c.generation}  ${spread || "(none)"}${c.failed > 0 ? `, failed ${c.failed}` : ""}`,
+      );
+    }
+  }
+  if (r.perSecond.length > 1) {
+    const ids = rows.map((b) => b.serverId);
+    lines.push("", `per second: ${["second", ...ids.map(shortId), "failed"].join("  ")}`);
+    for (const s of r.perSecond) {
+      const cells = ids.map((id) => String(s.backends[id] ?? 0).padStart(8));
+      lines.push(
+        `            ${String(s.second).padStart(6)}  ${cells.join("  ")}  ${String(s.failed).padStart(6)}`,
+      );
+    }
+  }
   return `${lines.join("\n")}\n`;
 }

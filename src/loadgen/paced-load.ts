@@ -1,7 +1,6 @@
-import { setTimeout as delay } from "node:timers/promises";
-import { type ServiceError, status } from "@grpc/grpc-js";
 import { waitFor } from "../util/wait.js";
-import { echoChannel } from "./channel.js";
+import { startLoad } from "./engine.js";
+import type { LoadReport } from "./report.js";
 
 /** One finished call: when it started and ended (ms since the load started) and who answered. */
 export interface RequestResult {
@@ -34,90 +33,48 @@ export interface PacedLoad {
   now(): number;
   /** Results so far, in completion order (a live array: do not modify). */
   readonly results: readonly RequestResult[];
-  /** Resolves once `n` calls have finished. */
-  waitForResults(n: number, timeoutMs: number): Promise<void>;
+  /** Resolves once `n` calls have finished; rejects at once when `signal` aborts. */
+  waitForResults(n: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Stops starting calls, waits for those in flight, and returns every result. */
   stop(): Promise<readonly RequestResult[]>;
+  /** The engine's report of the calls finished so far: totals by status, per backend, per second. */
+  report(): LoadReport;
 }
 
 /**
  * Keeps a steady stream of Echo calls going over one channel while a
- * scenario changes the cluster, bounded in count and in time.
+ * scenario changes the cluster, bounded in count and in time: the engine at a
+ * constant rate, its outcomes kept as a live list.
  */
 export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
-  const client = echoChannel(o.target);
-  const t0 = performance.now();
-  const now = (): number => performance.now() - t0;
   const results: RequestResult[] = [];
-  const stopper = new AbortController();
-  const bound = setTimeout(() => stopper.abort(), o.maxDurationMs);
-  o.signal?.addEventListener("abort", () => stopper.abort(), { once: true });
-  const periodMs = 1000 / o.ratePerSec;
-  let inFlight = 0;
-  let slotFreed: (() => void) | undefined;
-
-  const call = (): Promise<void> =>
-    new Promise((resolve) => {
-      const startMs = now();
-      client.Echo({ message: "scenario" }, { deadline: Date.now() + o.deadlineMs }, (err, reply) => {
-        const code = err
-          ? ((err as ServiceError).code ?? status.UNKNOWN)
-          : reply?.server_id
-            ? status.OK
-            : status.DATA_LOSS;
-        results.push({
-          startMs,
-          endMs: now(),
-          serverId: code === status.OK ? reply?.server_id : undefined,
-          code,
-        });
-        resolve();
-      });
-    });
-
-  const running = (async () => {
-    const pending = new Set<Promise<void>>();
-    // Each call is due one period after the previous one was due, or now if that is past:
-    // after a stall the load resumes at its rate instead of bursting to catch up.
-    let due = 0;
-    for (let i = 0; i < o.maxRequests && !stopper.signal.aborted; i++) {
-      due = Math.max(now(), due + (i === 0 ? 0 : periodMs));
-      const wait = due - now();
-      if (wait > 0) await delay(wait, undefined, { signal: stopper.signal }).catch(() => {});
-      if (stopper.signal.aborted) break;
-      while (inFlight >= o.concurrency) await new Promise<void>((r) => (slotFreed = r));
-      inFlight += 1;
-      const p = call().finally(() => {
-        inFlight -= 1;
-        pending.delete(p);
-        slotFreed?.();
-        slotFreed = undefined;
-      });
-      pending.add(p);
-    }
-    await Promise.all(pending);
-  })();
-
+  const run = startLoad({
+    target: o.target,
+    concurrency: o.concurrency,
+    requests: o.maxRequests,
+    durationMs: o.maxDurationMs,
+    schedule: { kind: "const", rps: o.ratePerSec },
+    call: { kind: "unary", message: "scenario" },
+    deadlineMs: o.deadlineMs,
+    connectTimeoutMs: 0,
+    signal: o.signal,
+    onCall: (c) => results.push({ startMs: c.startMs, endMs: c.endMs, serverId: c.serverId, code: c.code }),
+  });
   return {
-    now,
+    now: run.now,
     results,
-    async waitForResults(n, timeoutMs) {
+    async waitForResults(n, timeoutMs, signal) {
       await waitFor(
         `${n} calls to finish`,
         () => (results.length >= n ? true : undefined),
-        {
-          timeoutMs,
-          intervalMs: 10,
-        },
+        { timeoutMs, intervalMs: 10, ...(signal ? { signal } : {}) },
         () => `${results.length} finished`,
       );
     },
     async stop() {
-      stopper.abort();
-      await running;
-      clearTimeout(bound);
-      client.close();
+      await run.stop();
       return results;
     },
+    report: run.snapshot,
   };
 }

@@ -1,7 +1,55 @@
 import { status } from "@grpc/grpc-js";
-import { build, type Histogram } from "hdr-histogram-js";
+import type { Schedule } from "./schedule.js";
 
-/** What a load run measured; `--json` prints exactly this object. */
+/** Latency percentiles of one group of calls, in milliseconds. */
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** One answering instance: how many calls it took and how fast it was. */
+export interface BackendStats {
+  serverId: string;
+  /** host:port the instance reported in its replies. */
+  address: string;
+  count: number;
+  /** Percent of the successful calls, 0 to 100. */
+  sharePct: number;
+  latencyMs: LatencySummary;
+}
+
+/** Successful calls per backend (and failures) that ended within one second of the run. */
+export interface SecondBucket {
+  /** Seconds since the load started (0 is the first second). */
+  second: number;
+  backends: Record<string, number>;
+  failed: number;
+}
+
+/** One client connection (one channel): where its calls landed. Through an L4 balancer, one backend. */
+export interface ConnectionStats {
+  /** 1-based slot among --connections. */
+  slot: number;
+  /** How many times the slot's channel was replaced before this one (--new-connection-every). */
+  generation: number;
+  calls: number;
+  failed: number;
+  /** Successful calls per server_id. */
+  backends: Record<string, number>;
+}
+
+/** How evenly the successful calls were spread over the backends that answered. */
+export interface Imbalance {
+  /** Busiest backend's count over the least busy one's; null when no backend answered. */
+  maxMinRatio: number | null;
+  /** Coefficient of variation of the per-backend counts (population standard deviation / mean); 0 when fewer than 2. */
+  cv: number;
+}
+
+/** What a load run measured; `--format json` prints exactly this object. */
 export interface LoadReport {
   target: string;
   requests: { total: number; ok: number; failed: number };
@@ -10,12 +58,25 @@ export interface LoadReport {
   /** Address each answering instance reported (server_id → host:port). */
   backendAddresses: Record<string, string>;
   /** Latency of every finished request, ok or failed, in milliseconds. */
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  latencyMs: LatencySummary;
   /** Failed requests by gRPC status name (UNAVAILABLE, DEADLINE_EXCEEDED, …). */
   errors: Record<string, number>;
+  /** Every finished request by gRPC status name, OK included. */
+  statuses: Record<string, number>;
+  /** Per backend, busiest first. */
+  perBackend: BackendStats[];
+  imbalance: Imbalance;
+  /** Calls per backend per second, by when they ended. */
+  perSecond: SecondBucket[];
+  /** Every channel the run opened, in slot then generation order. */
+  connectionStats: ConnectionStats[];
+  /** Number of connections (channels) kept open at once. */
+  connections: number;
   concurrency: number;
+  call: "unary" | "stream";
+  schedule: Schedule;
   durationMs: number;
-  /** True when a signal stopped the run before every call was made. */
+  /** True when a signal stopped the run before its bound. */
   interrupted: boolean;
 }
 
@@ -25,66 +86,18 @@ export function statusName(code: number): string {
   return name ?? `CODE_${code}`;
 }
 
-const round3 = (n: number): number => Math.round(n * 1000) / 1000;
-
-/** Collects per-request outcomes; latencies go to an HDR histogram (3 significant digits, microseconds). */
-export class LoadRecorder {
-  private readonly histogram: Histogram = build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  private readonly backends = new Map<string, number>();
-  private readonly addresses = new Map<string, string>();
-  private readonly errors = new Map<string, number>();
-  private ok = 0;
-  private failed = 0;
-
-  recordOk(serverId: string, address: string, latencyUs: number): void {
-    this.ok += 1;
-    this.backends.set(serverId, (this.backends.get(serverId) ?? 0) + 1);
-    if (!this.addresses.has(serverId)) this.addresses.set(serverId, address);
-    this.recordLatency(latencyUs);
-  }
-
-  recordError(code: number, latencyUs: number): void {
-    this.failed += 1;
-    const name = statusName(code);
-    this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
-    this.recordLatency(latencyUs);
-  }
-
-  private recordLatency(latencyUs: number): void {
-    this.histogram.recordValue(Math.max(1, Math.round(latencyUs)));
-  }
-
-  report(meta: {
-    target: string;
-    concurrency: number;
-    durationMs: number;
-    interrupted?: boolean;
-  }): LoadReport {
-    const total = this.ok + this.failed;
-    const h = this.histogram;
-    const ms = (us: number): number => (total === 0 ? 0 : round3(us / 1000));
-    // A percentile is the top of its HDR bucket, which can lie above the exact maximum: clamp it.
-    const at = (p: number): number => ms(Math.min(h.getValueAtPercentile(p), h.maxValue));
-    return {
-      target: meta.target,
-      requests: { total, ok: this.ok, failed: this.failed },
-      backends: Object.fromEntries([...this.backends].sort(([a], [b]) => a.localeCompare(b))),
-      backendAddresses: Object.fromEntries([...this.addresses].sort(([a], [b]) => a.localeCompare(b))),
-      latencyMs: {
-        p50: at(50),
-        p90: at(90),
-        p99: at(99),
-        max: ms(h.maxValue),
-        mean: ms(h.mean),
-      },
-      errors: Object.fromEntries([...this.errors].sort(([a], [b]) => a.localeCompare(b))),
-      concurrency: meta.concurrency,
-      durationMs: round3(meta.durationMs),
-      interrupted: meta.interrupted ?? false,
-    };
-  }
+/** The spread of per-backend counts; `expected` pads missing backends with zeros. */
+export function imbalanceOf(counts: readonly number[], expected = 0): Imbalance {
+  const all = [...counts, ...Array<number>(Math.max(0, expected - counts.length)).fill(0)];
+  if (all.length === 0) return { maxMinRatio: null, cv: 0 };
+  const max = Math.max(...all);
+  const min = Math.min(...all);
+  const mean = all.reduce((a, b) => a + b, 0) / all.length;
+  const variance = all.reduce((a, b) => a + (b - mean) ** 2, 0) / all.length;
+  return {
+    maxMinRatio: min === 0 ? (max === 0 ? null : Number.POSITIVE_INFINITY) : round3(max / min),
+    cv: mean === 0 ? 0 : round3(Math.sqrt(variance) / mean),
+  };
 }
+
+export const round3 = (n: number): number => Math.round(n * 1000) / 1000;

@@ -1,59 +1,316 @@
-import { UsageError } from "../../errors.js";
+import { writeFile } from "node:fs/promises";
+import { errorFrom, LoadError, UsageError } from "../../errors.js";
+import type { CallSpec } from "../../loadgen/calls.js";
+import { type EngineOptions, type LoadProgress, startLoad } from "../../loadgen/engine.js";
+import { formatReportCsv } from "../../loadgen/format-csv.js";
+import { formatReportHtml } from "../../loadgen/format-html.js";
+import { formatReportJson } from "../../loadgen/format-json.js";
 import { formatReportText } from "../../loadgen/format-text.js";
-import { runLoad } from "../../loadgen/run-load.js";
+import { checkBalance } from "../../loadgen/gate.js";
+import type { LoadReport } from "../../loadgen/report.js";
+import type { Schedule } from "../../loadgen/schedule.js";
 import { formatHostPort } from "../../util/address.js";
-import { type Command, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import { type Command, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+
+const FORMATS = {
+  text: formatReportText,
+  json: formatReportJson,
+  csv: formatReportCsv,
+  html: formatReportHtml,
+} as const satisfies Record<string, (r: LoadReport) => string>;
+type Format = keyof typeof FORMATS;
+
+/** Exit status when every call succeeded but the distribution missed --expect-backends or --max-imbalance. */
+export const EXIT_UNBALANCED = 3;
+/** A progress line appears (on a terminal) only for runs longer than this, in ms. */
+const PROGRESS_AFTER_MS = 3000;
 
 export const loadCommand: Command = {
   name: "load",
-  summary: "send Echo calls over one channel and count who answered",
-  usage: `Usage: grpc-lb load --target HOST:PORT [options]
+  summary: "send Echo calls over N connections and count who answered",
+  usage: `Usage: grpc-lb load --target TARGET [options]
 
-Sends unary Echo calls over ONE gRPC channel (one HTTP/2 connection) and prints
-how many each backend, by server_id, answered, with latency percentiles.
+Sends Echo calls over one or more gRPC connections and prints how many each
+backend, by server_id, answered: share, latency p50/p99, which backend each
+connection landed on, calls per second per backend, and the imbalance.
 
-Options:
-  --target HOST:PORT        where to send (Envoy's listener; required)
-  -n, --requests N          number of calls (default 100)
-  -c, --concurrency N       calls in flight at once (default 1)
+Target:
+  --target TARGET           HOST:PORT (Envoy's listener, an L4 balancer, one server), or
+                            dns:///NAME:PORT for client-side balancing by grpc-js (required)
+  --dns-server HOST:PORT    with dns:///NAME:PORT: ask this DNS server (grpc-js dns://HOST:PORT/NAME:PORT)
+  --lb POLICY               client-side policy for dns targets: round_robin or pick_first
+
+Load (flag names as ghz's):
+  -n, --requests N          bound on calls (default 100 when no --duration)
+  -z, --duration D          bound on time, e.g. 500ms, 10s, 1m30s (both bounds: the first reached ends it)
+  -c, --concurrency N       most calls in flight at once, over all connections (default 1)
+  --connections N           HTTP/2 connections (each its own channel); calls go to them in turn (default 1)
+  --rps R                   open loop: start R calls per second (default: closed loop)
+  --load-schedule S         const (--rps), step or line (default const)
+  --load-start R            step/line: starting calls per second
+  --load-end R              step/line: hold the rate once it reaches R (default: no limit)
+  --load-step R             step: change per step; line: change per second (may be negative)
+  --load-step-duration D    step: how long each step lasts (default 1s)
+  --load-max-duration D     step/line: hold the rate after this long (default: no limit)
+  --new-connection-every K  replace a connection after K calls on it (connection churn; default 0: never)
+  --call unary|stream       unary Echo, or server-streaming EchoStream (default unary)
+  --stream-replies N        replies per stream with --call stream (default 5)
+  --metadata K=V            a header on every call (repeatable)
+  --hash-key-space K        put one of K keys, in turn, in header --hash-header on each call
+  --hash-header NAME        header for --hash-key-space (default x-hash-key)
   --deadline-ms MS          deadline of each call (default 5000)
-  --connect-timeout-ms MS   give up if the channel cannot connect in time (default 5000)
-  --json                    print one JSON object instead of the table
+  --connect-timeout-ms MS   give up if a connection cannot be made in time (default 5000)
+
+Report:
+  --format F                text, json, csv or html (default text)
+  --json                    the same as --format json
+  --output FILE             write the report to FILE instead of stdout
+  --expect-backends N       exit 3 unless exactly N backends answered
+  --max-imbalance PCT       exit 3 if the busiest backend answered more than PCT% more calls
+                            than the least busy one (backends expected but silent count as 0)
   -h, --help                show this help
 
+A progress line appears on stderr for runs longer than a few seconds when stderr is a terminal.
 Exit status: 0 when every call succeeded, 1 when any failed or the target was
-unreachable, 2 for bad usage, 130 when interrupted (the report covers the calls made).
+unreachable, 2 for bad usage, 3 when the balance gate was missed, 130 when
+interrupted (in-flight calls are cancelled; the report covers the calls made).
 `,
   async run(argv, ctx) {
     const { values } = parseFlags("load", argv, {
       target: { type: "string" },
+      "dns-server": { type: "string" },
+      lb: { type: "string" },
       requests: { type: "string", short: "n" },
+      duration: { type: "string", short: "z" },
       concurrency: { type: "string", short: "c" },
+      connections: { type: "string" },
+      rps: { type: "string" },
+      "load-schedule": { type: "string" },
+      "load-start": { type: "string" },
+      "load-end": { type: "string" },
+      "load-step": { type: "string" },
+      "load-step-duration": { type: "string" },
+      "load-max-duration": { type: "string" },
+      "new-connection-every": { type: "string" },
+      call: { type: "string" },
+      "stream-replies": { type: "string" },
+      metadata: { type: "string", multiple: true },
+      "hash-key-space": { type: "string" },
+      "hash-header": { type: "string" },
       "deadline-ms": { type: "string" },
       "connect-timeout-ms": { type: "string" },
+      format: { type: "string" },
       json: { type: "boolean" },
+      output: { type: "string" },
+      "expect-backends": { type: "string" },
+      "max-imbalance": { type: "string" },
     });
     if (values.help) {
       ctx.stdout(this.usage);
       return 0;
     }
-    const target = hostPortFlag("load", "target", values.target);
-    if (target === undefined)
-      throw new UsageError("grpc-lb load: --target HOST:PORT is required (see grpc-lb load --help)");
-    const report = await runLoad({
-      target: formatHostPort(target.host, target.port),
-      requests: intFlag("load", "requests", values.requests, { min: 1, max: 10_000_000 }),
-      concurrency: intFlag("load", "concurrency", values.concurrency, { min: 1, max: 10_000 }),
-      deadlineMs: intFlag("load", "deadline-ms", values["deadline-ms"], { min: 1, max: 3_600_000 }),
-      connectTimeoutMs: intFlag("load", "connect-timeout-ms", values["connect-timeout-ms"], {
-        min: 1,
-        max: 3_600_000,
-      }),
+    const int = (name: keyof typeof values, min: number, max: number): number | undefined =>
+      intFlag("load", name, values[name] as string | undefined, { min, max });
+    const flags: Flags = values;
+    const num = (name: string, min: number): number | undefined =>
+      numberFlag(name, flags[name] as string | undefined, min);
+    const dur = (name: string): number | undefined => durationFlag(name, flags[name] as string | undefined);
+
+    const lb = choiceFlag("load", "lb", values.lb, ["round_robin", "pick_first"] as const);
+    const target = targetOf(values.target, values["dns-server"], lb);
+    if (values.json && values.format !== undefined && values.format !== "json")
+      throw new UsageError("grpc-lb load: --json and --format must agree (--json is --format json)");
+    const format: Format = values.json
+      ? "json"
+      : (choiceFlag("load", "format", values.format, Object.keys(FORMATS) as Format[]) ?? "text");
+    const callKind = choiceFlag("load", "call", values.call, ["unary", "stream"] as const) ?? "unary";
+    const replies = int("stream-replies", 1, 1000) ?? 5;
+    const call: CallSpec =
+      callKind === "stream"
+        ? { kind: "stream", message: "hello", replies }
+        : { kind: "unary", message: "hello" };
+    const hashSpace = int("hash-key-space", 1, 1_000_000);
+    const hashHeader = values["hash-header"] ?? "x-hash-key";
+    if (!/^[0-9a-z_.-]+$/.test(hashHeader))
+      throw new UsageError(
+        `grpc-lb load: --hash-header must be a lower-case header name, got '${hashHeader}'`,
+      );
+    const requests = int("requests", 1, 10_000_000);
+    const durationMs = dur("duration");
+    const connections = int("connections", 1, 1000) ?? 1;
+
+    const options: EngineOptions = {
+      target,
+      requests: requests ?? (durationMs === undefined ? 100 : undefined),
+      connections,
+      concurrency: int("concurrency", 1, 10_000) ?? 1,
+      schedule: scheduleOf(flags, num, dur),
+      call,
+      deadlineMs: int("deadline-ms", 1, 3_600_000) ?? 5000,
+      connectTimeoutMs: int("connect-timeout-ms", 1, 3_600_000) ?? 5000,
+      metadata: (values.metadata ?? []).map(metadataPair),
+      hashKey: hashSpace === undefined ? undefined : { header: hashHeader, space: hashSpace },
+      newConnectionEvery: int("new-connection-every", 0, 10_000_000) ?? 0,
+      lb,
       signal: ctx.signal,
-    });
-    ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatReportText(report));
-    // Cut short by a signal: the report covers what ran, but the run did not succeed.
+      cancelOnAbort: true,
+      onStart: (connectMs) =>
+        ctx.stderr(
+          `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target} up after ${Math.round(connectMs)} ms; sending\n`,
+        ),
+      ...(durationMs === undefined ? {} : { durationMs }),
+    };
+    const gate = {
+      expectBackends: int("expect-backends", 1, 10_000),
+      maxImbalancePct: num("max-imbalance", 0),
+    };
+
+    const run = startLoad(options);
+    const progress = process.stderr.isTTY ? startProgress(run.progress, ctx.stderr) : undefined;
+    let report: LoadReport;
+    try {
+      report = await run.done;
+    } finally {
+      progress?.stop();
+    }
+    const text = FORMATS[format](report);
+    if (values.output === undefined) ctx.stdout(text);
+    else
+      await writeFile(values.output, text).catch((e: unknown) => {
+        throw errorFrom(LoadError, e, `cannot write the report to ${values.output}`);
+      });
     if (report.interrupted) return 130;
-    return report.requests.failed === 0 && report.requests.ok > 0 ? 0 : 1;
+    if (report.requests.failed > 0 || report.requests.ok === 0) return 1;
+    const reason = checkBalance(report, gate);
+    if (reason !== undefined) {
+      ctx.stderr(`grpc-lb: load: ${reason}\n`);
+      return EXIT_UNBALANCED;
+    }
+    return 0;
   },
 };
+
+/** The grpc-js target: HOST:PORT as given, or a dns: target with --dns-server as its authority. */
+function targetOf(target: string | undefined, dnsServer: string | undefined, lb: string | undefined): string {
+  if (target === undefined)
+    throw new UsageError(
+      "grpc-lb load: --target HOST:PORT is required, or dns:///NAME:PORT (see grpc-lb load --help)",
+    );
+  const dns = /^dns:\/\/([^/]*)\/([^/]+)$/.exec(target);
+  if (dns === null) {
+    if (dnsServer !== undefined || lb !== undefined)
+      throw new UsageError("grpc-lb load: --dns-server and --lb need a dns:///NAME:PORT target");
+    const hp = hostPortFlag("load", "target", target);
+    return formatHostPort(hp?.host ?? "", hp?.port ?? 0);
+  }
+  const [, authority = "", name = ""] = dns;
+  if (hostPortFlag("load", "target", name) === undefined) return target;
+  if (dnsServer === undefined) return target;
+  if (authority !== "")
+    throw new UsageError(
+      `grpc-lb load: --dns-server given and the target '${target}' names a DNS server too`,
+    );
+  const server = hostPortFlag("load", "dns-server", dnsServer);
+  return `dns://${formatHostPort(server?.host ?? "", server?.port ?? 0)}/${name}`;
+}
+
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+/** ghz's schedule flags as a Schedule; closed loop when neither --rps nor --load-schedule is given. */
+function scheduleOf(
+  values: Flags,
+  num: (name: string, min: number) => number | undefined,
+  dur: (name: string) => number | undefined,
+): Schedule {
+  const kind = choiceFlag(
+    "load",
+    "load-schedule",
+    values["load-schedule"] as string | undefined,
+    ["const", "step", "line"] as const,
+  );
+  const rps = num("rps", 0.1);
+  const rampFlags = ["load-start", "load-end", "load-step", "load-step-duration", "load-max-duration"];
+  if (kind === undefined || kind === "const") {
+    const stray = rampFlags.find((f) => values[f] !== undefined);
+    if (stray) throw new UsageError(`grpc-lb load: --${stray} needs --load-schedule step or line`);
+    if (kind === "const" && rps === undefined)
+      throw new UsageError("grpc-lb load: --load-schedule const needs --rps");
+    return rps === undefined ? { kind: "closed" } : { kind: "const", rps };
+  }
+  if (rps !== undefined) throw new UsageError(`grpc-lb load: --rps is for const; ${kind} uses --load-start`);
+  const startRps = num("load-start", 0.1);
+  const stepRps =
+    values["load-step"] === undefined
+      ? undefined
+      : numberFlag("load-step", values["load-step"] as string, Number.NEGATIVE_INFINITY);
+  if (startRps === undefined || stepRps === undefined)
+    throw new UsageError(`grpc-lb load: --load-schedule ${kind} needs --load-start and --load-step`);
+  const endRps = num("load-end", 0.1) ?? null;
+  const maxRampMs = dur("load-max-duration") ?? null;
+  if (kind === "line") {
+    if (values["load-step-duration"] !== undefined)
+      throw new UsageError("grpc-lb load: --load-step-duration is for step; line changes every second");
+    return { kind, startRps, endRps, stepRps, maxRampMs };
+  }
+  return { kind, startRps, endRps, stepRps, stepDurationMs: dur("load-step-duration") ?? 1000, maxRampMs };
+}
+
+/** A number flag (calls/s, percent): undefined when absent. */
+function numberFlag(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min)
+    throw new UsageError(
+      `grpc-lb load: --${name} must be a number${Number.isFinite(min) ? ` of at least ${min}` : ""}, got '${value}'`,
+    );
+  return n;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration as Go (and ghz) write it: 500ms, 10s, 1m30s; undefined when absent. */
+function durationFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  let ms = 0;
+  let at = 0;
+  for (let m = part.exec(value); m !== null; m = part.exec(value)) {
+    ms += Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1000);
+    at = part.lastIndex;
+  }
+  if (at === 0 || at !== value.length || ms <= 0 || ms > 86_400_000)
+    throw new UsageError(
+      `grpc-lb load: --${name} must be a duration such as 500ms, 10s or 1m30s, got '${value}'`,
+    );
+  return Math.round(ms);
+}
+
+function metadataPair(text: string): [string, string] {
+  const eq = text.indexOf("=");
+  const key = eq < 0 ? "" : text.slice(0, eq).trim().toLowerCase();
+  if (!/^[0-9a-z_.-]+$/.test(key) || key.startsWith("grpc-"))
+    throw new UsageError(
+      `grpc-lb load: --metadata must be KEY=VALUE with a header name as KEY, got '${text}'`,
+    );
+  return [key, text.slice(eq + 1)];
+}
+
+/** Rewrites one stderr line every second once the run is past a few seconds. */
+function startProgress(progress: () => LoadProgress, write: (t: string) => void): { stop(): void } {
+  let shown = false;
+  const timer = setInterval(() => {
+    const p = progress();
+    if (p.elapsedMs < PROGRESS_AFTER_MS) return;
+    shown = true;
+    write(
+      `\rload: ${(p.elapsedMs / 1000).toFixed(0)} s, ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight\x1b[K`,
+    );
+  }, 1000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      if (shown) write("\r\x1b[K");
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { type Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
+import type { EchoReply__Output } from "../generated/lbdemo/v1/EchoReply.js";
+
+/** What each call of a run is. */
+export type CallSpec =
+  | { kind: "unary"; message: string }
+  /** Server streaming: one EchoStream call asking for `replies` replies, all from one backend. */
+  | { kind: "stream"; message: string; replies: number };
+
+/** How a call ended: its status and, when OK, who answered. */
+export interface CallResult {
+  code: number;
+  serverId?: string;
+  address?: string;
+}
+
+/** A call under way: `done` always resolves (failures are results); `cancel` ends it as CANCELLED. */
+export interface ActiveCall {
+  done: Promise<CallResult>;
+  cancel(): void;
+}
+
+/**
+ * The one classification of a finished call, for every front end: an error
+ * is its status; a reply without a server_id cannot be attributed and counts
+ * as DATA_LOSS, never as a backend.
+ */
+export function classify(
+  err: ServiceError | null | undefined,
+  reply: EchoReply__Output | undefined,
+): CallResult {
+  if (err) return { code: err.code ?? status.UNKNOWN };
+  if (!reply || reply.server_id === "") return { code: status.DATA_LOSS };
+  return { code: status.OK, serverId: reply.server_id, address: reply.address };
+}
+
+export function startCall(
+  client: EchoClient,
+  spec: CallSpec,
+  metadata: Metadata,
+  deadlineMs: number,
+): ActiveCall {
+  const deadline = Date.now() + deadlineMs;
+  if (spec.kind === "unary") {
+    let resolve: (r: CallResult) => void = () => {};
+    const done = new Promise<CallResult>((r) => (resolve = r));
+    const call = client.Echo({ message: spec.message }, metadata, { deadline }, (err, reply) =>
+      resolve(classify(err, reply)),
+    );
+    return { done, cancel: () => call.cancel() };
+  }
+  const call = client.EchoStream({ message: spec.message, count: spec.replies, interval_ms: 0 }, metadata, {
+    deadline,
+  });
+  const done = new Promise<CallResult>((resolve) => {
+    let first: EchoReply__Output | undefined;
+    let replies = 0;
+    let mixed = false;
+    call.on("data", (reply: EchoReply__Output) => {
+      replies += 1;
+      if (first === undefined) first = reply;
+      else if (reply.server_id !== first.server_id) mixed = true;
+    });
+    // 'error' carries the same status as 'status'; it needs a listener to not be thrown.
+    call.on("error", () => {});
+    call.on("status", (s: { code: number }) => {
+      if (s.code !== status.OK) resolve({ code: s.code });
+      // A stream that switched backends or came up short is not one backend's answer.
+      else if (mixed || replies !== spec.replies) resolve({ code: status.DATA_LOSS });
+      else resolve(classify(null, first));
+    });
+  });
+  return { done, cancel: () => call.cancel() };
+}

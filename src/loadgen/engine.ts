@@ -1,0 +1,230 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { Metadata } from "@grpc/grpc-js";
+import { LoadError } from "../errors.js";
+import { type ActiveCall, type CallSpec, startCall } from "./calls.js";
+import type { ClientLbPolicy } from "./channel.js";
+import { ConnectionPool } from "./connections.js";
+import { type CallOutcome, LoadRecorder } from "./recorder.js";
+import type { LoadReport } from "./report.js";
+import { nextDueMs, type Schedule } from "./schedule.js";
+
+/** How far behind its schedule an open loop may fall and still catch up, in ms. */
+const MAX_LAG_MS = 50;
+
+export interface EngineOptions {
+  /** host:port (Envoy's listener, an L4 proxy, one server) or a grpc-js target such as dns://HOST:PORT/NAME:PORT. */
+  target: string;
+  /** Channels open at once, each its own HTTP/2 connection; calls go to them in turn. Default 1. */
+  connections?: number;
+  /** Most calls in flight at once, over all connections. Default 1. */
+  concurrency?: number;
+  /** Bound on calls started; at least one of `requests` and `durationMs` is required. */
+  requests?: number;
+  /** Bound on time, in ms: no call starts after it. */
+  durationMs?: number;
+  /** When calls start. Default closed loop. */
+  schedule?: Schedule;
+  /** What each call is. Default unary Echo of "hello". */
+  call?: CallSpec;
+  /** Deadline of each call, in ms. Default 5000. */
+  deadlineMs?: number;
+  /** Wait this long for every connection before the first call, in ms; 0 starts at once. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Headers sent with every call. Default none. */
+  metadata?: readonly (readonly [string, string])[];
+  /** A header carrying one of `space` keys, in turn, per call (for hash policies). Default none. */
+  hashKey?: { header: string; space: number } | undefined;
+  /** Replace a connection after this many calls on it; 0 never. Default 0. */
+  newConnectionEvery?: number;
+  /** grpc-js balancing policy for client-side targets. Default none. */
+  lb?: ClientLbPolicy | undefined;
+  /** Stops starting calls; the report covers the calls made and says `interrupted`. */
+  signal?: AbortSignal | undefined;
+  /** On `signal`, cancel the calls in flight too instead of letting them finish. Default false. */
+  cancelOnAbort?: boolean;
+  /** Told of every finished call, in completion order. */
+  onCall?: (c: CallOutcome) => void;
+  /** Told once the connections are up, just before the first call, with how long connecting took in ms. */
+  onStart?: (connectMs: number) => void;
+}
+
+export type ResolvedEngineOptions = Required<
+  Omit<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall" | "onStart">
+> &
+  Pick<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall" | "onStart">;
+
+export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
+  if (o.requests === undefined && o.durationMs === undefined)
+    throw new LoadError("a load run needs a bound: a number of requests or a duration");
+  return {
+    ...o,
+    connections: o.connections ?? 1,
+    concurrency: o.concurrency ?? 1,
+    schedule: o.schedule ?? { kind: "closed" },
+    call: o.call ?? { kind: "unary", message: "hello" },
+    deadlineMs: o.deadlineMs ?? 5000,
+    connectTimeoutMs: o.connectTimeoutMs ?? 5000,
+    metadata: o.metadata ?? [],
+    newConnectionEvery: o.newConnectionEvery ?? 0,
+    cancelOnAbort: o.cancelOnAbort ?? false,
+  };
+}
+
+/** What a run has done so far, for a progress line. */
+export interface LoadProgress {
+  elapsedMs: number;
+  ok: number;
+  failed: number;
+  inFlight: number;
+}
+
+export interface LoadRun {
+  /** Milliseconds since the load started (after connecting), on the clock of every CallOutcome. */
+  now(): number;
+  progress(): LoadProgress;
+  /** The report of the calls finished so far, while the run goes on. */
+  snapshot(): LoadReport;
+  /** Resolves with the report when the run has ended (bound reached, stopped, or aborted). */
+  readonly done: Promise<LoadReport>;
+  /** Stops starting calls (and cancels those in flight when `cancel`), then resolves with the report. */
+  stop(options?: { cancel?: boolean }): Promise<LoadReport>;
+}
+
+/**
+ * The one load engine: a dispatcher starts calls by the schedule (closed loop:
+ * as soon as fewer than `concurrency` are in flight; open loop: at the rate,
+ * still capped by `concurrency`) over a pool of connections, bounded in count
+ * and in time, and feeds every outcome to one recorder.
+ */
+export function startLoad(options: EngineOptions): LoadRun {
+  const o = resolveEngineOptions(options);
+  const pool = new ConnectionPool({
+    target: o.target,
+    connections: o.connections,
+    newConnectionEvery: o.newConnectionEvery,
+    lb: o.lb,
+  });
+  const recorder = new LoadRecorder();
+  let t0 = performance.now();
+  const now = (): number => performance.now() - t0;
+  const stopper = new AbortController();
+  const active = new Set<ActiveCall>();
+  const cancelAll = (): void => {
+    for (const c of active) c.cancel();
+  };
+  let ok = 0;
+  let failed = 0;
+  // Set when the caller's signal, not a bound, ended the dispatching.
+  let interrupted = false;
+  let wake: (() => void) | undefined;
+  const onAbort = (): void => {
+    stopper.abort();
+    if (o.cancelOnAbort) cancelAll();
+  };
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  stopper.signal.addEventListener("abort", () => wake?.(), { once: true });
+
+  const launch = (seq: number): Promise<void> => {
+    const lease = pool.acquire();
+    const metadata = new Metadata();
+    for (const [k, v] of o.metadata) metadata.add(k, v);
+    if (o.hashKey) metadata.set(o.hashKey.header, `key-${seq % o.hashKey.space}`);
+    const startMs = now();
+    const call = startCall(lease.client, o.call, metadata, o.deadlineMs);
+    active.add(call);
+    return call.done.then((r) => {
+      active.delete(call);
+      lease.release();
+      const outcome: CallOutcome = {
+        startMs,
+        endMs: now(),
+        ...r,
+        connection: { slot: lease.slot, generation: lease.generation },
+      };
+      if (r.code === 0) ok += 1;
+      else failed += 1;
+      recorder.record(outcome);
+      o.onCall?.(outcome);
+    });
+  };
+
+  const dispatch = async (): Promise<void> => {
+    const pending = new Set<Promise<void>>();
+    const open = o.schedule.kind !== "closed";
+    let due = 0;
+    for (let i = 0; o.requests === undefined || i < o.requests; i++) {
+      if (stopper.signal.aborted) {
+        interrupted = o.signal?.aborted ?? false;
+        break;
+      }
+      if (open) {
+        // A late timer is made up by starting the next call sooner; a longer stall (no free
+        // slot, a paused process) is forgotten, so the load resumes at its rate without a burst.
+        due = i === 0 ? now() : nextDueMs(o.schedule, due);
+        if (due < now() - MAX_LAG_MS) due = now();
+        // The duration bound ends the schedule itself, not a timer racing the last due call.
+        if (o.durationMs !== undefined && due >= o.durationMs) break;
+        const wait = due - now();
+        if (wait > 0) await delay(wait, undefined, { signal: stopper.signal }).catch(() => {});
+      }
+      while (pending.size >= o.concurrency && !stopper.signal.aborted)
+        await new Promise<void>((r) => (wake = r));
+      if (stopper.signal.aborted) {
+        interrupted = o.signal?.aborted ?? false;
+        break;
+      }
+      const p = launch(i).finally(() => {
+        pending.delete(p);
+        wake?.();
+        wake = undefined;
+      });
+      pending.add(p);
+    }
+    await Promise.all(pending);
+  };
+
+  const reportNow = (): LoadReport =>
+    recorder.report({
+      target: o.target,
+      concurrency: o.concurrency,
+      connections: o.connections,
+      call: o.call.kind,
+      schedule: o.schedule,
+      durationMs: now(),
+      interrupted,
+    });
+
+  const done = (async (): Promise<LoadReport> => {
+    let bound: NodeJS.Timeout | undefined;
+    try {
+      if (o.connectTimeoutMs > 0 && !stopper.signal.aborted) {
+        const aborted = new Promise<void>((r) =>
+          stopper.signal.addEventListener("abort", () => r(), { once: true }),
+        );
+        await Promise.race([pool.waitReady(o.connectTimeoutMs), aborted]);
+      }
+      const connectMs = performance.now() - t0;
+      t0 = performance.now();
+      if (!stopper.signal.aborted) o.onStart?.(connectMs);
+      if (o.durationMs !== undefined) bound = setTimeout(() => stopper.abort(), o.durationMs);
+      await dispatch();
+      return reportNow();
+    } finally {
+      clearTimeout(bound);
+      o.signal?.removeEventListener("abort", onAbort);
+      pool.close();
+    }
+  })();
+
+  return {
+    now,
+    progress: () => ({ elapsedMs: now(), ok, failed, inFlight: active.size }),
+    snapshot: reportNow,
+    done,
+    async stop(s = {}) {
+      stopper.abort();
+      if (s.cancel) cancelAll();
+      return await done;
+    },
+  };
+}
