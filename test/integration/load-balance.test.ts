@@ -18,6 +18,13 @@ async function load(args: string[]): Promise<{ code: number | null; report: Load
   return { code, report: JSON.parse(text) as LoadReport, stderr: run.stderr() };
 }
 
+/** The port every lab server shares (they differ by loopback address). */
+function serverPort(cluster: LabCluster): number {
+  const [first] = cluster.servers();
+  assert.ok(first, "the lab has a server");
+  return first.port;
+}
+
 const downstreamConnections = async (cluster: LabCluster): Promise<number> =>
   (await cluster.envoy.admin.stat(`http.${LISTENER_NAME}.downstream_cx_total`)) ?? -1;
 
@@ -86,10 +93,10 @@ describe("grpc-lb load through Envoy (headless discovery)", () => {
   it("client-side round robin over the lab's DNS spreads calls without Envoy", async () => {
     const before = await downstreamConnections(cluster);
     const dns = formatHostPort(cluster.dns.host, cluster.dns.port);
-    const target = `dns:///server:${cluster.serverPort}`;
+    const target = `dns:///server:${serverPort(cluster)}`;
     const rr = await load(["--target", target, "--dns-server", dns, "--lb", "round_robin", "-n", "60"]);
     assert.equal(rr.code, 0, rr.stderr);
-    assert.equal(rr.report.target, `dns://${dns}/server:${cluster.serverPort}`);
+    assert.equal(rr.report.target, `dns://${dns}/server:${serverPort(cluster)}`);
     // The first calls may go out while some subchannels still connect: near 20 each, not exactly.
     const counts = Object.values(rr.report.backends);
     assert.equal(counts.length, 3);
@@ -114,9 +121,7 @@ describe("grpc-lb load through Envoy (headless discovery)", () => {
 describe("grpc-lb load through the ClusterIP stand-in (L4)", () => {
   let cluster: LabCluster;
   before(async () => {
-    cluster = await startLabCluster(
-      resolveLabOptions({ servers: 3, discovery: { kind: "clusterip", virtualIp: DEFAULT_VIRTUAL_IP } }),
-    );
+    cluster = await startLabCluster(resolveLabOptions({ servers: 3, topology: "clusterip" }));
   });
   after(async () => {
     await cluster?.stop();
@@ -137,9 +142,17 @@ describe("grpc-lb load through the ClusterIP stand-in (L4)", () => {
   });
 
   it("pins each client connection to one backend, which the report shows per connection", async () => {
-    const vip = cluster.options.discovery.kind === "clusterip" ? cluster.options.discovery.virtualIp : "";
     const { code, report } = await load([
-      ...["--target", formatHostPort(vip, cluster.serverPort), "-n", "60", "-c", "6", "--connections", "6"],
+      ...[
+        "--target",
+        formatHostPort(DEFAULT_VIRTUAL_IP, serverPort(cluster)),
+        "-n",
+        "60",
+        "-c",
+        "6",
+        "--connections",
+        "6",
+      ],
     ]);
     assert.equal(code, 0);
     assert.equal(report.connectionStats.length, 6);
