@@ -1,6 +1,10 @@
-import { LoadError, messageOf } from "../errors.js";
+import { connectivityState } from "@grpc/grpc-js";
+import { LoadError } from "../errors.js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { type ClientLbPolicy, echoChannel } from "./channel.js";
+
+/** Longest single connectivity watch while waiting for READY, in ms. */
+const WATCH_MS = 100;
 
 export interface PoolOptions {
   target: string;
@@ -52,25 +56,37 @@ export class ConnectionPool {
   /** Resolves when every channel is connected; rejects naming the target after `timeoutMs`. */
   async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await Promise.all(
-      this.slots.map(
-        (c) =>
-          new Promise<void>((resolve, reject) => {
-            c.client.waitForReady(deadline, (err) => {
-              if (!err) resolve();
-              else
-                reject(
-                  new LoadError(
-                    `cannot connect to ${this.o.target} within ${timeoutMs} ms (${messageOf(err)})`,
-                    {
-                      cause: err,
-                    },
-                  ),
-                );
-            });
-          }),
-      ),
-    );
+    await Promise.all(this.slots.map((c) => this.waitChannelReady(c.client, deadline, timeoutMs)));
+  }
+
+  /**
+   * Waits for READY in short watches rather than with grpc-js's waitForReady:
+   * a channel closed while that waits (Ctrl-C) can leave its deadline timer
+   * armed, holding the process open until the deadline. A short watch leaks
+   * at most WATCH_MS.
+   */
+  private async waitChannelReady(client: EchoClient, deadline: number, timeoutMs: number): Promise<void> {
+    const channel = client.getChannel();
+    for (;;) {
+      let state: connectivityState;
+      try {
+        state = channel.getConnectivityState(true);
+      } catch {
+        return; // closed: the run is over, nothing to wait for
+      }
+      if (state === connectivityState.READY || state === connectivityState.SHUTDOWN) return;
+      if (Date.now() >= deadline)
+        throw new LoadError(
+          `cannot connect to ${this.o.target} within ${timeoutMs} ms (channel ${connectivityState[state]})`,
+        );
+      await new Promise<void>((resolve) => {
+        try {
+          channel.watchConnectivityState(state, Math.min(deadline, Date.now() + WATCH_MS), () => resolve());
+        } catch {
+          resolve();
+        }
+      });
+    }
   }
 
   acquire(): Lease {

@@ -122,6 +122,8 @@ export function startLoad(options: EngineOptions): LoadRun {
     if (o.cancelOnAbort) cancelAll();
   };
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  // A signal that fired before the run began never calls its listeners: start stopped.
+  if (o.signal?.aborted) onAbort();
   stopper.signal.addEventListener("abort", () => wake?.(), { once: true });
 
   const launch = (seq: number): Promise<void> => {
