@@ -79,10 +79,16 @@ export async function waitForFirstReplies(
   return first;
 }
 
-/** The start time (load clock) of the last call `serverId` answered, or undefined if none. */
-export function lastReplyMs(results: readonly RequestResult[], serverId: string): number | undefined {
+/** The start time (load clock) of the last call `serverId` answered before `beforeMs`, or undefined if none. */
+export function lastReplyMs(
+  results: readonly RequestResult[],
+  serverId: string,
+  beforeMs = Number.POSITIVE_INFINITY,
+): number | undefined {
   let last: number | undefined;
-  for (const r of results)
-    if (r.serverId === serverId && (last === undefined || r.startMs > last)) last = r.startMs;
+  for (const r of results) {
+    if (r.serverId === serverId && r.endMs < beforeMs && (last === undefined || r.startMs > last))
+      last = r.startMs;
+  }
   return last;
 }

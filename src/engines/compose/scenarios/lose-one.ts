@@ -99,8 +99,9 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
           await load.waitForResults(load.results.length + 400, 20_000);
           const results = await load.stop();
 
-          const last = lastReplyMs(results, victim.replica.serverId);
-          const whileOut = distribution(results, outAt, restoredAt);
+          const last = lastReplyMs(results, victim.replica.serverId, restoredAt);
+          // /clusters shows a health change at once; the balancer gets it after the merge window.
+          const whileOut = distribution(results, outAt + target.envoy.updateMergeWindowMs, restoredAt);
           const afterBack = distribution(results, firstAt);
           // The ready line's time is wall clock; the load's clock started at wallZero.
           const wallZero = Date.now() - load.now();

@@ -1,6 +1,6 @@
 import { EngineError } from "../../../errors.js";
 import { check, distribution, noFailedCalls, round, withinBudget } from "../../../lab/scenarios/report.js";
-import { waitForEnvoyHosts, waitForFirstReplies } from "../../hosts.js";
+import { lastReplyMs, waitForEnvoyHosts, waitForFirstReplies } from "../../hosts.js";
 import { underLoad } from "../../load.js";
 import { finishEngineReport, readRetryCounters } from "../../report.js";
 import { BASE_REPLICAS, type ComposeCluster } from "../cluster.js";
@@ -57,6 +57,7 @@ export const scale: ComposeScenario = {
         await load.waitForResults(load.results.length + 600, 20_000);
         const sixTo = load.now();
 
+        const shrinkAt = load.now();
         const shrinking = scaleTo(cluster, SHRUNK, signal);
         const outMs = await waitForEnvoyHosts(
           target,
@@ -73,7 +74,10 @@ export const scale: ComposeScenario = {
         await load.waitForResults(load.results.length + 300, 20_000);
         const results = await load.stop();
         const atSix = distribution(results, sixFrom, sixTo);
-        const atTwo = distribution(results, outAt);
+        // /clusters shows a health change at once; the balancer gets it after the merge window.
+        const atTwo = distribution(results, outAt + target.envoy.updateMergeWindowMs);
+        const removed = grown.filter((g) => !kept.some((k) => k.replica.serverId === g.replica.serverId));
+        const lastCalls = removed.map((r) => lastReplyMs(results, r.replica.serverId) ?? shrinkAt);
         return finishEngineReport(
           target,
           cluster.timings,
@@ -110,6 +114,7 @@ export const scale: ComposeScenario = {
               readyToFirstCallMs,
               joinBudgetMs: budgets.joinMs,
               scaleDownToNotRoutedMs: round(outMs),
+              scaleDownToLastCallMs: round(Math.max(0, ...lastCalls.map((t) => t - shrinkAt))),
               detectionBudgetMs: budgets.detectionMs,
             },
             distributions: [
