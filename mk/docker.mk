@@ -39,6 +39,7 @@ docker-image: ## build the server image grpc-envoy-lb:0.1.0 (for Kubernetes; see
 
 docker-cluster: ## Docker Compose: build the image, start 3 servers and Envoy (listener on 127.0.0.1:$(ENVOY_PORT))
 	$(COMPOSE_ENV) $(COMPOSE) up -d --build --wait
+	$(COMPOSE_ENV) scripts/docker/wait-envoy.sh deploy/compose/compose.yaml
 
 docker-test: ## Docker Compose: run the client (100 calls through Envoy) and print the distribution
 	$(COMPOSE_ENV) $(COMPOSE) run --rm client

@@ -92,3 +92,24 @@ export function lastReplyMs(
   }
   return last;
 }
+
+/** Waits until `n` calls started at or after `fromMs` (load clock) have finished. */
+export async function waitForCallsSince(
+  load: PacedLoad,
+  fromMs: number,
+  n: number,
+  o: HostWaitOptions,
+): Promise<void> {
+  let count = 0;
+  let seen = 0;
+  await waitFor(
+    `${n} calls started after ${Math.round(fromMs)} ms to finish`,
+    () => {
+      for (; seen < load.results.length; seen++)
+        if ((load.results[seen] as RequestResult).startMs >= fromMs) count++;
+      return count >= n ? true : undefined;
+    },
+    { timeoutMs: o.timeoutMs, intervalMs: 10, ...(o.signal ? { signal: o.signal } : {}) },
+    () => `${count} finished`,
+  );
+}

@@ -79,7 +79,14 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
       );
       for (const n of names) {
         ctx.stderr(`compose: scenario ${n}: ${composeScenarios[n].summary}\n`);
-        const report = await composeScenarios[n].run(cluster, ctx.signal);
+        // One signal per scenario, so listeners left on it do not pile up over `all`.
+        const scoped = new AbortController();
+        const forward = (): void => scoped.abort(ctx.signal.reason);
+        if (ctx.signal.aborted) forward();
+        ctx.signal.addEventListener("abort", forward, { once: true });
+        const report = await composeScenarios[n]
+          .run(cluster, scoped.signal)
+          .finally(() => ctx.signal.removeEventListener("abort", forward));
         reports.push(report);
         ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
       }

@@ -7,7 +7,13 @@ import {
   type ScenarioCheck,
   withinBudget,
 } from "../../../lab/scenarios/report.js";
-import { lastReplyMs, notRoutedTo, waitForEnvoyHosts, waitForFirstReplies } from "../../hosts.js";
+import {
+  lastReplyMs,
+  notRoutedTo,
+  waitForCallsSince,
+  waitForEnvoyHosts,
+  waitForFirstReplies,
+} from "../../hosts.js";
 import { underLoad } from "../../load.js";
 import { finishEngineReport, readRetryCounters } from "../../report.js";
 import type { ComposeCluster } from "../cluster.js";
@@ -85,7 +91,11 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
           const outAt = load.now();
           await inflicting;
           const faultChecks = (await fault.checksAfterInflict?.(cluster, victim.container, signal)) ?? [];
-          await load.waitForResults(load.results.length + 200, 20_000);
+          // 200 calls routed after Envoy's balancer has seen the change: the "out" phase.
+          await waitForCallsSince(load, outAt + target.envoy.updateMergeWindowMs, 200, {
+            timeoutMs: 20_000,
+            signal,
+          });
 
           const restoredAt = load.now();
           await fault.restore(cluster, victim.container, signal);

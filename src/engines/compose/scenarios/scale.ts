@@ -1,6 +1,6 @@
 import { EngineError } from "../../../errors.js";
 import { check, distribution, noFailedCalls, round, withinBudget } from "../../../lab/scenarios/report.js";
-import { lastReplyMs, waitForEnvoyHosts, waitForFirstReplies } from "../../hosts.js";
+import { lastReplyMs, waitForCallsSince, waitForEnvoyHosts, waitForFirstReplies } from "../../hosts.js";
 import { underLoad } from "../../load.js";
 import { finishEngineReport, readRetryCounters } from "../../report.js";
 import { BASE_REPLICAS, type ComposeCluster } from "../cluster.js";
@@ -71,7 +71,10 @@ export const scale: ComposeScenario = {
         const routed = (await target.admin.clusterHosts("server"))
           .filter((h) => h.healthy)
           .map((h) => `${h.address}:${h.port}`);
-        await load.waitForResults(load.results.length + 300, 20_000);
+        await waitForCallsSince(load, outAt + target.envoy.updateMergeWindowMs, 300, {
+          timeoutMs: 20_000,
+          signal,
+        });
         const results = await load.stop();
         const atSix = distribution(results, sixFrom, sixTo);
         // /clusters shows a health change at once; the balancer gets it after the merge window.
