@@ -5,6 +5,7 @@
 #   cluster    make docker-cluster IMAGES=standin ENVOY_PORT=$E2E_ENVOY_PORT
 #   seed       make docker-test: 3 servers, 33/33/34 for 100 calls, asserted
 #   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
+#   ctrl-c     SIGINT during a scenario: exit 130, the replica put back, the cluster whole
 #   teardown   make docker-down, and the engine if this run started it
 # Exits non-zero on any failed check. Teardown runs on every exit (trap), and checks that no
 # container, network or volume of the project is left. Reports go to $E2E_REPORT_DIR.
@@ -34,8 +35,10 @@ stage() {
   fi
 }
 
-engine_was_ours=0
-[[ -f $STATE ]] && grep -q '^dockerd_pid=' "$STATE" && engine_was_ours=1
+# What `make docker-engine` records (a dockerd it started, a plugin link it made) is undone at
+# the end only if this run recorded it; an engine already there before stays as it was.
+had_state=0
+[[ -f $STATE ]] && had_state=1
 
 leftovers() {
   docker ps -aq --filter "label=com.docker.compose.project=$PROJECT"
@@ -61,8 +64,8 @@ teardown() {
       say "no container, network or volume of $PROJECT left"
     fi
   fi
-  # Stop the engine only if this run started it.
-  if ((engine_was_ours == 0)) && [[ -f $STATE ]] && grep -q '^dockerd_pid=' "$STATE" && [[ ${E2E_KEEP_ENGINE:-} != 1 ]]; then
+  # Undo the engine step only if this run did it (E2E_KEEP_ENGINE=1 keeps it).
+  if ((had_state == 0)) && [[ -f $STATE && ${E2E_KEEP_ENGINE:-} != 1 ]]; then
     if ! make --no-print-directory docker-engine-down; then
       say "make docker-engine-down failed"
       ((rc == 0)) && rc=1
@@ -105,6 +108,32 @@ scenarios() {
   return "$rc"
 }
 
+paused_replicas() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter status=paused; }
+some_replica_paused() { [[ -n $(paused_replicas) ]]; }
+
+# Ctrl-C in the middle of a scenario: exit 130, the frozen replica thawed, the cluster whole again.
+interrupt_check() {
+  local log=$REPORT_DIR/interrupt.log pid rc=0
+  mkdir -p "$REPORT_DIR"
+  ./bin/grpc-lb compose scenario pause >"$log" 2>&1 &
+  pid=$!
+  if ! wait_until "the pause scenario to freeze a replica" 60 some_replica_paused; then
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    return 1
+  fi
+  kill -INT "$pid"
+  wait "$pid" || rc=$?
+  if ((rc != 130)); then
+    say "expected exit 130 after Ctrl-C, got $rc:"
+    cat "$log" >&2
+    return 1
+  fi
+  tail -n 1 "$log" >&2
+  [[ -z $(paused_replicas) ]] || { say "a replica is still paused after Ctrl-C"; return 1; }
+  scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 30
+}
+
 stage engine make --no-print-directory docker-engine
 # A cluster left by an earlier run would make the checks meaningless: start from none.
 [[ -z $(leftovers) ]] || stage clean make --no-print-directory docker-down
@@ -112,3 +141,4 @@ stage images make --no-print-directory docker-images
 stage cluster make --no-print-directory docker-cluster
 stage seed seed_check
 stage scenarios scenarios
+stage ctrl-c interrupt_check
