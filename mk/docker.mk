@@ -48,7 +48,7 @@ docker-down: ## Docker Compose: stop and remove everything
 	$(COMPOSE_ENV) $(COMPOSE) --profile client down --remove-orphans --volumes
 
 compose-scenarios: build ## every Compose fault scenario against the running cluster (docker-cluster first)
-	for s in kill stop pause disconnect scale; do ENVOY_PORT=$(ENVOY_PORT) $(GRPC_LB) compose scenario $$s || exit 1; done
+	$(GRPC_LB) compose scenario all --port $(ENVOY_PORT)
 
 e2e-compose: setup ## from nothing: engine, images, cluster, 33/33/34, every fault scenario, teardown
 	scripts/docker/e2e.sh

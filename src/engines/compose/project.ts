@@ -1,4 +1,3 @@
-import { ENVOY_LISTEN_PORT } from "../../deploy/presets.js";
 import { EngineError } from "../../errors.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
 import { formatHostPort } from "../../util/address.js";
@@ -107,10 +106,6 @@ export class ComposeProject {
     return envoy;
   }
 
-  /** Envoy's listener port inside the network; servers listen on DEFAULT_SERVER_PORT. */
-  static readonly serverPort = DEFAULT_SERVER_PORT;
-  static readonly envoyListenPort = ENVOY_LISTEN_PORT;
-
   /**
    * The `ready` line `grpc-lb serve` printed in this start of the container (a restarted
    * container is a new process with a new server_id): its id, and when (wall clock, ms).
@@ -140,6 +135,6 @@ export class ComposeProject {
         `compose: ${c.name} has not reported ready (no 'ready' line in its logs) or has no address`,
       );
     }
-    return { name: c.name, address: formatHostPort(c.ip, ComposeProject.serverPort), serverId };
+    return { name: c.name, address: formatHostPort(c.ip, DEFAULT_SERVER_PORT), serverId };
   }
 }
