@@ -1,5 +1,6 @@
 import { GrpcLbError, messageOf, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./args.js";
+import { composeCommand } from "./commands/compose.js";
 import { deployGenCommand } from "./commands/deploy-gen.js";
 import { envoyConfigCommand } from "./commands/envoy-config.js";
 import { labCommand } from "./commands/lab.js";
@@ -12,6 +13,7 @@ export const commands: readonly Command[] = [
   envoyConfigCommand,
   labCommand,
   deployGenCommand,
+  composeCommand,
 ];
 
 export const usage = `Usage: grpc-lb <command> [options]
