@@ -1,0 +1,69 @@
+import { K8S_NAMESPACE } from "../../deploy/presets.js";
+import { resolveKubeTarget } from "../../engines/k8s/kubectl.js";
+import { formatK8sReport, K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
+import { runK8sScenario } from "../../engines/k8s/scenario.js";
+import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
+import { UsageError } from "../../errors.js";
+import { type Command, choiceFlag, parseFlags } from "../args.js";
+
+export const k8sCommand: Command = {
+  name: "k8s",
+  summary: "day-two operations under load on the Kubernetes deployment (deploy/k8s)",
+  usage: `Usage: grpc-lb k8s scenario NAME [options]
+
+Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
+while a steady load (100 calls/s over one channel) goes through Envoy, reached by
+kubectl port-forward to the Envoy pod (its admin API too), and prints a verdict
+(exit 0 pass, 1 fail) with the measured times. NAME is one of:
+  rollout        kubectl rollout restart deployment/server
+  scale          kubectl scale deployment/server 3 → 6 → 2 (then back to 3)
+  delete-pod     kubectl delete pod of one server
+  envoy-restart  kubectl rollout restart deployment/envoy (failed calls measured)
+
+The cluster is the local one of 'make k8s-local-up' when .tools/k8s-local/kubeconfig
+exists, otherwise kubectl's current context.
+
+Options:
+  --namespace NS   the namespace of the deployment (default ${K8S_NAMESPACE})
+  --json           print the report as one JSON object (progress goes to stderr)
+  -h, --help       show this help
+`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseFlags(
+      "k8s",
+      argv,
+      { namespace: { type: "string" }, json: { type: "boolean" } },
+      true,
+    );
+    if (values.help) {
+      ctx.stdout(this.usage);
+      return 0;
+    }
+    const [sub, nameArg, ...extra] = positionals;
+    if (sub !== "scenario") {
+      throw new UsageError(
+        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario (see grpc-lb k8s --help)`,
+      );
+    }
+    const name = choiceFlag("k8s scenario", "scenario", nameArg, K8S_SCENARIO_NAMES);
+    if (name === undefined || extra.length > 0) {
+      throw new UsageError(
+        `grpc-lb k8s scenario: name one of ${K8S_SCENARIO_NAMES.join(", ")} (see grpc-lb k8s --help)`,
+      );
+    }
+    const namespace = values.namespace ?? K8S_NAMESPACE;
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+      throw new UsageError(
+        `grpc-lb k8s: --namespace must be a Kubernetes namespace name, got '${namespace}'`,
+      );
+    }
+    const report = await runK8sScenario(
+      k8sScenarios[name],
+      resolveKubeTarget(namespace),
+      (text) => ctx.stderr(`k8s: ${text}\n`),
+      ctx.signal,
+    );
+    ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatK8sReport(report));
+    return report.verdict === "pass" ? 0 : 1;
+  },
+};

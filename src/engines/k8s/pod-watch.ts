@@ -1,0 +1,54 @@
+import { type ChildHandle, startChild } from "../../proc/child.js";
+import type { KubeTarget } from "./kubectl.js";
+
+/** A change of one pod as `kubectl get pods --watch` reported it, stamped on the caller's clock. */
+export interface PodEvent {
+  atMs: number;
+  name: string;
+  ip: string;
+  ready: boolean;
+  deleting: boolean;
+}
+
+export interface PodWatch {
+  readonly events: readonly PodEvent[];
+  /** When the pod was first seen Ready, on the caller's clock. */
+  readyAt(name: string): number | undefined;
+  /** When the pod was first seen terminating. */
+  deletingAt(name: string): number | undefined;
+  stop(): Promise<void>;
+}
+
+// One tab-separated line per pod and change: name, IP, deletion time, Ready status.
+const TEMPLATE =
+  '{.metadata.name}{"\\t"}{.status.podIP}{"\\t"}{.metadata.deletionTimestamp}{"\\t"}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}';
+
+/** Follows the pods that `selector` matches, noting when each becomes Ready and starts terminating. */
+export function watchPods(t: KubeTarget, selector: string, now: () => number): PodWatch {
+  const events: PodEvent[] = [];
+  const child: ChildHandle = startChild({
+    name: `kubectl get pods --watch -l ${selector}`,
+    command: t.kubectl,
+    args: ["-n", t.namespace, "get", "pods", "-l", selector, "--watch", "-o", `jsonpath=${TEMPLATE}`],
+    env: t.env,
+    onStdoutLine(line) {
+      const [name, ip, deletion, ready] = line.split("\t");
+      if (!name) return;
+      events.push({
+        atMs: now(),
+        name,
+        ip: ip ?? "",
+        ready: ready === "True",
+        deleting: (deletion ?? "") !== "",
+      });
+    },
+  });
+  return {
+    events,
+    readyAt: (name) => events.find((e) => e.name === name && e.ready)?.atMs,
+    deletingAt: (name) => events.find((e) => e.name === name && e.deleting)?.atMs,
+    async stop() {
+      await child.stop(2000);
+    },
+  };
+}
