@@ -1,15 +1,17 @@
 import { K8S_NAMESPACE } from "../../deploy/presets.js";
+import { envoyHostsReport } from "../../engines/k8s/hosts.js";
 import { resolveKubeTarget } from "../../engines/k8s/kubectl.js";
 import { formatK8sReport, K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
 import { UsageError } from "../../errors.js";
-import { type Command, choiceFlag, parseFlags } from "../args.js";
+import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
 export const k8sCommand: Command = {
   name: "k8s",
   summary: "day-two operations under load on the Kubernetes deployment (deploy/k8s)",
   usage: `Usage: grpc-lb k8s scenario NAME [options]
+       grpc-lb k8s envoy-hosts [--wait-ms MS] [options]
 
 Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
 while a steady load (100 calls/s over one channel) goes through Envoy, reached by
@@ -20,10 +22,14 @@ kubectl port-forward to the Envoy pod (its admin API too), and prints a verdict
   delete-pod     kubectl delete pod of one server
   envoy-restart  kubectl rollout restart deployment/envoy (failed calls measured)
 
+'envoy-hosts' checks that Envoy's server cluster lists exactly the ready server
+pods' IPs, all healthy (waiting up to --wait-ms, default 0), and prints them.
+
 The cluster is the local one of 'make k8s-local-up' when .tools/k8s-local/kubeconfig
 exists, otherwise kubectl's current context.
 
 Options:
+  --wait-ms MS     envoy-hosts: how long to wait for a match (default 0)
   --namespace NS   the namespace of the deployment (default ${K8S_NAMESPACE})
   --json           print the report as one JSON object (progress goes to stderr)
   -h, --help       show this help
@@ -32,7 +38,7 @@ Options:
     const { values, positionals } = parseFlags(
       "k8s",
       argv,
-      { namespace: { type: "string" }, json: { type: "boolean" } },
+      { namespace: { type: "string" }, json: { type: "boolean" }, "wait-ms": { type: "string" } },
       true,
     );
     if (values.help) {
@@ -40,21 +46,29 @@ Options:
       return 0;
     }
     const [sub, nameArg, ...extra] = positionals;
-    if (sub !== "scenario") {
-      throw new UsageError(
-        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario (see grpc-lb k8s --help)`,
-      );
-    }
-    const name = choiceFlag("k8s scenario", "scenario", nameArg, K8S_SCENARIO_NAMES);
-    if (name === undefined || extra.length > 0) {
-      throw new UsageError(
-        `grpc-lb k8s scenario: name one of ${K8S_SCENARIO_NAMES.join(", ")} (see grpc-lb k8s --help)`,
-      );
-    }
     const namespace = values.namespace ?? K8S_NAMESPACE;
     if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
       throw new UsageError(
         `grpc-lb k8s: --namespace must be a Kubernetes namespace name, got '${namespace}'`,
+      );
+    }
+    if (sub === "envoy-hosts") {
+      if (nameArg !== undefined) throw new UsageError("grpc-lb k8s envoy-hosts: takes no argument");
+      const waitMs = intFlag("k8s", "wait-ms", values["wait-ms"], { min: 0, max: 600_000 }) ?? 0;
+      ctx.stdout(await envoyHostsReport(resolveKubeTarget(namespace), waitMs, ctx.signal));
+      return 0;
+    }
+    if (sub !== "scenario") {
+      throw new UsageError(
+        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario, envoy-hosts (see grpc-lb k8s --help)`,
+      );
+    }
+    if (values["wait-ms"] !== undefined)
+      throw new UsageError("grpc-lb k8s scenario: --wait-ms is for envoy-hosts");
+    const name = choiceFlag("k8s scenario", "scenario", nameArg, K8S_SCENARIO_NAMES);
+    if (name === undefined || extra.length > 0) {
+      throw new UsageError(
+        `grpc-lb k8s scenario: name one of ${K8S_SCENARIO_NAMES.join(", ")} (see grpc-lb k8s --help)`,
       );
     }
     const report = await runK8sScenario(

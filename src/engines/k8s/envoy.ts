@@ -27,10 +27,28 @@ export async function readyEnvoyPod(t: KubeTarget, signal?: AbortSignal): Promis
   return pod.name;
 }
 
-/**
- * Port-forwards to an Envoy pod's listener (on `grpcLocalPort`, 0 for any) and
- * admin API, and waits until Envoy is LIVE.
- */
+/** Port-forwards to an Envoy pod's admin API (bound to 127.0.0.1 in the pod) and waits until Envoy is LIVE. */
+export async function forwardToEnvoyAdmin(
+  t: KubeTarget,
+  pod: string,
+  signal?: AbortSignal,
+): Promise<{ adminForward: PortForward; admin: EnvoyAdmin }> {
+  const adminForward = await startPortForward(t, `pod/${pod}`, ENVOY_ADMIN_PORT, 0, signal);
+  const admin = new EnvoyAdmin(`127.0.0.1:${adminForward.port}`);
+  try {
+    await waitFor(`Envoy in pod ${pod} to be LIVE`, () => admin.live().then((l) => l || undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      ...(signal ? { signal } : {}),
+    });
+  } catch (e) {
+    await adminForward.stop();
+    throw e;
+  }
+  return { adminForward, admin };
+}
+
+/** Port-forwards to an Envoy pod's listener (on `grpcLocalPort`, 0 for any) and admin API. */
 export async function forwardToEnvoy(
   t: KubeTarget,
   pod: string,
@@ -39,22 +57,16 @@ export async function forwardToEnvoy(
 ): Promise<EnvoyForward> {
   const grpc = await startPortForward(t, `pod/${pod}`, ENVOY_GRPC_PORT, grpcLocalPort, signal);
   try {
-    const adminForward = await startPortForward(t, `pod/${pod}`, ENVOY_ADMIN_PORT, 0, signal);
-    const admin = new EnvoyAdmin(`127.0.0.1:${adminForward.port}`);
-    const stop = async (): Promise<void> => {
-      await Promise.all([grpc.stop(), adminForward.stop()]);
+    const { adminForward, admin } = await forwardToEnvoyAdmin(t, pod, signal);
+    return {
+      pod,
+      grpc,
+      adminForward,
+      admin,
+      async stop() {
+        await Promise.all([grpc.stop(), adminForward.stop()]);
+      },
     };
-    try {
-      await waitFor(`Envoy in pod ${pod} to be LIVE`, () => admin.live().then((l) => l || undefined), {
-        timeoutMs: 30_000,
-        intervalMs: 200,
-        ...(signal ? { signal } : {}),
-      });
-    } catch (e) {
-      await stop();
-      throw e;
-    }
-    return { pod, grpc, adminForward, admin, stop };
   } catch (e) {
     await grpc.stop();
     throw e;

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { main } from "../../src/cli/main.js";
+import { hostsArePods } from "../../src/engines/k8s/envoy.js";
+import { allWithin, firstCallAt, lastCallAt, span } from "../../src/engines/k8s/report.js";
+import { joinBudgetMs, removalBudgetMs } from "../../src/engines/k8s/timing.js";
+import type { RequestResult } from "../../src/loadgen/paced-load.js";
+import { captureContext } from "../helpers.js";
+
+const call = (startMs: number, serverId: string | undefined): RequestResult => ({
+  startMs,
+  endMs: startMs + 1,
+  serverId,
+  code: serverId === undefined ? 14 : 0,
+});
+
+describe("grpc-lb k8s: bad input", () => {
+  const cases: [string[], RegExp][] = [
+    [["k8s"], /k8s: name a subcommand: scenario, envoy-hosts/],
+    [["k8s", "deploy"], /unknown subcommand 'deploy'/],
+    [["k8s", "scenario"], /name one of rollout, scale, delete-pod, envoy-restart/],
+    [
+      ["k8s", "scenario", "failover"],
+      /--scenario must be one of rollout, scale, delete-pod, envoy-restart, got 'failover'/,
+    ],
+    [["k8s", "scenario", "scale", "extra"], /name one of/],
+    [
+      ["k8s", "scenario", "scale", "--namespace", "Bad_NS"],
+      /--namespace must be a Kubernetes namespace name/,
+    ],
+    [["k8s", "scenario", "scale", "--wait-ms", "5"], /--wait-ms is for envoy-hosts/],
+    [["k8s", "envoy-hosts", "--wait-ms", "soon"], /--wait-ms must be an integer/],
+    [["k8s", "envoy-hosts", "now"], /takes no argument/],
+    [["k8s", "--nope"], /unknown option --nope/],
+  ];
+  for (const [argv, message] of cases) {
+    it(`exits 2 for: grpc-lb ${argv.join(" ")}`, async () => {
+      const { ctx, stdout: out, stderr: err } = captureContext();
+      assert.equal(await main(argv, ctx), 2);
+      assert.match(err(), message);
+      assert.equal(err().trim().split("\n").length, 1, "one line");
+      assert.equal(out(), "");
+    });
+  }
+
+  it("prints its usage with --help", async () => {
+    const { ctx, stdout: out } = captureContext();
+    assert.equal(await main(["k8s", "--help"], ctx), 0);
+    assert.match(out(), /grpc-lb k8s scenario NAME/);
+    assert.match(out(), /envoy-restart/);
+  });
+});
+
+describe("k8s scenario measurements", () => {
+  const results = [
+    call(0, "a"),
+    call(10, "b"),
+    call(20, undefined),
+    call(30, "a"),
+    call(40, "c"),
+    call(50, "b"),
+  ];
+
+  it("finds a server's first call from a time on, and its last call", () => {
+    assert.equal(firstCallAt(results, "a"), 0);
+    assert.equal(firstCallAt(results, "a", 5), 30);
+    assert.equal(firstCallAt(results, "c", 41), undefined);
+    assert.equal(lastCallAt(results, "b"), 50);
+    assert.equal(lastCallAt(results, "z"), undefined);
+  });
+
+  it("marks an unknown span -1, which fails a budget check", () => {
+    assert.equal(span(10, 25.04), 15);
+    assert.equal(span(undefined, 3), -1);
+    assert.equal(allWithin("t", [10, 20], 20).ok, true);
+    assert.equal(allWithin("t", [10, 21], 20).ok, false);
+    assert.equal(allWithin("t", [10, -1], 20).ok, false);
+    assert.equal(allWithin("t", [], 20).ok, false);
+    assert.match(allWithin("t", [10, 21], 20).detail, /10, 21 ms \(budget 20 ms\)/);
+  });
+
+  it("matches Envoy's healthy hosts to pod IPs exactly", () => {
+    const pods = [
+      { name: "p1", ip: "10.244.0.5", ready: true, deleting: false },
+      { name: "p2", ip: "10.244.0.6", ready: true, deleting: false },
+    ];
+    const host = (address: string, healthy = true) => ({ address, port: 50051, healthy, requestsTotal: 0 });
+    assert.equal(hostsArePods([host("10.244.0.5"), host("10.244.0.6")], pods, 50051), true);
+    assert.equal(hostsArePods([host("10.244.0.5")], pods, 50051), false);
+    assert.equal(hostsArePods([host("10.244.0.5"), host("10.244.0.6", false)], pods, 50051), false);
+    assert.equal(
+      hostsArePods([host("10.244.0.5"), host("10.244.0.6"), host("10.244.0.7")], pods, 50051),
+      false,
+    );
+    assert.equal(hostsArePods([host("10.244.0.5"), host("10.244.0.6")], pods, 50052), false);
+  });
+
+  it("derives its budgets from the kubernetes preset's Envoy timings", () => {
+    // CoreDNS cache 5 s + DNS refresh 5 s + merge window 1 s, + 1 s slack.
+    assert.equal(removalBudgetMs(), 12_000);
+    // + health checks: (healthy threshold 1 + 1) × 5 s interval + 1 s timeout.
+    assert.equal(joinBudgetMs(), 23_000);
+  });
+});
