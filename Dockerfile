@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The grpc-lb image: `grpc-lb serve` by default, `grpc-lb load` as the client.
 #   docker build -t grpc-envoy-lb:0.1.0 .
 # Node 20 is what the project is tested on (package.json engines: >=20.19).
