@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { presetEnvoyYaml } from "../../src/deploy/generate.js";
 import { ENVOY_IMAGE, K8S_NAMESPACE, kubernetesPreset, SERVER_IMAGE } from "../../src/deploy/presets.js";
-import { K8S_TIMING, removalBudgetMs } from "../../src/engines/k8s/timing.js";
+import { K8S_TIMING, k8sBudgets } from "../../src/engines/k8s/timing.js";
 import { resolveServerOptions } from "../../src/server/server.js";
 import { findObject, kubernetesValidateBin, kustomize, type Manifest, runTool } from "../deploy-tools.js";
 
@@ -132,8 +132,8 @@ describe("deploy/k8s, rendered by kustomize", () => {
       K8S_TIMING.terminationGraceMs,
     );
     assert.ok(
-      removalBudgetMs() < K8S_TIMING.serverDrainDelayMs,
-      `Envoy may route to a terminating pod for ${removalBudgetMs()} ms, longer than its drain delay`,
+      k8sBudgets().removalMs < K8S_TIMING.serverDrainDelayMs,
+      `Envoy may route to a terminating pod for ${k8sBudgets().removalMs} ms, longer than its drain delay`,
     );
     // A rolling deploy never has fewer ready pods than replicas.
     assert.deepEqual(deployment.spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });

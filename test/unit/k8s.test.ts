@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { main } from "../../src/cli/main.js";
-import { hostsArePods } from "../../src/engines/k8s/envoy.js";
-import { allWithin, firstCallAt, lastCallAt, span } from "../../src/engines/k8s/report.js";
-import { joinBudgetMs, removalBudgetMs } from "../../src/engines/k8s/timing.js";
+import { allWithin, firstCallAt, span } from "../../src/engines/k8s/report.js";
+import { K8S_TIMING, k8sBudgets } from "../../src/engines/k8s/timing.js";
 import type { RequestResult } from "../../src/loadgen/paced-load.js";
 import { captureContext } from "../helpers.js";
 
@@ -65,8 +64,6 @@ describe("k8s scenario measurements", () => {
     assert.equal(firstCallAt(results, "a"), 0);
     assert.equal(firstCallAt(results, "a", 5), 30);
     assert.equal(firstCallAt(results, "c", 41), undefined);
-    assert.equal(lastCallAt(results, "b"), 50);
-    assert.equal(lastCallAt(results, "z"), undefined);
   });
 
   it("marks an unknown span -1, which fails a budget check", () => {
@@ -79,26 +76,15 @@ describe("k8s scenario measurements", () => {
     assert.match(allWithin("t", [10, 21], 20).detail, /10, 21 ms \(budget 20 ms\)/);
   });
 
-  it("matches Envoy's healthy hosts to pod IPs exactly", () => {
-    const pods = [
-      { name: "p1", ip: "10.244.0.5", ready: true, deleting: false },
-      { name: "p2", ip: "10.244.0.6", ready: true, deleting: false },
-    ];
-    const host = (address: string, healthy = true) => ({ address, port: 50051, healthy, requestsTotal: 0 });
-    assert.equal(hostsArePods([host("10.244.0.5"), host("10.244.0.6")], pods, 50051), true);
-    assert.equal(hostsArePods([host("10.244.0.5")], pods, 50051), false);
-    assert.equal(hostsArePods([host("10.244.0.5"), host("10.244.0.6", false)], pods, 50051), false);
-    assert.equal(
-      hostsArePods([host("10.244.0.5"), host("10.244.0.6"), host("10.244.0.7")], pods, 50051),
-      false,
-    );
-    assert.equal(hostsArePods([host("10.244.0.5"), host("10.244.0.6")], pods, 50052), false);
-  });
-
   it("derives its budgets from the kubernetes preset's Envoy timings", () => {
-    // CoreDNS cache 5 s + DNS refresh 5 s + merge window 1 s, + 1 s slack.
-    assert.equal(removalBudgetMs(), 12_000);
-    // + health checks: (healthy threshold 1 + 1) × 5 s interval + 1 s timeout.
-    assert.equal(joinBudgetMs(), 23_000);
+    const b = k8sBudgets();
+    // DNS: two refresh periods (5 s) + slack + CoreDNS's TTL (5 s) + merge window (1 s); health checks take longer.
+    assert.equal(b.removalMs, 16_250);
+    // A refresh + (healthy threshold 1 + 1) × 5 s checks + 1 s timeout + merge window + slack + the TTL.
+    assert.equal(b.joinMs, 22_250);
+    assert.ok(
+      b.removalMs < K8S_TIMING.serverDrainDelayMs,
+      "a removed pod is out of rotation before it refuses calls",
+    );
   });
 });

@@ -1,10 +1,11 @@
 import { K8S_NAMESPACE } from "../../deploy/presets.js";
 import { envoyHostsReport } from "../../engines/k8s/hosts.js";
 import { resolveKubeTarget } from "../../engines/k8s/kubectl.js";
-import { formatK8sReport, K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
+import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
 import { UsageError } from "../../errors.js";
+import { formatScenarioReport } from "../../lab/scenarios/report.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
 export const k8sCommand: Command = {
@@ -77,7 +78,7 @@ Options:
       (text) => ctx.stderr(`k8s: ${text}\n`),
       ctx.signal,
     );
-    ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatK8sReport(report));
+    ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
     return report.verdict === "pass" ? 0 : 1;
   },
 };

@@ -1,7 +1,8 @@
-import { EnvoyAdmin, type UpstreamHost } from "../../envoy/admin.js";
+import { EnvoyAdmin } from "../../envoy/admin.js";
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
-import { ProcessError } from "../../errors.js";
+import { EngineError } from "../../errors.js";
 import { waitFor } from "../../util/wait.js";
+import { routesToExactly } from "../hosts.js";
 import type { KubeTarget } from "./kubectl.js";
 import { ENVOY_SELECTOR, listPods, type PodInfo, servingPods } from "./pods.js";
 import { type PortForward, startPortForward } from "./port-forward.js";
@@ -23,7 +24,7 @@ export interface EnvoyForward {
 export async function readyEnvoyPod(t: KubeTarget, signal?: AbortSignal): Promise<string> {
   const envoys = servingPods(await listPods(t, ENVOY_SELECTOR, signal));
   const pod = envoys[0];
-  if (pod === undefined) throw new ProcessError(`no ready Envoy pod in namespace ${t.namespace}`);
+  if (pod === undefined) throw new EngineError(`no ready Envoy pod in namespace ${t.namespace}`);
   return pod.name;
 }
 
@@ -73,20 +74,14 @@ export async function forwardToEnvoy(
   }
 }
 
-const hostKey = (h: Pick<UpstreamHost, "address" | "port">): string => `${h.address}:${h.port}`;
+/** The address Envoy's host list shows for a server pod. */
+export const podAddress = (p: PodInfo, port: number): string => `${p.ip}:${port}`;
 
-/** True when Envoy's healthy hosts are exactly the given pods (on the server port). */
-export function hostsArePods(
-  hosts: readonly UpstreamHost[],
-  pods: readonly PodInfo[],
-  port: number,
-): boolean {
-  const healthy = new Set(hosts.filter((h) => h.healthy).map(hostKey));
-  return healthy.size === pods.length && pods.every((p) => healthy.has(`${p.ip}:${port}`));
-}
-
-/** Waits until Envoy routes to exactly the serving server pods; returns them. */
-export async function waitForEnvoyHosts(
+/**
+ * Waits until Envoy routes to exactly the serving server pods (listed afresh each
+ * time: pods come and go while it waits); returns them.
+ */
+export async function waitForEnvoyToMatchPods(
   t: KubeTarget,
   admin: EnvoyAdmin,
   listServers: () => Promise<PodInfo[]>,
@@ -101,10 +96,10 @@ export async function waitForEnvoyHosts(
     async () => {
       const pods = servingPods(await listServers());
       const hosts = await admin.clusterHosts(CLUSTER_NAME);
-      last = `pods ${pods.map((p) => p.ip).join(" ")}; Envoy ${hosts.map((h) => `${hostKey(h)}${h.healthy ? "" : "(unhealthy)"}`).join(" ")}`;
-      return hostsArePods(hosts, pods, serverPort) ? pods : undefined;
+      last = `pods ${pods.map((p) => p.ip).join(" ") || "none"}; Envoy ${hosts.map((h) => `${h.address}:${h.port}${h.healthy ? "" : " (unhealthy)"}`).join(" ") || "no hosts"}`;
+      return routesToExactly(pods.map((p) => podAddress(p, serverPort)))(hosts) ? pods : undefined;
     },
-    { timeoutMs, intervalMs: 500, ...(signal ? { signal } : {}) },
+    { timeoutMs, intervalMs: 250, ...(signal ? { signal } : {}) },
     () => `${last} in namespace ${t.namespace}`,
   );
 }

@@ -1,6 +1,6 @@
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
-import { forwardToEnvoyAdmin, readyEnvoyPod, waitForEnvoyHosts } from "./envoy.js";
+import { forwardToEnvoyAdmin, readyEnvoyPod, waitForEnvoyToMatchPods } from "./envoy.js";
 import type { KubeTarget } from "./kubectl.js";
 import { listPods, SERVER_SELECTOR } from "./pods.js";
 
@@ -13,7 +13,7 @@ export async function envoyHostsReport(t: KubeTarget, waitMs: number, signal?: A
   const pod = await readyEnvoyPod(t, signal);
   const { adminForward, admin } = await forwardToEnvoyAdmin(t, pod, signal);
   try {
-    const pods = await waitForEnvoyHosts(
+    const pods = await waitForEnvoyToMatchPods(
       t,
       admin,
       () => listPods(t, SERVER_SELECTOR, signal),

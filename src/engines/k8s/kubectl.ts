@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { messageOf, ProcessError } from "../../errors.js";
+import { EngineError, messageOf } from "../../errors.js";
 import { packageRoot } from "../../paths.js";
 
 /** The Kubernetes version the local cluster (scripts/k8s-local) builds; its kubectl lives under .tools/. */
@@ -64,7 +64,7 @@ export function kubectl(t: KubeTarget, args: readonly string[], o: KubectlOption
           return;
         }
         const last = stderr.trim().split("\n").at(-1) || messageOf(err);
-        reject(new ProcessError(`kubectl ${full.join(" ")}: ${last}`, { cause: err }));
+        reject(new EngineError(`kubectl ${full.join(" ")}: ${last}`, { cause: err }));
       },
     );
   });

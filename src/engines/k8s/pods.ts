@@ -1,4 +1,4 @@
-import { ProcessError } from "../../errors.js";
+import { EngineError } from "../../errors.js";
 import { type KubeTarget, kubectl } from "./kubectl.js";
 
 /** The label every server pod carries (deploy/k8s/base/server-deployment.yaml). */
@@ -54,5 +54,5 @@ export async function serverIdOf(t: KubeTarget, pod: string, signal?: AbortSigna
       // Not a JSON line: keep looking.
     }
   }
-  throw new ProcessError(`no ready line with a server id in the log of pod ${pod}`);
+  throw new EngineError(`no ready line with a server id in the log of pod ${pod}`);
 }

@@ -1,26 +1,22 @@
-import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
-import { check, type ScenarioCheck, type ScenarioReport } from "../../lab/scenarios/report.js";
-import { type PacedLoad, startPacedLoad } from "../../loadgen/paced-load.js";
+import type { ScenarioCheck, ScenarioReport } from "../../lab/scenarios/report.js";
+import type { PacedLoad, RequestResult } from "../../loadgen/paced-load.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
-import { type EnvoyForward, forwardToEnvoy, readyEnvoyPod, waitForEnvoyHosts } from "./envoy.js";
+import { describeTimings } from "../budgets.js";
+import { underLoad } from "../load.js";
+import { finishEngineReport, type RetryCounters, readRetryCounters } from "../report.js";
+import type { EngineTarget } from "../target.js";
+import { type EnvoyForward, forwardToEnvoy, readyEnvoyPod, waitForEnvoyToMatchPods } from "./envoy.js";
 import { type KubeTarget, kubectl } from "./kubectl.js";
 import { type PodWatch, watchPods } from "./pod-watch.js";
 import { listPods, type PodInfo, SERVER_SELECTOR, serverIdOf } from "./pods.js";
 import type { K8sScenarioName, K8sScenarioReport } from "./report.js";
+import { K8S_ENVOY } from "./timing.js";
 
-/** The load every Kubernetes scenario keeps up through Envoy: 100 calls/s, bounded to 240 s and 24 000 calls. */
-export const K8S_LOAD = {
-  ratePerSec: 100,
-  concurrency: 8,
-  maxRequests: 24_000,
-  maxDurationMs: 240_000,
-  deadlineMs: 5000,
-} as const;
-
-/** What a running scenario works with. `envoy` changes when the scenario restarts Envoy. */
+/** What a running scenario works with. */
 export interface K8sScenarioContext {
-  target: KubeTarget;
-  envoy: EnvoyForward;
+  kube: KubeTarget;
+  /** The Envoy pod the load goes through, until replaceEnvoy(). */
+  readonly envoy: EnvoyForward;
   load: PacedLoad;
   pods: PodWatch;
   signal: AbortSignal | undefined;
@@ -28,116 +24,123 @@ export interface K8sScenarioContext {
   ids: Map<string, string>;
   /** Server pods, terminating ones included. */
   servers(): Promise<PodInfo[]>;
-  /** Learns the server ids of these pods (kept for pods that are later deleted). */
+  /** Learns the server ids of these pods (kept for pods deleted later). */
   learnIds(pods: readonly PodInfo[]): Promise<void>;
   /** Waits until Envoy routes to exactly the serving server pods, and returns them. */
   envoyMatchesPods(what: string, timeoutMs?: number): Promise<PodInfo[]>;
+  /** Switches to a new Envoy pod (its retry counters start from zero). */
+  replaceEnvoy(next: EnvoyForward): void;
   progress(text: string): void;
+}
+
+/** What a scenario hands back: every call's result and its judgement. */
+export interface K8sScenarioOutcome extends Pick<ScenarioReport, "measurements" | "distributions"> {
+  results: readonly RequestResult[];
+  checks: ScenarioCheck[];
 }
 
 export interface K8sScenario {
   name: K8sScenarioName;
   summary: string;
-  run(ctx: K8sScenarioContext): Promise<ScenarioRest>;
+  run(ctx: K8sScenarioContext): Promise<K8sScenarioOutcome>;
 }
 
 /**
- * Runs a scenario against the deployment of deploy/k8s in `target`'s namespace:
- * checks it is rolled out and Envoy sees every server, port-forwards to Envoy,
- * keeps the load going while the scenario changes the cluster, then stops the
- * load, the forwards and the watch whatever happened.
+ * Runs a scenario against the deployment of deploy/k8s in the target namespace:
+ * waits for it to be rolled out and for Envoy to route to every ready server pod,
+ * port-forwards to the Envoy pod, keeps the engine load going through it while the
+ * scenario changes the cluster, and always stops the load, the watch and the forwards.
  */
 export async function runK8sScenario(
   scenario: K8sScenario,
-  target: KubeTarget,
+  kube: KubeTarget,
   progress: (text: string) => void,
   signal?: AbortSignal,
 ): Promise<K8sScenarioReport> {
   const opts = signal ? { signal } : {};
   for (const d of ["server", "envoy"]) {
     progress(`waiting for deployment/${d} to be rolled out`);
-    await kubectl(target, ["rollout", "status", `deployment/${d}`, "--timeout=120s"], {
+    await kubectl(kube, ["rollout", "status", `deployment/${d}`, "--timeout=120s"], {
       timeoutMs: 130_000,
       ...opts,
     });
   }
-  const pod = await readyEnvoyPod(target, signal);
-  progress(`port-forwarding to Envoy (pod/${pod}: listener and admin API)`);
-  let envoy = await forwardToEnvoy(target, pod, 0, signal);
-  const servers = (): Promise<PodInfo[]> => listPods(target, SERVER_SELECTOR, signal);
-  const envoyMatchesPods = (what: string, timeoutMs = 60_000): Promise<PodInfo[]> =>
-    waitForEnvoyHosts(target, envoy.admin, servers, DEFAULT_SERVER_PORT, what, timeoutMs, signal);
-  let load: PacedLoad | undefined;
-  let pods: PodWatch | undefined;
+  const pod = await readyEnvoyPod(kube, signal);
+  progress(`port-forwarding to Envoy (pod/${pod}: its listener and admin API)`);
+  let envoy = await forwardToEnvoy(kube, pod, 0, signal);
+  const target: EngineTarget = {
+    engine: "kubernetes",
+    listenAddress: `127.0.0.1:${envoy.grpc.port}`,
+    admin: envoy.admin,
+    envoy: K8S_ENVOY,
+  };
+  const servers = (): Promise<PodInfo[]> => listPods(kube, SERVER_SELECTOR, signal);
+  const envoyMatchesPods = (what: string, timeoutMs = 90_000): Promise<PodInfo[]> =>
+    waitForEnvoyToMatchPods(kube, envoy.admin, servers, DEFAULT_SERVER_PORT, what, timeoutMs, signal);
   try {
     const ready = await envoyMatchesPods("Envoy to route to every ready server pod");
     progress(`Envoy routes to ${ready.length} server pods: ${ready.map((p) => p.ip).join(", ")}`);
     const ids = new Map<string, string>();
     const learnIds = async (list: readonly PodInfo[]): Promise<void> => {
-      for (const p of list) if (!ids.has(p.name)) ids.set(p.name, await serverIdOf(target, p.name, signal));
+      for (const p of list) if (!ids.has(p.name)) ids.set(p.name, await serverIdOf(kube, p.name, signal));
     };
     await learnIds(ready);
+    let retriesBefore: RetryCounters = await readRetryCounters(target);
     const t0 = performance.now();
-    load = startPacedLoad({ ...K8S_LOAD, target: `127.0.0.1:${envoy.grpc.port}`, ...opts });
-    pods = watchPods(target, SERVER_SELECTOR, load.now);
-    const ctx: K8sScenarioContext = {
-      target,
-      get envoy() {
-        return envoy;
-      },
-      set envoy(e) {
-        envoy = e;
-      },
-      load,
-      pods,
-      signal,
-      ids,
-      servers,
-      learnIds,
-      envoyMatchesPods,
-      progress,
-    };
-    progress(`scenario ${scenario.name}: ${scenario.summary}`);
-    const result = await scenario.run(ctx);
-    const stat = async (name: string): Promise<number> =>
-      (await envoy.admin.stat(`cluster.${CLUSTER_NAME}.${name}`).catch(() => undefined)) ?? 0;
-    const envoyRetries = await stat("upstream_rq_retry");
-    const envoyRetryOverflows = await stat("upstream_rq_retry_overflow");
-    const checks: ScenarioCheck[] = [
-      ...result.checks,
-      check("no retry refused by the budget", envoyRetryOverflows === 0, `${envoyRetryOverflows} refused`),
-    ];
-    return {
-      ...result,
-      scenario: scenario.name,
-      engine: "kubernetes",
-      verdict: checks.every((c) => c.ok) ? "pass" : "fail",
-      checks,
-      envoyRetries,
-      envoyRetryOverflows,
-      durationMs: Math.round(performance.now() - t0),
-    };
+    return await underLoad(target, signal, async (load) => {
+      const pods = watchPods(kube, SERVER_SELECTOR, load.now);
+      try {
+        const ctx: K8sScenarioContext = {
+          kube,
+          get envoy() {
+            return envoy;
+          },
+          load,
+          pods,
+          signal,
+          ids,
+          servers,
+          learnIds,
+          envoyMatchesPods,
+          replaceEnvoy(next) {
+            envoy = next;
+            target.admin = next.admin;
+            retriesBefore = { retries: 0, overflows: 0 };
+          },
+          progress,
+        };
+        progress(`scenario ${scenario.name}: ${scenario.summary}`);
+        const out = await scenario.run(ctx);
+        return await finishEngineReport(
+          target,
+          describeTimings(K8S_ENVOY),
+          scenario.name,
+          retriesBefore,
+          out.results,
+          out.checks,
+          { measurements: out.measurements, distributions: out.distributions },
+          performance.now() - t0,
+        );
+      } finally {
+        await pods.stop();
+      }
+    });
   } finally {
-    await load?.stop();
-    await pods?.stop();
     await envoy.stop();
   }
 }
 
-/** Scales deployment/server and waits for the rollout. */
 export async function scaleServers(ctx: K8sScenarioContext, replicas: number): Promise<void> {
   await kubectl(
-    ctx.target,
+    ctx.kube,
     ["scale", "deployment/server", `--replicas=${replicas}`],
     ctx.signal ? { signal: ctx.signal } : {},
   );
 }
 
 export async function rolloutStatus(ctx: K8sScenarioContext, deployment: string): Promise<void> {
-  await kubectl(ctx.target, ["rollout", "status", `deployment/${deployment}`, "--timeout=180s"], {
+  await kubectl(ctx.kube, ["rollout", "status", `deployment/${deployment}`, "--timeout=180s"], {
     timeoutMs: 190_000,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
 }
-
-export type ScenarioRest = Pick<ScenarioReport, "requests" | "checks" | "measurements" | "distributions">;

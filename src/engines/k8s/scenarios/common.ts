@@ -1,6 +1,7 @@
 import { waitFor } from "../../../util/wait.js";
+import { lastReplyMs } from "../../hosts.js";
 import type { PodInfo } from "../pods.js";
-import { firstCallAt, lastCallAt, span } from "../report.js";
+import { firstCallAt, span } from "../report.js";
 import type { K8sScenarioContext } from "../scenario.js";
 
 /** Waits until every pod in `pods` has answered a call (its id learnt first). */
@@ -51,7 +52,10 @@ export function readyToFirstCall(ctx: K8sScenarioContext, pods: readonly PodInfo
 export function terminatingToLastCall(ctx: K8sScenarioContext, pods: readonly PodInfo[]): number[] {
   return pods.map((p) => {
     const id = ctx.ids.get(p.name);
-    return span(ctx.pods.deletingAt(p.name), id === undefined ? undefined : lastCallAt(ctx.load.results, id));
+    return span(
+      ctx.pods.deletingAt(p.name),
+      id === undefined ? undefined : lastReplyMs(ctx.load.results, id),
+    );
   });
 }
 

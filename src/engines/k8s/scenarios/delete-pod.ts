@@ -1,10 +1,10 @@
-import { ProcessError } from "../../../errors.js";
-import { check, distribution, noFailedCalls, requestTotals } from "../../../lab/scenarios/report.js";
+import { EngineError } from "../../../errors.js";
+import { check, distribution, noFailedCalls } from "../../../lab/scenarios/report.js";
 import { kubectl } from "../kubectl.js";
 import { servingPods } from "../pods.js";
 import { allWithin } from "../report.js";
 import type { K8sScenario } from "../scenario.js";
-import { joinBudgetMs, K8S_TIMING } from "../timing.js";
+import { K8S_TIMING, k8sBudgets } from "../timing.js";
 import { readyToFirstCall, terminatingToLastCall, waitForPodsGone, waitForTraffic } from "./common.js";
 
 /** `kubectl delete pod` of one server under load: the Deployment replaces it. */
@@ -17,10 +17,10 @@ export const deletePod: K8sScenario = {
     const before = servingPods(await ctx.servers());
     await ctx.learnIds(before);
     const victim = before[0];
-    if (victim === undefined) throw new ProcessError("no ready server pod to delete");
+    if (victim === undefined) throw new EngineError("no ready server pod to delete");
     const opAt = load.now();
     ctx.progress(`kubectl delete pod ${victim.name}`);
-    await kubectl(ctx.target, ["delete", "pod", victim.name, "--wait=false"]);
+    await kubectl(ctx.kube, ["delete", "pod", victim.name, "--wait=false"]);
     await waitForPodsGone(ctx, [victim]);
     const after = await ctx.envoyMatchesPods("Envoy to route to the replacement and the other pods");
     const replacement = after.filter((p) => !before.some((b) => b.name === p.name));
@@ -33,11 +33,11 @@ export const deletePod: K8sScenario = {
     const final = distribution(results, settledAt);
     const victimId = ctx.ids.get(victim.name) ?? "";
     return {
-      requests: requestTotals(results),
+      results,
       checks: [
         noFailedCalls(results),
         check("one replacement pod", replacement.length === 1, `${replacement.length} new`),
-        allWithin("the replacement gets calls in time after Ready", joinMs, joinBudgetMs()),
+        allWithin("the replacement gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
         allWithin(
           "the deleted pod gets no calls after its drain delay",
           leaveMs.map((m) => Math.max(0, m)),

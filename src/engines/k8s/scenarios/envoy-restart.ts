@@ -1,4 +1,4 @@
-import { check, distribution, requestTotals, round } from "../../../lab/scenarios/report.js";
+import { check, distribution, round } from "../../../lab/scenarios/report.js";
 import { waitFor, withTimeout } from "../../../util/wait.js";
 import { forwardToEnvoy, readyEnvoyPod } from "../envoy.js";
 import { kubectl } from "../kubectl.js";
@@ -23,16 +23,16 @@ export const envoyRestart: K8sScenario = {
     const port = old.grpc.port;
     const opAt = load.now();
     ctx.progress(`kubectl rollout restart deployment/envoy (pod ${old.pod})`);
-    await kubectl(ctx.target, ["rollout", "restart", "deployment/envoy"]);
+    await kubectl(ctx.kube, ["rollout", "restart", "deployment/envoy"]);
     await rolloutStatus(ctx, "envoy");
-    const pod = await readyEnvoyPod(ctx.target, ctx.signal);
+    const pod = await readyEnvoyPod(ctx.kube, ctx.signal);
     // The forward ends when the old pod goes; wait for that (bounded), then forward to the new pod on the same port.
     await withTimeout("the port-forward to the old Envoy pod to end", old.grpc.child.exited, 60_000).catch(
       () => undefined,
     );
     const lostAt = load.now();
     await old.stop();
-    ctx.envoy = await forwardToEnvoy(ctx.target, pod, port, ctx.signal);
+    ctx.replaceEnvoy(await forwardToEnvoy(ctx.kube, pod, port, ctx.signal));
     const forwardedAt = load.now();
     ctx.progress(`port-forward to the new Envoy pod ${pod} on the same port ${port}`);
     await ctx.envoyMatchesPods("the new Envoy to route to every server pod");
@@ -49,7 +49,7 @@ export const envoyRestart: K8sScenario = {
     const after = distribution(results, settledAt);
     const afterOk = results.filter((r) => r.startMs >= settledAt && r.code === 0).length;
     return {
-      requests: requestTotals(results),
+      results,
       checks: [
         check("the Envoy pod was replaced", pod !== old.pod, `${old.pod} → ${pod}`),
         check(

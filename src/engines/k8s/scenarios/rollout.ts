@@ -1,9 +1,9 @@
-import { check, distribution, noFailedCalls, requestTotals, round } from "../../../lab/scenarios/report.js";
+import { check, distribution, noFailedCalls, round } from "../../../lab/scenarios/report.js";
 import { kubectl } from "../kubectl.js";
 import { servingPods } from "../pods.js";
 import { allWithin } from "../report.js";
 import { type K8sScenario, rolloutStatus } from "../scenario.js";
-import { joinBudgetMs, K8S_TIMING } from "../timing.js";
+import { K8S_TIMING, k8sBudgets } from "../timing.js";
 import { names, readyToFirstCall, terminatingToLastCall, waitForPodsGone, waitForTraffic } from "./common.js";
 
 /** `kubectl rollout restart deployment/server`: every pod replaced, one at a time, under load. */
@@ -17,7 +17,7 @@ export const rollout: K8sScenario = {
     await ctx.learnIds(before);
     const opAt = load.now();
     ctx.progress(`kubectl rollout restart deployment/server (pods ${names(before)})`);
-    await kubectl(ctx.target, ["rollout", "restart", "deployment/server"]);
+    await kubectl(ctx.kube, ["rollout", "restart", "deployment/server"]);
     await rolloutStatus(ctx, "server");
     const rolledAt = load.now();
     await waitForPodsGone(ctx, before);
@@ -32,10 +32,10 @@ export const rollout: K8sScenario = {
     const final = distribution(results, settledAt);
     const newIds = new Set(after.map((p) => ctx.ids.get(p.name)));
     return {
-      requests: requestTotals(results),
+      results,
       checks: [
         noFailedCalls(results),
-        allWithin("every new pod gets calls in time after Ready", joinMs, joinBudgetMs()),
+        allWithin("every new pod gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
         allWithin(
           "old pods get no calls after their drain delay",
           leaveMs.map((m) => Math.max(0, m)),

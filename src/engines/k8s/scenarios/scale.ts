@@ -1,8 +1,8 @@
-import { check, distribution, noFailedCalls, requestTotals } from "../../../lab/scenarios/report.js";
+import { check, distribution, noFailedCalls } from "../../../lab/scenarios/report.js";
 import { servingPods } from "../pods.js";
 import { allWithin } from "../report.js";
 import { type K8sScenario, rolloutStatus, scaleServers } from "../scenario.js";
-import { joinBudgetMs, K8S_TIMING } from "../timing.js";
+import { K8S_TIMING, k8sBudgets } from "../timing.js";
 import { names, readyToFirstCall, terminatingToLastCall, waitForPodsGone, waitForTraffic } from "./common.js";
 
 /** `kubectl scale` 3 → 6 → 2 under load, then back to 3 (not measured). */
@@ -46,10 +46,10 @@ export const scale: K8sScenario = {
     const atTwo = distribution(results, twoFrom);
     const keptIds = new Set(two.map((p) => ctx.ids.get(p.name)));
     return {
-      requests: requestTotals(results),
+      results,
       checks: [
         noFailedCalls(results),
-        allWithin("every new pod gets calls in time after Ready", joinMs, joinBudgetMs()),
+        allWithin("every new pod gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
         check(
           "6 pods share the load",
           Object.keys(atSix).length === 6,
