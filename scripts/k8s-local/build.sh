@@ -23,7 +23,7 @@ build_kubernetes() {
     log "Kubernetes ${K8S_VERSION} binaries already in ${K8S_BIN_DIR}"
     return
   fi
-  local mod="${TOOLS_DIR}/k8s-${K8S_VERSION}/src"
+  local mod="${BUILD_DIR}/k8s-${K8S_VERSION}/src"
   step "write the wrapper module for k8s.io/kubernetes ${K8S_VERSION} (${mod})"
   rm -rf "${mod}"
   mkdir -p "${mod}" "${K8S_BIN_DIR}"

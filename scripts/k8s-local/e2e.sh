@@ -16,6 +16,8 @@ GRPC_LB="${REPO_ROOT}/bin/grpc-lb"
 timings=()
 failures=()
 forward_pid=""
+engine_was_up=false
+docker info >/dev/null 2>&1 && engine_was_up=true
 t_all=$(date +%s%N)
 
 stage() {
@@ -56,6 +58,9 @@ teardown() {
   stop_forward
   stage "teardown: make k8s-local-down"
   "${MAKE_[@]}" k8s-local-down
+  if [[ "${engine_was_up}" == false ]] && "${MAKE_[@]}" -n docker-engine-down >/dev/null 2>&1; then
+    "${MAKE_[@]}" docker-engine-down
+  fi
   step_done_e2e
   printf '\n=== e2e-k8s: stage timings\n' >&2
   printf '  %s\n' "${timings[@]}" >&2

@@ -5,9 +5,11 @@ K8S_VERSION="${K8S_VERSION:-v1.34.3}"
 COREDNS_VERSION="${COREDNS_VERSION:-v1.12.1}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS_DIR="${REPO_ROOT}/.tools"
-K8S_BIN_DIR="${TOOLS_DIR}/k8s-${K8S_VERSION}/bin"
-COREDNS_BIN="${TOOLS_DIR}/coredns-${COREDNS_VERSION}/bin/coredns"
-PAUSE_DIR="${TOOLS_DIR}/k8s-pause-1"
+# Built binaries, keyed by version; K8S_BUILD_DIR builds elsewhere (e.g. to time a cold build).
+BUILD_DIR="${K8S_BUILD_DIR:-${TOOLS_DIR}}"
+K8S_BIN_DIR="${BUILD_DIR}/k8s-${K8S_VERSION}/bin"
+COREDNS_BIN="${BUILD_DIR}/coredns-${COREDNS_VERSION}/bin/coredns"
+PAUSE_DIR="${BUILD_DIR}/k8s-pause-1"
 # Everything the running cluster owns lives under one directory, removed by down.
 STATE_DIR="${K8S_LOCAL_DIR:-${TOOLS_DIR}/k8s-local}"
 

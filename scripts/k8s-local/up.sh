@@ -47,7 +47,8 @@ done
 
 mkdir -p "${STATE_DIR}"/{pki,logs,pids,etcd,run,cni/net.d,cni/ipam,containerd,kubelet,images}
 S="${STATE_DIR}"
-for d in /var/lib/kubelet /var/lib/cni; do
+# Paths the kubelet, CNI and containerd's shims use whatever the flags say: down removes the ones we created.
+for d in /var/lib/kubelet /var/lib/cni /var/log/pods /var/log/containers /run/containerd; do
   [[ -e "${d}" ]] || echo "${d}" >>"${S}/created-paths"
 done
 
@@ -68,7 +69,7 @@ step "start etcd $(etcd --version | sed -n 's/^etcd Version: //p')"
 start_bg etcd etcd --name grpc-lb-local --data-dir "${S}/etcd" \
   --listen-client-urls "http://127.0.0.1:${ETCD_PORT}" --advertise-client-urls "http://127.0.0.1:${ETCD_PORT}" \
   --listen-peer-urls "http://127.0.0.1:${ETCD_PEER_PORT}" --initial-advertise-peer-urls "http://127.0.0.1:${ETCD_PEER_PORT}" \
-  --initial-cluster "grpc-lb-local=http://127.0.0.1:${ETCD_PEER_PORT}" --listen-metrics-urls ""
+  --initial-cluster "grpc-lb-local=http://127.0.0.1:${ETCD_PEER_PORT}"
 wait_for "etcd to answer" 30 curl -fsS "http://127.0.0.1:${ETCD_PORT}/health"
 
 step "start kube-apiserver"
