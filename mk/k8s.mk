@@ -25,13 +25,15 @@ k8s-local-images: ## Kubernetes: load grpc-envoy-lb:0.1.0 and the stand-in Envoy
 k8s-local-down: ## Kubernetes: remove the local cluster and everything it made
 	$(K8S_LOCAL)/down.sh
 
-k8s-cluster: ## Kubernetes: apply deploy/k8s/base (headless server Service) and wait for the rollouts
+k8s-cluster: build ## Kubernetes: apply deploy/k8s/base (headless server Service), wait for the rollouts and for Envoy to see every pod
 	@# clusterIP cannot change in place: replace the Service if the clusterip overlay gave it one.
 	@ip=$$($(K8S_KUBECTL) -n $(K8S_NS) get service server -o jsonpath='{.spec.clusterIP}' 2>/dev/null || true); \
 	if [ -n "$$ip" ] && [ "$$ip" != "None" ]; then $(K8S_KUBECTL) -n $(K8S_NS) delete service server; fi
 	$(K8S_KUBECTL) apply -k $(call K8S_DIR,headless)
 	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/server --timeout=120s
 	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+	@# After a switch back from the clusterip overlay Envoy still holds the cluster IP until it re-resolves.
+	$(GRPC_LB) k8s envoy-hosts --namespace $(K8S_NS) --wait-ms 60000
 
 k8s-export: ## Kubernetes: forward 127.0.0.1:$(K8S_PORT) to the envoy Service, until Ctrl-C
 	$(K8S_KUBECTL) -n $(K8S_NS) port-forward svc/envoy $(K8S_PORT):10000
@@ -45,11 +47,13 @@ k8s-load: ## Kubernetes: run the client as a Job inside the cluster and print it
 	@$(K8S_KUBECTL) -n $(K8S_NS) wait --for=condition=complete job/load --timeout=120s; rc=$$?; \
 	$(K8S_KUBECTL) -n $(K8S_NS) logs job/load; exit $$rc
 
-k8s-compare: ## Kubernetes: switch the server Service to a cluster IP (L4), restart Envoy, load again
+k8s-compare: build ## Kubernetes: switch the server Service to a cluster IP (L4), restart Envoy, load again
 	$(K8S_KUBECTL) -n $(K8S_NS) delete service server --ignore-not-found
 	$(K8S_KUBECTL) apply -k $(call K8S_DIR,clusterip)
 	$(K8S_KUBECTL) -n $(K8S_NS) rollout restart deployment/envoy
 	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+	@# Cluster DNS may answer from its cache (one TTL) with the pods' IPs: wait for the cluster IP.
+	$(GRPC_LB) k8s envoy-hosts --namespace $(K8S_NS) --wait-ms 60000
 	$(MAKE) --no-print-directory k8s-load
 
 k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
