@@ -19,9 +19,10 @@ export interface PodWatch {
   stop(): Promise<void>;
 }
 
-// One tab-separated line per pod and change: name, IP, deletion time, Ready status.
+// One line per pod and change: name, IP, deletion time, Ready status. Separated by "|",
+// not tabs: kubectl passes watch output through a tab writer that turns tabs into spaces.
 const TEMPLATE =
-  '{.metadata.name}{"\\t"}{.status.podIP}{"\\t"}{.metadata.deletionTimestamp}{"\\t"}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}';
+  '{.metadata.name}{"|"}{.status.podIP}{"|"}{.metadata.deletionTimestamp}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}';
 
 /** Follows the pods that `selector` matches, noting when each becomes Ready and starts terminating. */
 export function watchPods(t: KubeTarget, selector: string, now: () => number): PodWatch {
@@ -32,7 +33,7 @@ export function watchPods(t: KubeTarget, selector: string, now: () => number): P
     args: ["-n", t.namespace, "get", "pods", "-l", selector, "--watch", "-o", `jsonpath=${TEMPLATE}`],
     env: t.env,
     onStdoutLine(line) {
-      const [name, ip, deletion, ready] = line.split("\t");
+      const [name, ip, deletion, ready] = line.trim().split("|");
       if (!name) return;
       events.push({
         atMs: now(),
