@@ -28,7 +28,8 @@ pids_using_state_dir() {
     pid=${f#/proc/}
     pid=${pid%/cmdline}
     [[ "${pid}" == "$$" || "${pid}" == "${PPID}" ]] && continue
-    if tr '\0' ' ' <"${f}" 2>/dev/null | grep -qF -- "${S}/"; then echo "${pid}"; fi
+    # The process may be gone by now: then there is nothing to read.
+    if { tr '\0' ' ' <"${f}"; } 2>/dev/null | grep -qF -- "${S}/"; then echo "${pid}"; fi
   done
 }
 
@@ -66,7 +67,8 @@ for cmd in iptables ip6tables; do
   command -v "${cmd}" >/dev/null || continue
   for table in filter nat mangle; do
     # Rules that jump to the kubelet's chains, then the chains.
-    "${cmd}" -t "${table}" -S 2>/dev/null | grep -E -- '-j KUBE-(FIREWALL|KUBELET-CANARY|IPTABLES-HINT|PROXY-CANARY)' |
+    { "${cmd}" -t "${table}" -S 2>/dev/null || true; } |
+      { grep -E -- '-j KUBE-(FIREWALL|KUBELET-CANARY|IPTABLES-HINT|PROXY-CANARY)' || true; } |
       sed 's/^-A/-D/' | while read -r rule; do eval "${cmd} -t ${table} ${rule}" || true; done
     for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT KUBE-PROXY-CANARY; do
       "${cmd}" -t "${table}" -F "${chain}" 2>/dev/null || true
@@ -74,7 +76,7 @@ for cmd in iptables ip6tables; do
     done
   done
 done
-iptables -S FORWARD | grep -F -- "--comment \"${IPT_COMMENT}\"" | sed 's/^-A/-D/' |
+{ iptables -S FORWARD | grep -F -- "--comment \"${IPT_COMMENT}\"" || true; } | sed 's/^-A/-D/' |
   while read -r rule; do eval "iptables ${rule}"; done
 
 step "unmount everything under ${S#"${REPO_ROOT}/"}"

@@ -57,7 +57,8 @@ teardown() {
   set +e
   stop_forward
   stage "teardown: make k8s-local-down"
-  "${MAKE_[@]}" k8s-local-down
+  "${MAKE_[@]}" k8s-local-down || failures+=("make k8s-local-down")
+  "${REPO_ROOT}/scripts/k8s-local/leftovers.sh" >&2 || failures+=("nothing of the local cluster left behind")
   if [[ "${engine_was_up}" == false ]] && "${MAKE_[@]}" -n docker-engine-down >/dev/null 2>&1; then
     "${MAKE_[@]}" docker-engine-down
   fi
