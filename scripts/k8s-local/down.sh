@@ -10,15 +10,23 @@ trap on_fail EXIT
 S="${STATE_DIR}"
 t0=$(date +%s%N)
 
-# stop_pid PID — SIGTERM, then SIGKILL after 10 s.
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "${pid}" 2>/dev/null || return 0
+# stop_pids PID... — SIGTERM to all at once, then SIGKILL to any still there after 10 s.
+stop_pids() {
+  local pid i alive
+  (($# > 0)) || return 0
+  kill -TERM "$@" 2>/dev/null || true
   for ((i = 0; i < 100; i++)); do
-    kill -0 "${pid}" 2>/dev/null || return 0
+    alive=0
+    for pid in "$@"; do kill -0 "${pid}" 2>/dev/null && alive=1; done
+    ((alive == 1)) || return 0
     sleep 0.1
   done
-  kill -KILL "${pid}" 2>/dev/null || true
+  kill -KILL "$@" 2>/dev/null || true
+}
+
+# pid_of NAME — the pid a component's pid file names, if any.
+pid_of() {
+  if [[ -f "${S}/pids/$1.pid" ]]; then cat "${S}/pids/$1.pid"; fi
 }
 
 # Processes whose command line names our state directory (shims, strays whose pid file is gone).
@@ -42,9 +50,8 @@ kubepods_cgroups() {
 }
 
 step "stop the kubelet and kube-proxy"
-for name in kubelet kube-proxy; do
-  [[ -f "${S}/pids/${name}.pid" ]] && stop_pid "$(cat "${S}/pids/${name}.pid")"
-done
+# shellcheck disable=SC2046 # one pid per word
+stop_pids $(pid_of kubelet) $(pid_of kube-proxy)
 
 step "kill the pods' processes"
 while read -r cg; do
@@ -52,11 +59,14 @@ while read -r cg; do
 done < <(kubepods_cgroups)
 
 step "stop containerd and its shims, the control plane and etcd"
-for name in containerd kube-scheduler kube-controller-manager kube-apiserver etcd; do
-  [[ -f "${S}/pids/${name}.pid" ]] && stop_pid "$(cat "${S}/pids/${name}.pid")"
-done
+# shellcheck disable=SC2046
+stop_pids $(pid_of containerd) $(pid_of kube-scheduler) $(pid_of kube-controller-manager) $(pid_of kube-apiserver)
+# shellcheck disable=SC2046
+stop_pids $(pid_of etcd)
 if [[ -d "${S}" ]]; then
-  for pid in $(pids_using_state_dir); do stop_pid "${pid}"; done
+  # The shims (their pods are dead already) and any stray whose pid file is gone.
+  # shellcheck disable=SC2046
+  stop_pids $(pids_using_state_dir)
 fi
 
 step "remove the iptables rules (kube-proxy --cleanup, the kubelet's chains, our FORWARD rules)"
