@@ -17,7 +17,9 @@ export const K8S_ENVOY = resolveEnvoyConfigOptions(kubernetesPreset.envoy);
  *  - DNS: CoreDNS's cached answer (one TTL) + Envoy's next refresh + the merge window;
  *  - health checks: `unhealthyThreshold` NOT_SERVING answers, one interval apart.
  * Only then does the server refuse new calls and drain in-flight ones within its
- * grace period, all inside the pod's terminationGracePeriodSeconds.
+ * grace period, all inside the pod's terminationGracePeriodSeconds. On clusters whose
+ * CoreDNS answers with kubeadm's 30 s TTL (kind, minikube) the health checks are the
+ * faster path, and they too fit in the drain delay.
  */
 export const K8S_TIMING = {
   /** The server's --drain-delay-ms in server-deployment.yaml. */
