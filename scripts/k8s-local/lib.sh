@@ -135,6 +135,22 @@ start_bg() {
   kill -0 "$(cat "${STATE_DIR}/pids/${name}.pid")" 2>/dev/null || die "${name} exited at once: $(tail -5 "${STATE_DIR}/logs/${name}.log")"
 }
 
+# wait_up NAME DESCRIPTION TIMEOUT_S COMMAND... — wait_for, but give up at once if component NAME has exited.
+wait_up() {
+  local name=$1 what=$2 timeout_s=$3
+  shift 3
+  local pid deadline=$(($(date +%s) + timeout_s))
+  pid=$(cat "${STATE_DIR}/pids/${name}.pid")
+  until "$@" >/dev/null 2>&1; do
+    kill -0 "${pid}" 2>/dev/null || die "${name} exited while waiting for ${what}: $(tail -3 "${STATE_DIR}/logs/${name}.log")"
+    if (($(date +%s) >= deadline)); then
+      log "gave up after ${timeout_s} s waiting for ${what}"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
 show_log_tails() {
   local f
   for f in "${STATE_DIR}"/logs/*.log; do

@@ -70,7 +70,7 @@ start_bg etcd etcd --name grpc-lb-local --data-dir "${S}/etcd" \
   --listen-client-urls "http://127.0.0.1:${ETCD_PORT}" --advertise-client-urls "http://127.0.0.1:${ETCD_PORT}" \
   --listen-peer-urls "http://127.0.0.1:${ETCD_PEER_PORT}" --initial-advertise-peer-urls "http://127.0.0.1:${ETCD_PEER_PORT}" \
   --initial-cluster "grpc-lb-local=http://127.0.0.1:${ETCD_PEER_PORT}"
-wait_for "etcd to answer" 30 curl -fsS "http://127.0.0.1:${ETCD_PORT}/health"
+wait_up etcd "etcd to answer" 30 curl -fsS "http://127.0.0.1:${ETCD_PORT}/health"
 
 step "start kube-apiserver"
 start_bg kube-apiserver "${K8S_BIN_DIR}/kube-apiserver" \
@@ -84,7 +84,7 @@ start_bg kube-apiserver "${K8S_BIN_DIR}/kube-apiserver" \
   --service-account-key-file "${S}/pki/sa.pub" --service-account-signing-key-file "${S}/pki/sa.key" \
   --kubelet-client-certificate "${S}/pki/apiserver-kubelet.crt" --kubelet-client-key "${S}/pki/apiserver-kubelet.key" \
   --kubelet-preferred-address-types InternalIP --profiling=false
-wait_for "kube-apiserver /readyz" 90 kc get --raw /readyz
+wait_up kube-apiserver "kube-apiserver /readyz" 90 kc get --raw /readyz
 
 step "start kube-controller-manager and kube-scheduler"
 start_bg kube-controller-manager "${K8S_BIN_DIR}/kube-controller-manager" \
@@ -97,7 +97,7 @@ start_bg kube-scheduler "${K8S_BIN_DIR}/kube-scheduler" \
 step "start containerd (its own root, state and socket)"
 write_containerd_config
 start_bg containerd containerd --config "${S}/containerd/config.toml"
-wait_for "containerd's socket" 30 ctr -a "${CONTAINERD_SOCK}" version
+wait_up containerd "containerd's socket" 30 ctr -a "${CONTAINERD_SOCK}" version
 
 step "import the pause and CoreDNS images into containerd"
 for archive in "${S}"/images/*.tar; do
@@ -116,12 +116,12 @@ write_kubelet_config
 start_bg kubelet "${K8S_BIN_DIR}/kubelet" --config "${S}/kubelet-config.yaml" \
   --kubeconfig "${S}/kubeconfig-kubelet" --root-dir "${S}/kubelet" --cert-dir "${S}/kubelet/pki" \
   --node-ip "${NODE_IP}" --hostname-override "${NODE_NAME}"
-wait_for "node ${NODE_NAME} Ready" 90 node_ready
+wait_up kubelet "node ${NODE_NAME} Ready" 90 node_ready
 
 step "start kube-proxy (iptables mode)"
 write_kube_proxy_config
 start_bg kube-proxy "${K8S_BIN_DIR}/kube-proxy" --config "${S}/kube-proxy-config.yaml" --hostname-override "${NODE_NAME}"
-wait_for "kube-proxy's health endpoint" 30 curl -fsS http://127.0.0.1:10256/healthz
+wait_up kube-proxy "kube-proxy's health endpoint" 30 curl -fsS http://127.0.0.1:10256/healthz
 
 step "deploy CoreDNS and wait until it is Ready"
 sed "s/COREDNS_VERSION/${COREDNS_VERSION}/" "${REPO_ROOT}/scripts/k8s-local/addons.yaml" | kc apply -f - >/dev/null
