@@ -39,6 +39,7 @@ docker-image: ## build the server image grpc-envoy-lb:0.1.0 (for Kubernetes; see
 
 docker-cluster: ## Docker Compose: build the image, start 3 servers and Envoy (listener on 127.0.0.1:$(ENVOY_PORT))
 	$(COMPOSE_ENV) $(COMPOSE) up -d --build --wait
+	$(COMPOSE_ENV) scripts/docker/wait-envoy.sh deploy/compose/compose.yaml
 
 docker-test: ## Docker Compose: run the client (100 calls through Envoy) and print the distribution
 	$(COMPOSE_ENV) $(COMPOSE) run --rm client
@@ -47,7 +48,7 @@ docker-down: ## Docker Compose: stop and remove everything
 	$(COMPOSE_ENV) $(COMPOSE) --profile client down --remove-orphans --volumes
 
 compose-scenarios: build ## every Compose fault scenario against the running cluster (docker-cluster first)
-	for s in kill stop pause disconnect scale; do ENVOY_PORT=$(ENVOY_PORT) $(GRPC_LB) compose scenario $$s || exit 1; done
+	$(GRPC_LB) compose scenario all --port $(ENVOY_PORT)
 
 e2e-compose: setup ## from nothing: engine, images, cluster, 33/33/34, every fault scenario, teardown
 	scripts/docker/e2e.sh

@@ -1,5 +1,6 @@
 import { GrpcLbError, messageOf, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./args.js";
+import { composeCommand } from "./commands/compose.js";
 import { deployGenCommand } from "./commands/deploy-gen.js";
 import { envoyConfigCommand } from "./commands/envoy-config.js";
 import { k8sCommand } from "./commands/k8s.js";
@@ -13,6 +14,7 @@ export const commands: readonly Command[] = [
   envoyConfigCommand,
   labCommand,
   deployGenCommand,
+  composeCommand,
   k8sCommand,
 ];
 

@@ -79,10 +79,37 @@ export async function waitForFirstReplies(
   return first;
 }
 
-/** The start time (load clock) of the last call `serverId` answered, or undefined if none. */
-export function lastReplyMs(results: readonly RequestResult[], serverId: string): number | undefined {
+/** The start time (load clock) of the last call `serverId` answered before `beforeMs`, or undefined if none. */
+export function lastReplyMs(
+  results: readonly RequestResult[],
+  serverId: string,
+  beforeMs = Number.POSITIVE_INFINITY,
+): number | undefined {
   let last: number | undefined;
-  for (const r of results)
-    if (r.serverId === serverId && (last === undefined || r.startMs > last)) last = r.startMs;
+  for (const r of results) {
+    if (r.serverId === serverId && r.endMs < beforeMs && (last === undefined || r.startMs > last))
+      last = r.startMs;
+  }
   return last;
+}
+
+/** Waits until `n` calls started at or after `fromMs` (load clock) have finished. */
+export async function waitForCallsSince(
+  load: PacedLoad,
+  fromMs: number,
+  n: number,
+  o: HostWaitOptions,
+): Promise<void> {
+  let count = 0;
+  let seen = 0;
+  await waitFor(
+    `${n} calls started after ${Math.round(fromMs)} ms to finish`,
+    () => {
+      for (; seen < load.results.length; seen++)
+        if ((load.results[seen] as RequestResult).startMs >= fromMs) count++;
+      return count >= n ? true : undefined;
+    },
+    { timeoutMs: o.timeoutMs, intervalMs: 10, ...(o.signal ? { signal: o.signal } : {}) },
+    () => `${count} finished`,
+  );
 }
