@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { main } from "../../src/cli/main.js";
+import { parsePodLine } from "../../src/engines/k8s/pod-watch.js";
 import { allWithin, firstCallAt, span } from "../../src/engines/k8s/report.js";
 import { K8S_TIMING, k8sBudgets } from "../../src/engines/k8s/timing.js";
 import type { RequestResult } from "../../src/loadgen/paced-load.js";
@@ -74,6 +75,25 @@ describe("k8s scenario measurements", () => {
     assert.equal(allWithin("t", [10, -1], 20).ok, false);
     assert.equal(allWithin("t", [], 20).ok, false);
     assert.match(allWithin("t", [10, 21], 20).detail, /10, 21 ms \(budget 20 ms\)/);
+  });
+
+  it("reads the pod watch's lines: ready, terminating, not yet scheduled", () => {
+    assert.deepEqual(parsePodLine("server-a|10.244.0.5||True", 12), {
+      atMs: 12,
+      name: "server-a",
+      ip: "10.244.0.5",
+      ready: true,
+      deleting: false,
+    });
+    assert.deepEqual(parsePodLine("server-a|10.244.0.5|2026-11-26T02:40:00Z|False  ", 13), {
+      atMs: 13,
+      name: "server-a",
+      ip: "10.244.0.5",
+      ready: false,
+      deleting: true,
+    });
+    assert.equal(parsePodLine("server-b|||", 1)?.ready, false);
+    assert.equal(parsePodLine("", 1), undefined);
   });
 
   it("derives its budgets from the kubernetes preset's Envoy timings", () => {

@@ -24,6 +24,13 @@ export interface PodWatch {
 const TEMPLATE =
   '{.metadata.name}{"|"}{.status.podIP}{"|"}{.metadata.deletionTimestamp}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}';
 
+/** One line of the watch's output as an event at `atMs`; undefined for a line that names no pod. */
+export function parsePodLine(line: string, atMs: number): PodEvent | undefined {
+  const [name, ip, deletion, ready] = line.trim().split("|");
+  if (!name) return undefined;
+  return { atMs, name, ip: ip ?? "", ready: ready === "True", deleting: (deletion ?? "") !== "" };
+}
+
 /** Follows the pods that `selector` matches, noting when each becomes Ready and starts terminating. */
 export function watchPods(t: KubeTarget, selector: string, now: () => number): PodWatch {
   const events: PodEvent[] = [];
@@ -33,15 +40,8 @@ export function watchPods(t: KubeTarget, selector: string, now: () => number): P
     args: ["-n", t.namespace, "get", "pods", "-l", selector, "--watch", "-o", `jsonpath=${TEMPLATE}`],
     env: t.env,
     onStdoutLine(line) {
-      const [name, ip, deletion, ready] = line.trim().split("|");
-      if (!name) return;
-      events.push({
-        atMs: now(),
-        name,
-        ip: ip ?? "",
-        ready: ready === "True",
-        deleting: (deletion ?? "") !== "",
-      });
+      const event = parsePodLine(line, now());
+      if (event !== undefined) events.push(event);
     },
   });
   return {
