@@ -5,6 +5,7 @@
 # already answers, it only says so. A failed start is undone by down.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 require_opt_in
 [[ "$(uname -s)" == Linux ]] || die "a local cluster needs Linux (this is $(uname -s)); use kind or minikube instead (README)"
