@@ -35,7 +35,7 @@ k8s-cluster: build ## Kubernetes: apply deploy/k8s/base (headless server Service
 	@# After a switch back from the clusterip overlay Envoy still holds the cluster IP until it re-resolves.
 	$(GRPC_LB) k8s envoy-hosts --namespace $(K8S_NS) --wait-ms 60000
 
-k8s-export: ## Kubernetes: forward 127.0.0.1:$(K8S_PORT) to the envoy Service, until Ctrl-C
+k8s-export: ## Kubernetes: forward 127.0.0.1:K8S_PORT (default 10000) to the envoy Service, until Ctrl-C
 	$(K8S_KUBECTL) -n $(K8S_NS) port-forward svc/envoy $(K8S_PORT):10000
 
 k8s-test: build ## Kubernetes: 100 calls through the forwarded port (run k8s-export in another terminal)

@@ -1,5 +1,5 @@
 import { check, distribution, round } from "../../../lab/scenarios/report.js";
-import { waitFor, withTimeout } from "../../../util/wait.js";
+import { waitFor } from "../../../util/wait.js";
 import { forwardToEnvoy, readyEnvoyPod } from "../envoy.js";
 import { kubectl } from "../kubectl.js";
 import { servingPods } from "../pods.js";
@@ -27,9 +27,14 @@ export const envoyRestart: K8sScenario = {
     await rolloutStatus(ctx, "envoy");
     const pod = await readyEnvoyPod(ctx.kube, ctx.signal);
     // The forward ends when the old pod goes; wait for that (bounded), then forward to the new pod on the same port.
-    await withTimeout("the port-forward to the old Envoy pod to end", old.grpc.child.exited, 60_000).catch(
-      () => undefined,
-    );
+    await waitFor(
+      "the port-forward to the old Envoy pod to end",
+      () => (old.grpc.child.state().t === "exited" ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 100, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    ).catch((e: unknown) => {
+      // A forward that outlives its pod is stopped below all the same; only Ctrl-C ends the scenario here.
+      if (ctx.signal?.aborted) throw e;
+    });
     const lostAt = load.now();
     await old.stop();
     ctx.replaceEnvoy(await forwardToEnvoy(ctx.kube, pod, port, ctx.signal));
