@@ -4,6 +4,7 @@ import { resolveKubeTarget } from "../../engines/k8s/kubectl.js";
 import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
+import { ENGINE_LOAD } from "../../engines/load.js";
 import { UsageError } from "../../errors.js";
 import { formatScenarioReport } from "../../lab/scenarios/report.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
@@ -15,7 +16,7 @@ export const k8sCommand: Command = {
        grpc-lb k8s envoy-hosts [--wait-ms MS] [options]
 
 Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
-while a steady load (100 calls/s over one channel) goes through Envoy, reached by
+while a steady load (${ENGINE_LOAD.ratePerSec} calls/s over one channel) goes through Envoy, reached by
 kubectl port-forward to the Envoy pod (its admin API too), and prints a verdict
 (exit 0 pass, 1 fail) with the measured times. NAME is one of:
   rollout        kubectl rollout restart deployment/server
@@ -23,8 +24,9 @@ kubectl port-forward to the Envoy pod (its admin API too), and prints a verdict
   delete-pod     kubectl delete pod of one server
   envoy-restart  kubectl rollout restart deployment/envoy (failed calls measured)
 
-'envoy-hosts' checks that Envoy's server cluster lists exactly the ready server
-pods' IPs, all healthy (waiting up to --wait-ms, default 0), and prints them.
+'envoy-hosts' checks that Envoy's server cluster routes to exactly what the server
+Service answers, every host healthy: each ready pod's IP when it is headless, its
+cluster IP otherwise (waiting up to --wait-ms, default 0); it prints the hosts.
 
 The cluster is the local one of 'make k8s-local-up' when .tools/k8s-local/kubeconfig
 exists, otherwise kubectl's current context.
