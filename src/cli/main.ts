@@ -3,6 +3,7 @@ import type { Command, CommandContext } from "./args.js";
 import { composeCommand } from "./commands/compose.js";
 import { deployGenCommand } from "./commands/deploy-gen.js";
 import { envoyConfigCommand } from "./commands/envoy-config.js";
+import { k8sCommand } from "./commands/k8s.js";
 import { labCommand } from "./commands/lab.js";
 import { loadCommand } from "./commands/load.js";
 import { serveCommand } from "./commands/serve.js";
@@ -14,6 +15,7 @@ export const commands: readonly Command[] = [
   labCommand,
   deployGenCommand,
   composeCommand,
+  k8sCommand,
 ];
 
 export const usage = `Usage: grpc-lb <command> [options]
