@@ -1,7 +1,7 @@
+import { describeTimings } from "../../envoy/budgets.js";
 import type { ScenarioCheck, ScenarioReport } from "../../lab/scenarios/report.js";
 import type { PacedLoad, RequestResult } from "../../loadgen/paced-load.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
-import { describeTimings } from "../budgets.js";
 import { underLoad } from "../load.js";
 import { finishEngineReport, type RetryCounters, readRetryCounters } from "../report.js";
 import type { EngineTarget } from "../target.js";

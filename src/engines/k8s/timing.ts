@@ -1,6 +1,6 @@
 import { kubernetesPreset } from "../../deploy/presets.js";
+import { engineBudgets } from "../../envoy/budgets.js";
 import { resolveEnvoyConfigOptions } from "../../envoy/options.js";
-import { engineBudgets } from "../budgets.js";
 
 /** The options deploy/k8s/base's Envoy config is generated from. */
 export const K8S_ENVOY = resolveEnvoyConfigOptions(kubernetesPreset.envoy);
