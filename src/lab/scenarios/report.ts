@@ -1,5 +1,5 @@
 import type { RequestResult } from "../../loadgen/paced-load.js";
-import { LoadRecorder } from "../../loadgen/recorder.js";
+import { reportOfWindow } from "../../loadgen/recorder.js";
 import type { LoadReport } from "../../loadgen/report.js";
 
 export type { ScenarioName } from "./registry.js";
@@ -29,22 +29,9 @@ export interface ScenarioReport {
 }
 
 /** The engine's recorder over the calls started in [fromMs, toMs): calls are counted there and only there. */
-function recorded(
-  results: readonly RequestResult[],
-  fromMs = 0,
-  toMs = Number.POSITIVE_INFINITY,
-): LoadReport {
-  const recorder = new LoadRecorder();
-  for (const r of results) {
-    if (r.startMs < fromMs || r.startMs >= toMs) continue;
-    recorder.record({
-      startMs: r.startMs,
-      endMs: r.endMs,
-      code: r.code,
-      ...(r.serverId === undefined ? {} : { serverId: r.serverId }),
-    });
-  }
-  return recorder.report({ target: "", concurrency: 1, durationMs: 0 });
+function recorded(results: readonly RequestResult[], fromMs = 0, toMs = Number.POSITIVE_INFINITY): LoadReport {
+  const outcomes = results.map(({ serverId, ...r }) => (serverId === undefined ? r : { ...r, serverId }));
+  return reportOfWindow(outcomes, { target: "", concurrency: 1, durationMs: 0 }, fromMs, toMs);
 }
 
 /** Replies per server_id among calls started in [fromMs, toMs). */
