@@ -99,7 +99,9 @@ export interface LabOptions {
   envoy?: LabEnvoyOptions;
 }
 
-export type ResolvedLabOptions = Required<Omit<LabOptions, "envoy" | "serverFaults" | "firstServerFaults">> & {
+export type ResolvedLabOptions = Required<
+  Omit<LabOptions, "envoy" | "serverFaults" | "firstServerFaults">
+> & {
   envoy: Required<LabEnvoyOptions>;
   serverFaults: EchoFaults;
   firstServerFaults: EchoFaults;
@@ -113,7 +115,12 @@ export function layerLabOptions(...layers: LabOptions[]): LabOptions {
 export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
   const envoy = { ...LAB_ENVOY, ...options.envoy };
   const hc = envoy.healthCheck;
-  const serverFaults: EchoFaults = { delayMs: 0, failRate: 0, failCode: "UNAVAILABLE", ...options.serverFaults };
+  const serverFaults: EchoFaults = {
+    delayMs: 0,
+    failRate: 0,
+    failCode: "UNAVAILABLE",
+    ...options.serverFaults,
+  };
   const o: ResolvedLabOptions = {
     servers: options.servers ?? 3,
     addressBase: options.addressBase ?? DEFAULT_ADDRESS_BASE,
@@ -153,7 +160,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     }
   }
   if (!Number.isInteger(o.maxConnectionAgeMs) || o.maxConnectionAgeMs < 0) {
-    throw new UsageError(`lab: maxConnectionAgeMs must be a non-negative integer, got ${o.maxConnectionAgeMs}`);
+    throw new UsageError(
+      `lab: maxConnectionAgeMs must be a non-negative integer, got ${o.maxConnectionAgeMs}`,
+    );
   }
   if (!Number.isInteger(envoy.concurrency) || envoy.concurrency < 1 || envoy.concurrency > 64) {
     throw new UsageError(`lab: Envoy's --envoy-concurrency must be from 1 to 64, got ${envoy.concurrency}`);

@@ -9,11 +9,23 @@ export interface ChartSpec {
   spec: TopLevelSpec;
 }
 
-const FONT = { font: "system-ui, sans-serif", labelFont: "system-ui, sans-serif", titleFont: "system-ui, sans-serif" };
+const PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d", "#72b7b2", "#eeca3b", "#ff9da6"];
+const FONT = {
+  font: "system-ui, sans-serif",
+  labelFont: "system-ui, sans-serif",
+  titleFont: "system-ui, sans-serif",
+};
 
 /** The charts a reader would rather look at than read: share, latency, and the seconds around the kill. */
 export function compareCharts(r: CompareReport): ChartSpec[] {
   const modes = r.modes.map((m) => m.mode);
+  // One colour per server in every chart, failures in black.
+  const labels = [...new Set(r.modes.flatMap((m) => m.backends.map((b) => b.label)))];
+  const serverColor = { domain: labels, range: PALETTE.slice(0, labels.length) };
+  const seriesColor = {
+    domain: [...labels, "failed"],
+    range: [...PALETTE.slice(0, labels.length), "#000000"],
+  };
   const shares = r.modes.flatMap((m) =>
     m.backends.map((b) => ({ mode: m.mode, server: b.label, share: b.sharePct })),
   );
@@ -24,7 +36,12 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
   const series = r.modes.flatMap((m) => {
     const servers = m.backends.map((b) => b.label);
     return m.perSecond.flatMap((s) => [
-      ...servers.map((server) => ({ mode: m.mode, second: s.second, series: server, calls: s.backends[server] ?? 0 })),
+      ...servers.map((server) => ({
+        mode: m.mode,
+        second: s.second,
+        series: server,
+        calls: s.backends[server] ?? 0,
+      })),
       { mode: m.mode, second: s.second, series: "failed", calls: s.failed },
     ]);
   });
@@ -43,8 +60,13 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
         mark: "bar",
         encoding: {
           y: { field: "mode", type: "nominal", sort: modes, title: null },
-          x: { field: "share", type: "quantitative", title: "share of calls (%)", scale: { domain: [0, 100] } },
-          color: { field: "server", type: "nominal", title: "server" },
+          x: {
+            field: "share",
+            type: "quantitative",
+            title: "share of calls (%)",
+            scale: { domain: [0, 100] },
+          },
+          color: { field: "server", type: "nominal", title: "server", scale: serverColor },
           tooltip: [{ field: "mode" }, { field: "server" }, { field: "share", format: ".1f" }],
         },
         config: { axis: FONT, legend: FONT },
@@ -73,7 +95,12 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
       title: "Calls per second per server, and failures, around the kill -9 of server 2 (dashed line)",
       spec: {
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-        data: { values: [...series.map((s) => ({ ...s, kill: false })), ...kills.map((k) => ({ ...k, kill: true }))] },
+        data: {
+          values: [
+            ...series.map((s) => ({ ...s, kill: false })),
+            ...kills.map((k) => ({ ...k, kill: true })),
+          ],
+        },
         facet: { field: "mode", type: "nominal", sort: modes, title: null },
         columns: 4,
         spec: {
@@ -86,7 +113,7 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
               encoding: {
                 x: { field: "second", type: "quantitative", title: "second" },
                 y: { field: "calls", type: "quantitative", title: "calls" },
-                color: { field: "series", type: "nominal", title: "series" },
+                color: { field: "series", type: "nominal", title: "series", scale: seriesColor },
               },
             },
             {

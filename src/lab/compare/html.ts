@@ -21,9 +21,13 @@ export async function formatCompareHtml(r: CompareReport): Promise<string> {
     (m) =>
       `<tr><td>${escapeHtml(m.mode)}</td><td>${escapeHtml(m.description)}</td><td>${m.backends
         .map((b) => b.sharePct.toFixed(1))
-        .join(" / ")}</td><td>${m.cv.toFixed(3)}</td><td>${m.latencyMs.p50}</td><td>${m.latencyMs.p99}</td><td>${m.backends
-        .map((b) => (b.count === 0 ? "-" : b.p99Ms))
-        .join(" / ")}</td><td>${m.requests.failed}</td><td>${m.failedAfterKill}</td><td>${m.balancerCpuSec.toFixed(2)}</td><td>${m.clientCpuSec.toFixed(2)}</td></tr>`,
+        .join(
+          " / ",
+        )}</td><td>${m.cv.toFixed(3)}</td><td>${m.latencyMs.p50.toFixed(1)}</td><td>${m.latencyMs.p99.toFixed(1)}</td><td>${m.backends
+        .map((b) => (b.count === 0 ? "-" : b.p99Ms.toFixed(1)))
+        .join(
+          " / ",
+        )}</td><td>${m.requests.failed}</td><td>${m.failedAfterKill}</td><td>${m.balancerCpuSec.toFixed(2)}</td><td>${m.clientCpuSec.toFixed(2)}</td></tr>`,
   );
   return `<!doctype html>
 <html lang="en">

@@ -64,6 +64,8 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
   if (r.servers < 2 && r.killAtMs !== null)
     throw new UsageError("lab compare: a kill needs at least 2 servers (or no kill)");
   if (r.killAtMs !== null && (r.killAtMs <= 0 || r.killAtMs >= durationMs))
-    throw new UsageError(`lab compare: the kill must come within the run (0-${durationMs} ms), got ${r.killAtMs}`);
+    throw new UsageError(
+      `lab compare: the kill must come within the run (0-${durationMs} ms), got ${r.killAtMs}`,
+    );
   return r;
 }

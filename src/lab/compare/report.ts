@@ -73,10 +73,14 @@ export function formatCompareText(r: CompareReport): string {
       `${m.mode.padEnd(22)} ${m.backends
         .map((b) => b.sharePct.toFixed(0))
         .join("/")
-        .padEnd(20)} ${m.cv.toFixed(2)} ${pad(m.latencyMs.p50.toFixed(2), 7)} ${pad(m.latencyMs.p99.toFixed(2), 7)}  ${m.backends
+        .padEnd(
+          20,
+        )} ${m.cv.toFixed(2)} ${pad(m.latencyMs.p50.toFixed(2), 7)} ${pad(m.latencyMs.p99.toFixed(2), 7)}  ${m.backends
         .map((b) => (b.count === 0 ? "-" : b.p99Ms.toFixed(1)))
         .join("/")
-        .padEnd(20)} ${pad(m.requests.failed, 6)} ${pad(m.failedAfterKill, 12)} ${pad(m.balancerCpuSec.toFixed(2), 15)} ${pad(m.clientCpuSec.toFixed(2), 13)}`,
+        .padEnd(
+          20,
+        )} ${pad(m.requests.failed, 6)} ${pad(m.failedAfterKill, 12)} ${pad(m.balancerCpuSec.toFixed(2), 15)} ${pad(m.clientCpuSec.toFixed(2), 13)}`,
   );
   const legend = r.modes.map((m) => `  ${m.mode.padEnd(20)} ${m.description}; CPU of ${m.balancer}`);
   return `${head}\n\n${cols}\n${rows.join("\n")}\n\nshare and cv: calls before the kill; latency and failures: the whole run\n${legend.join("\n")}\n`;

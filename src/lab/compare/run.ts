@@ -8,7 +8,14 @@ import type { LabEvent } from "../events.js";
 import { layerLabOptions, resolveLabOptions } from "../options.js";
 import type { LabServer } from "../servers.js";
 import { startCpuMeter } from "./cpu.js";
-import { balancerPids, type CompareMode, describeMode, modeLabOptions, modeName, modeTarget } from "./modes.js";
+import {
+  balancerPids,
+  type CompareMode,
+  describeMode,
+  modeLabOptions,
+  modeName,
+  modeTarget,
+} from "./modes.js";
 import type { ResolvedCompareOptions } from "./options.js";
 import type { CompareBackend, CompareModeResult, CompareReport } from "./report.js";
 
@@ -98,10 +105,13 @@ async function runMode(
       await lab.pool.kill(victim);
       return at;
     })();
-    const [report, killAtMs] = await Promise.all([run.done, kill.catch(async (e) => {
-      await run.stop({ cancel: true });
-      throw e;
-    })]);
+    const [report, killAtMs] = await Promise.all([
+      run.done,
+      kill.catch(async (e) => {
+        await run.stop({ cancel: true });
+        throw e;
+      }),
+    ]);
     signal?.throwIfAborted();
     const balancerCpuSec = meter.current?.stop() ?? 0;
     const clientCpuSec = client.current?.stop() ?? 0;

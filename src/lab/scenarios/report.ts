@@ -29,7 +29,11 @@ export interface ScenarioReport {
 }
 
 /** The engine's recorder over the calls started in [fromMs, toMs): calls are counted there and only there. */
-function recorded(results: readonly RequestResult[], fromMs = 0, toMs = Number.POSITIVE_INFINITY): LoadReport {
+function recorded(
+  results: readonly RequestResult[],
+  fromMs = 0,
+  toMs = Number.POSITIVE_INFINITY,
+): LoadReport {
   const outcomes = results.map(({ serverId, ...r }) => (serverId === undefined ? r : { ...r, serverId }));
   return reportOfWindow(outcomes, { target: "", concurrency: 1, durationMs: 0 }, fromMs, toMs);
 }

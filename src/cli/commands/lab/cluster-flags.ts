@@ -1,7 +1,7 @@
 import { LB_POLICIES } from "../../../envoy/options.js";
+import { UsageError } from "../../../errors.js";
 import { DEFAULT_VIRTUAL_IP, type LabOptions, MAX_LAB_SERVERS } from "../../../lab/options.js";
 import { TOPOLOGY_KINDS } from "../../../lab/topologies/topology.js";
-import { UsageError } from "../../../errors.js";
 import { choiceFlag, intFlag } from "../../args.js";
 
 /** The flags that shape the cluster, for the subcommands that take them. */
