@@ -1,5 +1,6 @@
 import type { Command } from "../args.js";
 import { labBench } from "./lab/bench.js";
+import { labBenchGhz } from "./lab/bench-ghz.js";
 import { labCompare } from "./lab/compare.js";
 import { labRun } from "./lab/run.js";
 import { labScenario } from "./lab/scenario.js";
@@ -7,7 +8,7 @@ import type { LabSubcommand } from "./lab/subcommand.js";
 import { labUp } from "./lab/up.js";
 
 /** Subcommands after the plain run; each parses its own flags. */
-const SUBCOMMANDS: readonly LabSubcommand[] = [labUp, labBench, labScenario, labCompare];
+const SUBCOMMANDS: readonly LabSubcommand[] = [labUp, labBench, labBenchGhz, labScenario, labCompare];
 
 export const labCommand: Command = {
   name: "lab",
