@@ -1,6 +1,5 @@
 import { writeFile } from "node:fs/promises";
 import { errorFrom, LabError } from "../../../errors.js";
-import { formatCompareHtml } from "../../../lab/compare/html.js";
 import { allModes, modeName } from "../../../lab/compare/modes.js";
 import { resolveCompareOptions } from "../../../lab/compare/options.js";
 import { formatCompareText } from "../../../lab/compare/report.js";
@@ -85,7 +84,11 @@ Options:
     );
     const json = `${JSON.stringify(report)}\n`;
     if (values.output !== undefined) await write(values.output, json);
-    if (values.html !== undefined) await write(values.html, await formatCompareHtml(report));
+    if (values.html !== undefined) {
+      // vega and its d3 modules load only for --html: every other command starts without them.
+      const { formatCompareHtml } = await import("../../../lab/compare/html.js");
+      await write(values.html, await formatCompareHtml(report));
+    }
     ctx.stdout(values.json ? json : formatCompareText(report));
     return 0;
   },
