@@ -120,6 +120,9 @@ function commandOf(tool: ToolRun["tool"], a: ToolArgs): { command: string; args:
         String(a.connections),
         "-z",
         `${a.ms}ms`,
+        // As our tool does: calls in flight at the end finish rather than being counted as errors.
+        "--duration-stop",
+        "wait",
         ...rate,
         "--format",
         "json",
