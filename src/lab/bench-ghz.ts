@@ -31,7 +31,7 @@ export interface ToolRun {
   callsPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  /** CPU per call in µs over the steady window (from 1 s after start to 1 s before the end). */
+  /** CPU per call in µs over the steady window (1 s after the start to 1 s before the end), at the rate reached. */
   cpuUsPerCall: number;
   /** RSS samples: start, middle and end of the run. */
   rssMb: number[];
@@ -185,8 +185,8 @@ async function runTool(
     const last = samples[samples.length - 1];
     const windowSec = first && last ? (last.atMs - first.atMs) / 1000 : 0;
     const parsed = parseReport(tool, text, a);
-    // At a fixed rate both tools start the same calls per second: the window's calls are rate × window.
-    const windowCalls = a.rps === undefined ? parsed.callsPerSec * windowSec : a.rps * windowSec;
+    // Calls in the window at the rate the tool reached (a tool that falls behind a fixed rate is not flattered).
+    const windowCalls = parsed.callsPerSec * windowSec;
     const cpuSec = first && last ? last.cpuSec - first.cpuSec : 0;
     return {
       tool,
