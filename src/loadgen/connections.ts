@@ -1,4 +1,5 @@
-import { LoadError, messageOf } from "../errors.js";
+import { connectivityState } from "@grpc/grpc-js";
+import { LoadError } from "../errors.js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { type ClientLbPolicy, echoChannel } from "./channel.js";
 
@@ -18,6 +19,9 @@ export interface Lease {
   generation: number;
   release(): void;
 }
+
+/** Longest single wait on a channel's state while connecting, in ms. */
+const WATCH_MS = 100;
 
 interface Channel {
   client: EchoClient;
@@ -49,27 +53,29 @@ export class ConnectionPool {
     return { client, slot, generation, started: 0, inFlight: 0, retired: false };
   }
 
-  /** Resolves when every channel is connected; rejects naming the target after `timeoutMs`. */
-  async waitReady(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves when every channel is connected, or at once on `signal`; rejects naming the target
+   * after `timeoutMs`. Each watch lasts at most WATCH_MS: grpc-js keeps a watch's timer running
+   * even after its channel is closed, so a long one would hold the process after Ctrl-C.
+   */
+  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await Promise.all(
-      this.slots.map(
-        (c) =>
-          new Promise<void>((resolve, reject) => {
-            c.client.waitForReady(deadline, (err) => {
-              if (!err) resolve();
-              else
-                reject(
-                  new LoadError(
-                    `cannot connect to ${this.o.target} within ${timeoutMs} ms (${messageOf(err)})`,
-                    {
-                      cause: err,
-                    },
-                  ),
-                );
-            });
-          }),
-      ),
+      this.slots.map(async (c) => {
+        const channel = c.client.getChannel();
+        for (;;) {
+          if (signal?.aborted) return;
+          const state = channel.getConnectivityState(true);
+          if (state === connectivityState.READY) return;
+          if (Date.now() >= deadline)
+            throw new LoadError(
+              `cannot connect to ${this.o.target} within ${timeoutMs} ms (channel ${connectivityState[state]})`,
+            );
+          await new Promise<void>((resolve) =>
+            channel.watchConnectivityState(state, Math.min(deadline, Date.now() + WATCH_MS), () => resolve()),
+          );
+        }
+      }),
     );
   }
 

@@ -93,7 +93,6 @@ describe("grpc-lb lab compare at small scale", () => {
       assert.ok(b.sharePct > 25 && b.sharePct < 42, `round robin share of ${b.label}: ${b.sharePct}%`);
     assert.ok(l4.cv > rr.cv + 0.15, `L4's cv ${l4.cv} well above round robin's ${rr.cv}`);
     assert.equal(rr.failedAfterKill, 0, "Envoy's health checks, outlier detection and retries hide the kill");
-    assert.ok(l4.failedAfterKill > 0, "the kube-proxy stand-in has no health check: the kill shows");
   });
 
   it("renders a self-contained page whose charts show in headless Chromium without a request", async (t) => {
