@@ -1,6 +1,7 @@
-# syntax=docker/dockerfile:1
 # The grpc-lb image: `grpc-lb serve` by default, `grpc-lb load` as the client.
 #   docker build -t grpc-envoy-lb:0.1.0 .
+# With no registry, build on a local stand-in (make docker-images):
+#   docker build --build-arg NODE_IMAGE=grpc-lb-standin/node:20.20.2 -t grpc-envoy-lb:0.1.0 .
 # Node 20 is what the project is tested on (package.json engines: >=20.19).
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 

@@ -1,33 +1,66 @@
-# Kubernetes: the seed's targets against the current kubectl context.
+# Kubernetes: the seed's targets against the current kubectl context, or against
+# the throwaway local cluster (make k8s-local-up) when .tools/k8s-local/kubeconfig
+# exists: then KUBECONFIG points there and Envoy comes from the stand-in image.
 # Included by the Makefile.
 
-# Kubernetes: the current kubectl context; the image must already be on the nodes (README).
-k8s-cluster: ## Kubernetes: apply deploy/k8s/base (headless server Service) and wait for the rollouts
-	@# clusterIP cannot change in place: replace the Service if the clusterip overlay gave it one.
-	@ip=$$($(KUBECTL) -n $(K8S_NS) get service server -o jsonpath='{.spec.clusterIP}' 2>/dev/null || true); \
-	if [ -n "$$ip" ] && [ "$$ip" != "None" ]; then $(KUBECTL) -n $(K8S_NS) delete service server; fi
-	$(KUBECTL) apply -k deploy/k8s/base
-	$(KUBECTL) -n $(K8S_NS) rollout status deployment/server --timeout=120s
-	$(KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+K8S_PORT      ?= 10000
+K8S_LOCAL     := scripts/k8s-local
+K8S_KUBECTL   := $(K8S_LOCAL)/kubectl.sh
+K8S_DIR        = $$($(K8S_LOCAL)/kustomize-dir.sh $(1))
 
-k8s-export: ## Kubernetes: forward 127.0.0.1:10000 to the envoy Service, until Ctrl-C
-	$(KUBECTL) -n $(K8S_NS) port-forward svc/envoy 10000:10000
+.PHONY: k8s-local-up k8s-local-down k8s-local-images k8s-local-build k8s-scenarios e2e-k8s
+
+k8s-local-build: ## Kubernetes: build Kubernetes v1.34.3 and CoreDNS from the Go module proxy into .tools/
+	$(K8S_LOCAL)/build.sh all
+
+k8s-local-up: ## Kubernetes: start a throwaway single-node cluster here (Linux, root, CI=true or GRPC_LB_ALLOW_INSTALL=1)
+	$(K8S_LOCAL)/up.sh
+	@if docker info >/dev/null 2>&1 && docker image inspect grpc-envoy-lb:0.1.0 grpc-lb-standin/envoy:1.40.0 >/dev/null 2>&1; \
+	then $(K8S_LOCAL)/load-images.sh; \
+	else echo "k8s-local: the images are not in a Docker engine yet; after make docker-images run make k8s-local-images"; fi
+
+k8s-local-images: ## Kubernetes: load grpc-envoy-lb:0.1.0 and the stand-in Envoy image into the local cluster
+	$(K8S_LOCAL)/load-images.sh
+
+k8s-local-down: ## Kubernetes: remove the local cluster and everything it made
+	$(K8S_LOCAL)/down.sh
+
+k8s-cluster: build ## Kubernetes: apply deploy/k8s/base (headless server Service), wait for the rollouts and for Envoy to see every pod
+	@# clusterIP cannot change in place: replace the Service if the clusterip overlay gave it one.
+	@ip=$$($(K8S_KUBECTL) -n $(K8S_NS) get service server -o jsonpath='{.spec.clusterIP}' 2>/dev/null || true); \
+	if [ -n "$$ip" ] && [ "$$ip" != "None" ]; then $(K8S_KUBECTL) -n $(K8S_NS) delete service server; fi
+	$(K8S_KUBECTL) apply -k $(call K8S_DIR,headless)
+	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/server --timeout=120s
+	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+	@# After a switch back from the clusterip overlay Envoy still holds the cluster IP until it re-resolves.
+	$(GRPC_LB) k8s envoy-hosts --namespace $(K8S_NS) --wait-ms 60000
+
+k8s-export: ## Kubernetes: forward 127.0.0.1:K8S_PORT (default 10000) to the envoy Service, until Ctrl-C
+	$(K8S_KUBECTL) -n $(K8S_NS) port-forward svc/envoy $(K8S_PORT):10000
 
 k8s-test: build ## Kubernetes: 100 calls through the forwarded port (run k8s-export in another terminal)
-	$(GRPC_LB) load --target 127.0.0.1:10000 --requests 100
+	$(GRPC_LB) load --target 127.0.0.1:$(K8S_PORT) --requests 100
 
 k8s-load: ## Kubernetes: run the client as a Job inside the cluster and print its report
-	$(KUBECTL) -n $(K8S_NS) delete job load --ignore-not-found
-	$(KUBECTL) apply -k deploy/k8s/client
-	@$(KUBECTL) -n $(K8S_NS) wait --for=condition=complete job/load --timeout=120s; rc=$$?; \
-	$(KUBECTL) -n $(K8S_NS) logs job/load; exit $$rc
+	$(K8S_KUBECTL) -n $(K8S_NS) delete job load --ignore-not-found
+	$(K8S_KUBECTL) apply -k deploy/k8s/client
+	@$(K8S_KUBECTL) -n $(K8S_NS) wait --for=condition=complete job/load --timeout=120s; rc=$$?; \
+	$(K8S_KUBECTL) -n $(K8S_NS) logs job/load; exit $$rc
 
-k8s-compare: ## Kubernetes: switch the server Service to a cluster IP (L4), restart Envoy, load again
-	$(KUBECTL) -n $(K8S_NS) delete service server --ignore-not-found
-	$(KUBECTL) apply -k deploy/k8s/overlays/clusterip
-	$(KUBECTL) -n $(K8S_NS) rollout restart deployment/envoy
-	$(KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+k8s-compare: build ## Kubernetes: switch the server Service to a cluster IP (L4), restart Envoy, load again
+	$(K8S_KUBECTL) -n $(K8S_NS) delete service server --ignore-not-found
+	$(K8S_KUBECTL) apply -k $(call K8S_DIR,clusterip)
+	$(K8S_KUBECTL) -n $(K8S_NS) rollout restart deployment/envoy
+	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
+	@# Cluster DNS may answer from its cache (one TTL) with the pods' IPs: wait for the cluster IP.
+	$(GRPC_LB) k8s envoy-hosts --namespace $(K8S_NS) --wait-ms 60000
 	$(MAKE) --no-print-directory k8s-load
 
 k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
-	$(KUBECTL) delete namespace $(K8S_NS) --ignore-not-found
+	$(K8S_KUBECTL) delete namespace $(K8S_NS) --ignore-not-found
+
+k8s-scenarios: build ## Kubernetes: every day-two scenario under load (rollout, scale, delete-pod, envoy-restart)
+	@rc=0; for s in rollout scale delete-pod envoy-restart; do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc
+
+e2e-k8s: ## Kubernetes end to end: engine, images, local cluster, every check, teardown (CI=true or GRPC_LB_ALLOW_INSTALL=1)
+	$(K8S_LOCAL)/e2e.sh

@@ -4,7 +4,7 @@
  * and every class keeps the original error as `cause`.
  */
 
-export type Area = "usage" | "server" | "load" | "envoy" | "dns" | "lab" | "process";
+export type Area = "usage" | "server" | "load" | "envoy" | "dns" | "lab" | "process" | "engine";
 
 export class GrpcLbError extends Error {
   override name = "GrpcLbError";
@@ -56,6 +56,14 @@ export class LabError extends GrpcLbError {
   override name = "LabError";
   constructor(message: string, options?: ErrorOptions) {
     super("lab", message, options);
+  }
+}
+
+/** A container engine (Docker Compose, Kubernetes) refused or failed a step. */
+export class EngineError extends GrpcLbError {
+  override name = "EngineError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("engine", message, options);
   }
 }
 

@@ -1,7 +1,9 @@
 import { GrpcLbError, messageOf, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./args.js";
+import { composeCommand } from "./commands/compose.js";
 import { deployGenCommand } from "./commands/deploy-gen.js";
 import { envoyConfigCommand } from "./commands/envoy-config.js";
+import { k8sCommand } from "./commands/k8s.js";
 import { labCommand } from "./commands/lab.js";
 import { loadCommand } from "./commands/load.js";
 import { serveCommand } from "./commands/serve.js";
@@ -12,6 +14,8 @@ export const commands: readonly Command[] = [
   envoyConfigCommand,
   labCommand,
   deployGenCommand,
+  composeCommand,
+  k8sCommand,
 ];
 
 export const usage = `Usage: grpc-lb <command> [options]

@@ -48,11 +48,26 @@ const inContainer = (serverHost: string): EnvoyConfigOptions => ({
 /**
  * Docker Compose: Docker's embedded DNS answers the service name `server` with
  * the IP of every replica.
+ *
+ * Timings tighter than the builder's production defaults (5 s): on one Docker host
+ * the DNS server and every replica are local, so a check or a lookup every 2 s costs
+ * nothing, and a lost replica is out of rotation within 8 s (3 intervals + 2 timeouts)
+ * and a new one gets traffic within 2 s + 5 s (a refresh, 2 passed checks, the merge
+ * window). The servers' --drain-delay-ms in compose.yaml (9 s) covers that 8 s.
+ *
+ * No panic routing (threshold 0): Docker's DNS keeps a stopping replica until it exits, so
+ * `--scale` down by more than half leaves most hosts unhealthy-but-listed, and Envoy's
+ * default panic (below 50 % healthy) would route to the replicas that are draining away.
  */
 export const composePreset: DeployPreset = {
   name: "compose",
   description: "Docker Compose (deploy/compose/compose.yaml)",
-  envoy: inContainer(SERVER_SERVICE),
+  envoy: {
+    ...inContainer(SERVER_SERVICE),
+    dnsRefreshMs: 2000,
+    healthCheck: { intervalMs: 2000, timeoutMs: 1000, unhealthyThreshold: 2, healthyThreshold: 1 },
+    healthyPanicThresholdPercent: 0,
+  },
   output: { kind: "compose-file", path: "deploy/compose/envoy.yaml" },
 };
 

@@ -126,7 +126,13 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
     name: CLUSTER_NAME,
     connect_timeout: duration(o.connectTimeoutMs),
     lb_policy: lbPolicyName(o.policy),
-    common_lb_config: { update_merge_window: duration(o.updateMergeWindowMs) },
+    common_lb_config: {
+      update_merge_window: duration(o.updateMergeWindowMs),
+      // Only when not Envoy's default (50), so configs that keep it stay as they were.
+      ...(o.healthyPanicThresholdPercent === 50
+        ? {}
+        : { healthy_panic_threshold: { value: o.healthyPanicThresholdPercent } }),
+    },
     cluster_type: {
       name: "envoy.clusters.dns",
       typed_config: {

@@ -116,6 +116,11 @@ export interface EnvoyConfigOptions {
    * a new healthy host waits up to this for traffic. Default 1000 (Envoy's own default).
    */
   updateMergeWindowMs?: number;
+  /**
+   * Below this percent of healthy hosts Envoy panics and routes to every host, healthy or not.
+   * Default 50 (Envoy's own); 0 never routes to a host that failed its health checks.
+   */
+  healthyPanicThresholdPercent?: number;
   /** Active health checks; false for none. Default DEFAULT_HEALTH_CHECK. */
   healthCheck?: HealthCheckOptions | false;
   /** Outlier detection; false for none. Default DEFAULT_OUTLIER_DETECTION. */
@@ -141,6 +146,7 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     maxDownstreamConnections: options.maxDownstreamConnections ?? 10_000,
     requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? 10_000,
     updateMergeWindowMs: options.updateMergeWindowMs ?? 1000,
+    healthyPanicThresholdPercent: options.healthyPanicThresholdPercent ?? 50,
     healthCheck: options.healthCheck ?? DEFAULT_HEALTH_CHECK,
     outlierDetection: options.outlierDetection ?? DEFAULT_OUTLIER_DETECTION,
     retry: options.retry ?? DEFAULT_RETRY,
@@ -160,6 +166,11 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
   }
   if (o.dnsRefreshMs < 1 || o.connectTimeoutMs < 1) {
     throw new UsageError("envoy config: dnsRefreshMs and connectTimeoutMs must be at least 1 ms");
+  }
+  if (!(o.healthyPanicThresholdPercent >= 0 && o.healthyPanicThresholdPercent <= 100)) {
+    throw new UsageError(
+      `envoy config: healthyPanicThresholdPercent must be from 0 to 100, got ${o.healthyPanicThresholdPercent}`,
+    );
   }
   if (o.dnsResolvers.kind === "servers") {
     if (o.dnsResolvers.servers.length === 0)

@@ -132,7 +132,7 @@ export interface Cluster {
   connect_timeout: Duration;
   lb_policy: LbPolicyName;
   cluster_type: TypedExtension<DnsCluster>;
-  common_lb_config: { update_merge_window: Duration };
+  common_lb_config: { update_merge_window: Duration; healthy_panic_threshold?: { value: number } };
   circuit_breakers?: {
     thresholds: {
       priority: "DEFAULT";

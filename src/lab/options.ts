@@ -62,6 +62,8 @@ export const LAB_ENVOY: Required<LabEnvoyOptions> = {
   requestHeadersTimeoutMs: 2000,
   // 0: a new host gets traffic as soon as it is healthy.
   updateMergeWindowMs: 0,
+  // Envoy's own default: the lab's DNS drops a server at once, so it never lists a majority unhealthy.
+  healthyPanicThresholdPercent: 50,
   healthCheck: LAB_HEALTH_CHECK,
   outlierDetection: LAB_OUTLIER_DETECTION,
   retry: LAB_RETRY,

@@ -3,6 +3,9 @@ import { LoadError } from "../errors.js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { type ClientLbPolicy, echoChannel } from "./channel.js";
 
+/** Longest single connectivity watch while waiting for READY, in ms. */
+const WATCH_MS = 100;
+
 export interface PoolOptions {
   target: string;
   /** Channels open at once, each with its own HTTP/2 connection(s). */
@@ -19,9 +22,6 @@ export interface Lease {
   generation: number;
   release(): void;
 }
-
-/** Longest single wait on a channel's state while connecting, in ms. */
-const WATCH_MS = 100;
 
 interface Channel {
   client: EchoClient;
@@ -53,30 +53,40 @@ export class ConnectionPool {
     return { client, slot, generation, started: 0, inFlight: 0, retired: false };
   }
 
-  /**
-   * Resolves when every channel is connected, or at once on `signal`; rejects naming the target
-   * after `timeoutMs`. Each watch lasts at most WATCH_MS: grpc-js keeps a watch's timer running
-   * even after its channel is closed, so a long one would hold the process after Ctrl-C.
-   */
-  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Resolves when every channel is connected; rejects naming the target after `timeoutMs`. */
+  async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await Promise.all(
-      this.slots.map(async (c) => {
-        const channel = c.client.getChannel();
-        for (;;) {
-          if (signal?.aborted) return;
-          const state = channel.getConnectivityState(true);
-          if (state === connectivityState.READY) return;
-          if (Date.now() >= deadline)
-            throw new LoadError(
-              `cannot connect to ${this.o.target} within ${timeoutMs} ms (channel ${connectivityState[state]})`,
-            );
-          await new Promise<void>((resolve) =>
-            channel.watchConnectivityState(state, Math.min(deadline, Date.now() + WATCH_MS), () => resolve()),
-          );
+    await Promise.all(this.slots.map((c) => this.waitChannelReady(c.client, deadline, timeoutMs)));
+  }
+
+  /**
+   * Waits for READY in short watches rather than with grpc-js's waitForReady:
+   * a channel closed while that waits (Ctrl-C) can leave its deadline timer
+   * armed, holding the process open until the deadline. A short watch leaks
+   * at most WATCH_MS.
+   */
+  private async waitChannelReady(client: EchoClient, deadline: number, timeoutMs: number): Promise<void> {
+    const channel = client.getChannel();
+    for (;;) {
+      let state: connectivityState;
+      try {
+        state = channel.getConnectivityState(true);
+      } catch {
+        return; // closed: the run is over, nothing to wait for
+      }
+      if (state === connectivityState.READY || state === connectivityState.SHUTDOWN) return;
+      if (Date.now() >= deadline)
+        throw new LoadError(
+          `cannot connect to ${this.o.target} within ${timeoutMs} ms (channel ${connectivityState[state]})`,
+        );
+      await new Promise<void>((resolve) => {
+        try {
+          channel.watchConnectivityState(state, Math.min(deadline, Date.now() + WATCH_MS), () => resolve());
+        } catch {
+          resolve();
         }
-      }),
-    );
+      });
+    }
   }
 
   acquire(): Lease {

@@ -121,9 +121,9 @@ export function startLoad(options: EngineOptions): LoadRun {
     stopper.abort();
     if (o.cancelOnAbort) cancelAll();
   };
-  // A signal aborted before the run starts never fires again: such a run makes no call.
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  // A signal that fired before the run began never calls its listeners: start stopped.
   if (o.signal?.aborted) onAbort();
-  else o.signal?.addEventListener("abort", onAbort, { once: true });
   stopper.signal.addEventListener("abort", () => wake?.(), { once: true });
 
   const launch = (seq: number): Promise<void> => {
@@ -203,7 +203,7 @@ export function startLoad(options: EngineOptions): LoadRun {
         const aborted = new Promise<void>((r) =>
           stopper.signal.addEventListener("abort", () => r(), { once: true }),
         );
-        await Promise.race([pool.waitReady(o.connectTimeoutMs, stopper.signal), aborted]);
+        await Promise.race([pool.waitReady(o.connectTimeoutMs), aborted]);
       }
       const connectMs = performance.now() - t0;
       t0 = performance.now();

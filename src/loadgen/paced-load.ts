@@ -58,6 +58,8 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
     deadlineMs: o.deadlineMs,
     connectTimeoutMs: 0,
     signal: o.signal,
+    // Ctrl-C ends a scenario at once: calls in flight are cancelled, not awaited.
+    cancelOnAbort: true,
     onCall: (c) => results.push({ startMs: c.startMs, endMs: c.endMs, serverId: c.serverId, code: c.code }),
   });
   return {

@@ -32,5 +32,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     connectTimeoutMs: options.connectTimeoutMs ?? 5000,
     call: { kind: "unary", message: options.message ?? "hello" },
     signal: options.signal,
+    cancelOnAbort: true,
   }).done;
 }

@@ -3,7 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parse } from "yaml";
 import { composePreset, ENVOY_IMAGE, SERVER_IMAGE } from "../../src/deploy/presets.js";
+import { engineBudgets } from "../../src/envoy/budgets.js";
+import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
 import { packageRoot } from "../../src/paths.js";
 import { resolveServerOptions } from "../../src/server/server.js";
 import { composeSpecBin, type Manifest, runTool } from "../deploy-tools.js";
@@ -56,10 +59,45 @@ describe(`${COMPOSE_FILE}`, () => {
     assert.equal(server.build.context, packageRoot.replace(/\/$/, ""));
     assert.equal(server.image, SERVER_IMAGE);
     assert.equal(server.ports, undefined);
-    assert.deepEqual(server.command, ["grpc-lb", "serve", "--host", "0.0.0.0", "--port", "50051"]);
-    // `docker compose down` must give in-flight calls the server's whole drain grace.
+    assert.deepEqual(server.command.slice(0, 6), [
+      "grpc-lb",
+      "serve",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "50051",
+    ]);
+  });
+
+  it("drains a stopping server until Envoy's health checks have taken it out, within the stop grace", () => {
+    const server = model.services.server;
+    const flag = server.command.indexOf("--drain-delay-ms");
+    const drainDelayMs = Number(server.command[flag + 1]);
+    assert.ok(flag > 0 && Number.isInteger(drainDelayMs), `${server.command.join(" ")}`);
+    // Serving on while Envoy still routes to it: no call lands on a server that refuses it.
+    const { detectionMs } = engineBudgets(resolveEnvoyConfigOptions(composePreset.envoy));
+    assert.ok(
+      drainDelayMs >= detectionMs,
+      `--drain-delay-ms ${drainDelayMs} < detection budget ${detectionMs}`,
+    );
+    // `docker compose stop`/`down` must give the drain delay and in-flight calls the whole grace.
     const stopMs = Number(/^(\d+)s$/.exec(server.stop_grace_period)?.[1]) * 1000;
-    assert.ok(stopMs > resolveServerOptions().graceMs, `stop_grace_period ${server.stop_grace_period}`);
+    assert.ok(
+      stopMs > drainDelayMs + resolveServerOptions().graceMs,
+      `stop_grace_period ${server.stop_grace_period}`,
+    );
+  });
+
+  it("lets a machine with no registry pick its images and a free port through variables, official by default", async () => {
+    const raw = parse(await readFile(join(packageRoot, COMPOSE_FILE), "utf8"));
+    assert.equal(raw.services.envoy.image, `\${ENVOY_IMAGE:-${ENVOY_IMAGE}}`);
+    const dockerfile = await readFile(join(packageRoot, "Dockerfile"), "utf8");
+    const nodeDefault = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+    assert.equal(raw.services.server.build.args.NODE_IMAGE, `\${NODE_IMAGE:-${nodeDefault}}`);
+    assert.equal(model.services.server.build.args.NODE_IMAGE, nodeDefault);
+    assert.deepEqual(raw.services.envoy.ports, [
+      `127.0.0.1:\${ENVOY_PORT:-10000}:${composePreset.envoy.listenPort}`,
+    ]);
   });
 
   it("runs the pinned official Envoy with the generated config, read-only, listener on loopback only", () => {

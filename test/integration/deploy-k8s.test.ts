@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { presetEnvoyYaml } from "../../src/deploy/generate.js";
 import { ENVOY_IMAGE, K8S_NAMESPACE, kubernetesPreset, SERVER_IMAGE } from "../../src/deploy/presets.js";
+import { K8S_TIMING, k8sBudgets } from "../../src/engines/k8s/timing.js";
 import { resolveServerOptions } from "../../src/server/server.js";
 import { findObject, kubernetesValidateBin, kustomize, type Manifest, runTool } from "../deploy-tools.js";
 
@@ -14,7 +15,12 @@ const LAYOUTS = {
   base: "deploy/k8s/base",
   clusterip: "deploy/k8s/overlays/clusterip",
   client: "deploy/k8s/client",
+  local: "deploy/k8s/overlays/local",
+  localClusterip: "deploy/k8s/overlays/local-clusterip",
 };
+
+/** The image the local cluster (make k8s-local-up) runs Envoy from: it has no registry to pull the official one. */
+const STANDIN_ENVOY_IMAGE = "grpc-lb-standin/envoy:1.40.0";
 
 type Rendered = Record<keyof typeof LAYOUTS, { yaml: string; objects: Manifest[] }>;
 
@@ -94,6 +100,43 @@ describe("deploy/k8s, rendered by kustomize", () => {
       }
       assert.deepEqual(overlay, base, key(overlay));
     }
+  });
+
+  for (const [overlay, of] of [
+    ["local", "base"],
+    ["localClusterip", "clusterip"],
+  ] as const) {
+    it(`${overlay} differs from ${of} only in Envoy's image, a stand-in under a name of its own`, () => {
+      const key = (o: Manifest) => `${o.kind}/${o.metadata.name}`;
+      assert.deepEqual(rendered[overlay].objects.map(key).sort(), rendered[of].objects.map(key).sort());
+      for (const o of rendered[overlay].objects) {
+        const original = structuredClone(findObject(rendered[of].objects, o.kind, o.metadata.name));
+        if (key(o) === "Deployment/envoy") {
+          assert.equal(container(original).image, ENVOY_IMAGE);
+          assert.equal(container(o).image, STANDIN_ENVOY_IMAGE);
+          container(original).image = STANDIN_ENVOY_IMAGE;
+        }
+        assert.deepEqual(o, original, key(o));
+      }
+    });
+  }
+
+  it("gives a removed server pod time for Envoy to stop routing to it before it refuses calls", () => {
+    const deployment = findObject(rendered.base.objects, "Deployment", "server");
+    const args: string[] = container(deployment).args;
+    const flag = (name: string) => Number(args[args.indexOf(name) + 1]);
+    assert.equal(flag("--drain-delay-ms"), K8S_TIMING.serverDrainDelayMs);
+    assert.equal(flag("--grace-ms"), K8S_TIMING.serverGraceMs);
+    assert.equal(
+      deployment.spec.template.spec.terminationGracePeriodSeconds * 1000,
+      K8S_TIMING.terminationGraceMs,
+    );
+    assert.ok(
+      k8sBudgets().removalMs < K8S_TIMING.serverDrainDelayMs,
+      `Envoy may route to a terminating pod for ${k8sBudgets().removalMs} ms, longer than its drain delay`,
+    );
+    // A rolling deploy never has fewer ready pods than replicas.
+    assert.deepEqual(deployment.spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
   });
 
   it("makes the server Service headless, on port 50051 named grpc, and Envoy resolves its name", () => {

@@ -156,8 +156,10 @@ describe("grpc-lb load against servers directly", () => {
         const want = expectedCalls(schedule, ms);
         assert.deepEqual(report.schedule, schedule);
         const n = report.requests.total;
-        // Never more than the schedule; a loaded machine may start fewer.
-        assert.ok(n <= want && n >= want * 0.75, `${flags.join(" ")}: ${n} calls, schedule says ${want}`);
+        // Never more than the schedule. A starved machine (CI's two cores, busy) starts fewer,
+        // so the floor is loose: well past what the starting rate alone would give.
+        const floor = Math.max(want * 0.4, "startRps" in schedule ? (schedule.startRps * ms) / 1000 + 1 : 0);
+        assert.ok(n <= want && n >= floor, `${flags.join(" ")}: ${n} calls, schedule says ${want}`);
       }
     } finally {
       await server.stop();

@@ -32,6 +32,10 @@ describe("Dockerfile", () => {
     }
   });
 
+  it("needs no registry for the build itself: no syntax line that fetches a frontend image", () => {
+    assert.doesNotMatch(dockerfile, /^#\s*syntax\s*=/im);
+  });
+
   it("keeps build output, dependencies and local tools out of the context", () => {
     for (const entry of ["node_modules", "dist", ".tools", ".git", "src/generated"]) {
       assert.ok(ignored.includes(entry), entry);

@@ -10,10 +10,10 @@ export interface ScenarioCheck {
   detail: string;
 }
 
-/** What `grpc-lb lab scenario <name> --json` prints. */
-export interface ScenarioReport {
+/** What `grpc-lb lab scenario <name> --json` prints (and, with their own names, the engines' scenarios). */
+export interface ScenarioReport<N extends string = string> {
   /** The scenario's name: a lab scenario's, or an engine's (Compose, Kubernetes). */
-  scenario: string;
+  scenario: N;
   verdict: "pass" | "fail";
   checks: ScenarioCheck[];
   requests: { total: number; ok: number; failed: number; errors: Record<string, number> };
@@ -73,7 +73,7 @@ export function withinBudget(name: string, ms: number, budgetMs: number): Scenar
 export const round = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** The human-readable verdict: one line per check, then the measurements. */
-export function formatScenarioReport(r: ScenarioReport): string {
+export function formatScenarioReport(r: ScenarioReport<string>): string {
   const lines = [
     `scenario ${r.scenario}: ${r.verdict.toUpperCase()} in ${(r.durationMs / 1000).toFixed(1)} s`,
   ];

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# make e2e-compose: the Compose system end to end on a real Docker engine, from nothing:
+#   engine     make docker-engine (installs and starts one where allowed and none answers)
+#   images     make docker-images (stand-in base images, the server image; no registry)
+#   cluster    make docker-cluster IMAGES=standin ENVOY_PORT=$E2E_ENVOY_PORT
+#   seed       make docker-test: 3 servers, 33/33/34 for 100 calls, asserted
+#   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
+#   ctrl-c     SIGINT during a scenario: exit 130, the replica put back, the cluster whole
+#   teardown   make docker-down, and the engine if this run started it
+# Exits non-zero on any failed check. Teardown runs on every exit (trap), and checks that no
+# container, network or volume of the project is left. Reports go to $E2E_REPORT_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+LOG_PREFIX=e2e-compose
+source scripts/docker/lib.sh
+
+export IMAGES=standin
+export ENVOY_PORT=${E2E_ENVOY_PORT:-10100}
+PROJECT=grpc-envoy-lb
+STATE=.tools/docker-engine/state
+REPORT_DIR=${E2E_REPORT_DIR:-.tools/e2e-compose}
+declare -a TIMINGS=()
+
+# stage NAME CMD...: step() plus a line in the summary.
+stage() {
+  local name=$1 t0 rc=0
+  shift
+  t0=$(now_ms)
+  say "== $name"
+  "$@" || rc=$?
+  TIMINGS+=("$(printf '%-10s %8s  %s' "$name" "$(elapsed_since "$t0")" "$( ((rc == 0)) && echo ok || echo "FAILED (exit $rc)")")")
+  if ((rc != 0)); then
+    say "stage '$name' failed (exit $rc)"
+    exit "$rc"
+  fi
+}
+
+# What `make docker-engine` records (a dockerd it started, a plugin link it made) is undone at
+# the end only if this run recorded it; an engine already there before stays as it was.
+had_state=0
+[[ -f $STATE ]] && had_state=1
+
+leftovers() {
+  docker ps -aq --filter "label=com.docker.compose.project=$PROJECT"
+  docker ps -aq --filter "label=io.grpc-envoy-lb.role=envoy-admin-relay"
+  docker network ls -q --filter "label=com.docker.compose.project=$PROJECT"
+  docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT"
+}
+
+teardown() {
+  local rc=$? t0
+  t0=$(now_ms)
+  trap - EXIT INT TERM
+  say "== teardown"
+  if engine_answers; then
+    docker ps -aq --filter "label=io.grpc-envoy-lb.role=envoy-admin-relay" | xargs -r docker rm -f >/dev/null || true
+    make --no-print-directory docker-down >/dev/null 2>&1 || say "make docker-down failed"
+    local left
+    left=$(leftovers)
+    if [[ -n $left ]]; then
+      say "left behind: $(echo "$left" | tr '\n' ' ')"
+      ((rc == 0)) && rc=1
+    else
+      say "no container, network or volume of $PROJECT left"
+    fi
+  fi
+  # Undo the engine step only if this run did it (E2E_KEEP_ENGINE=1 keeps it).
+  if ((had_state == 0)) && [[ -f $STATE && ${E2E_KEEP_ENGINE:-} != 1 ]]; then
+    if ! make --no-print-directory docker-engine-down; then
+      say "make docker-engine-down failed"
+      ((rc == 0)) && rc=1
+    fi
+  fi
+  TIMINGS+=("$(printf '%-10s %8s' teardown "$(elapsed_since "$t0")")")
+  say "stage timings:"
+  printf '  %s\n' "${TIMINGS[@]}" >&2
+  say "$( ((rc == 0)) && echo PASS || echo "FAIL (exit $rc)") in $(elapsed_since "$T_ALL")"
+  exit "$rc"
+}
+T_ALL=$(now_ms)
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+seed_check() {
+  local out
+  out=$(make --no-print-directory docker-test 2>&1) || { echo "$out" >&2; return 1; }
+  echo "$out" | grep -vE '^ *Container ' >&2
+  local summary
+  summary=$(echo "$out" | grep -E 'backends answered' || true)
+  if [[ $summary != "3 backends answered 100 of 100 requests: 33/33/34" ]]; then
+    say "seed check: expected '3 backends answered 100 of 100 requests: 33/33/34', got '${summary:-nothing}'"
+    return 1
+  fi
+}
+
+scenarios() {
+  mkdir -p "$REPORT_DIR"
+  local rc=0
+  ./bin/grpc-lb compose scenario all --json >"$REPORT_DIR/scenarios.jsonl" || rc=$?
+  # The human-readable verdicts, from the JSON reports.
+  node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    import { formatScenarioReport } from "./dist/src/lab/scenarios/report.js";
+    for (const line of readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean))
+      process.stderr.write(formatScenarioReport(JSON.parse(line)));
+  ' "$REPORT_DIR/scenarios.jsonl"
+  say "JSON reports in $REPORT_DIR/scenarios.jsonl"
+  return "$rc"
+}
+
+paused_replicas() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter status=paused; }
+some_replica_paused() { [[ -n $(paused_replicas) ]]; }
+
+# Ctrl-C in the middle of a scenario: exit 130, the frozen replica thawed, the cluster whole again.
+interrupt_check() {
+  local log=$REPORT_DIR/interrupt.log pid rc=0
+  mkdir -p "$REPORT_DIR"
+  ./bin/grpc-lb compose scenario pause >"$log" 2>&1 &
+  pid=$!
+  if ! wait_until "the pause scenario to freeze a replica" 60 some_replica_paused; then
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    return 1
+  fi
+  kill -INT "$pid"
+  wait "$pid" || rc=$?
+  if ((rc != 130)); then
+    say "expected exit 130 after Ctrl-C, got $rc:"
+    cat "$log" >&2
+    return 1
+  fi
+  tail -n 1 "$log" >&2
+  [[ -z $(paused_replicas) ]] || { say "a replica is still paused after Ctrl-C"; return 1; }
+  scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 30
+}
+
+stage engine make --no-print-directory docker-engine
+# A cluster left by an earlier run would make the checks meaningless: start from none.
+[[ -z $(leftovers) ]] || stage clean make --no-print-directory docker-down
+stage images make --no-print-directory docker-images
+stage cluster make --no-print-directory docker-cluster
+stage seed seed_check
+stage scenarios scenarios
+stage ctrl-c interrupt_check

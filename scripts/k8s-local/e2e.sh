@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# make e2e-k8s: from nothing to every Kubernetes check and back to nothing.
+# Docker engine and images (for the server and stand-in Envoy images), the local
+# cluster, the seed's targets with their distributions asserted, every day-two
+# scenario, teardown. Non-zero on any failed check; stage timings at the end.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${REPO_ROOT}"
+
+require_opt_in
+# Not 10000: other things on this machine (the lab, other tests) use it.
+E2E_PORT="${K8S_E2E_PORT:-10780}"
+REPORTS="${K8S_E2E_REPORTS:-${TOOLS_DIR}/e2e-k8s}"
+MAKE_=(make --no-print-directory)
+GRPC_LB="${REPO_ROOT}/bin/grpc-lb"
+timings=()
+failures=()
+forward_pid=""
+engine_was_up=false
+docker info >/dev/null 2>&1 && engine_was_up=true
+t_all=$(date +%s%N)
+
+stage() {
+  step_done_e2e
+  _e2e_stage="$1"
+  _e2e_start=$(date +%s%N)
+  printf '\n=== e2e-k8s: %s\n' "$1" >&2
+}
+step_done_e2e() {
+  if [[ -n "${_e2e_stage:-}" ]]; then
+    timings+=("$(printf '%-58s %8s' "${_e2e_stage}" "$(fmt_ms $((($(date +%s%N) - _e2e_start) / 1000000)))")")
+    _e2e_stage=""
+  fi
+}
+
+# expect NAME PATTERN FILE — a check on a command's output.
+expect() {
+  if grep -qE "$2" "$3"; then
+    log "check ok: $1"
+  else
+    log "CHECK FAILED: $1 (wanted /$2/ in ${3#"${REPO_ROOT}/"}):"
+    tail -5 "$3" >&2
+    failures+=("$1")
+  fi
+}
+
+stop_forward() {
+  if [[ -n "${forward_pid}" ]]; then
+    kill -- "-${forward_pid}" 2>/dev/null || true
+    wait "${forward_pid}" 2>/dev/null || true
+    forward_pid=""
+  fi
+}
+
+teardown() {
+  local rc=$?
+  set +e
+  stop_forward
+  stage "teardown: make k8s-local-down"
+  "${MAKE_[@]}" k8s-local-down || failures+=("make k8s-local-down")
+  "${REPO_ROOT}/scripts/k8s-local/leftovers.sh" >&2 || failures+=("nothing of the local cluster left behind")
+  if [[ "${engine_was_up}" == false ]] && "${MAKE_[@]}" -n docker-engine-down >/dev/null 2>&1; then
+    "${MAKE_[@]}" docker-engine-down
+  fi
+  step_done_e2e
+  printf '\n=== e2e-k8s: stage timings\n' >&2
+  printf '  %s\n' "${timings[@]}" >&2
+  printf '  %-58s %8s\n' "total" "$(fmt_ms $((($(date +%s%N) - t_all) / 1000000)))" >&2
+  if ((${#failures[@]} > 0)); then
+    log "FAILED checks: ${failures[*]}"
+    rc=1
+  fi
+  ((rc == 0)) && log "e2e-k8s passed" || log "e2e-k8s FAILED (exit ${rc})"
+  exit "${rc}"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "${REPORTS}"
+
+stage "build the project (make setup)"
+"${MAKE_[@]}" setup
+
+stage "Docker engine and images (make docker-engine docker-images)"
+if "${MAKE_[@]}" -n docker-engine >/dev/null 2>&1; then "${MAKE_[@]}" docker-engine; fi
+docker info >/dev/null 2>&1 || die "no Docker engine answers: the images are built on one (make docker-engine)"
+if "${MAKE_[@]}" -n docker-images >/dev/null 2>&1; then
+  "${MAKE_[@]}" docker-images
+else
+  for image in grpc-envoy-lb:0.1.0 grpc-lb-standin/envoy:1.40.0; do
+    docker image inspect "${image}" >/dev/null 2>&1 || die "image ${image} is missing and there is no make docker-images"
+  done
+fi
+
+stage "the local cluster (make k8s-local-up)"
+"${MAKE_[@]}" k8s-local-up
+"${MAKE_[@]}" k8s-local-images
+
+stage "headless: make k8s-cluster"
+"${MAKE_[@]}" k8s-cluster
+"${GRPC_LB}" k8s envoy-hosts --wait-ms 60000 | tee "${REPORTS}/hosts-headless.txt" >&2 ||
+  failures+=("Envoy's cluster shows every pod IP (headless)")
+
+stage "headless: make k8s-export K8S_PORT=${E2E_PORT} + make k8s-test"
+setsid "${MAKE_[@]}" k8s-export K8S_PORT="${E2E_PORT}" >"${REPORTS}/export.log" 2>&1 &
+forward_pid=$!
+wait_for "the port-forward on 127.0.0.1:${E2E_PORT}" 30 grep -q "Forwarding from 127.0.0.1:${E2E_PORT}" "${REPORTS}/export.log"
+"${MAKE_[@]}" k8s-test K8S_PORT="${E2E_PORT}" | tee "${REPORTS}/k8s-test-headless.txt" >&2
+expect "k8s-test through the port-forward: 33/33/34" '^3 backends answered 100 of 100 requests: 33/33/34$' \
+  "${REPORTS}/k8s-test-headless.txt"
+stop_forward
+
+stage "headless: make k8s-load (the client Job)"
+"${MAKE_[@]}" k8s-load | tee "${REPORTS}/k8s-load-headless.txt" >&2
+expect "k8s-load (Job): 33/33/34" '^3 backends answered 100 of 100 requests: 33/33/34$' "${REPORTS}/k8s-load-headless.txt"
+
+stage "ClusterIP: make k8s-compare"
+"${MAKE_[@]}" k8s-compare | tee "${REPORTS}/k8s-compare.txt" >&2
+expect "k8s-compare (ClusterIP): every call on one pod" '^1 backend answered 100 of 100 requests: 100$' \
+  "${REPORTS}/k8s-compare.txt"
+
+stage "back to headless: make k8s-cluster + make k8s-load"
+"${MAKE_[@]}" k8s-cluster
+"${GRPC_LB}" k8s envoy-hosts --wait-ms 60000 | tee "${REPORTS}/hosts-back.txt" >&2 ||
+  failures+=("Envoy's cluster shows every pod IP (back to headless)")
+"${MAKE_[@]}" k8s-load | tee "${REPORTS}/k8s-load-back.txt" >&2
+expect "back to headless: spread again (33/33/34)" '^3 backends answered 100 of 100 requests: 33/33/34$' \
+  "${REPORTS}/k8s-load-back.txt"
+
+for scenario in rollout scale delete-pod envoy-restart; do
+  stage "day two: grpc-lb k8s scenario ${scenario}"
+  if "${GRPC_LB}" k8s scenario "${scenario}" --json >"${REPORTS}/scenario-${scenario}.json"; then
+    log "check ok: scenario ${scenario}"
+  else
+    failures+=("scenario ${scenario}")
+  fi
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.error(`${r.scenario}: ${r.verdict}; ${r.requests.total} calls, ${r.requests.failed} failed; ` +
+      Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
+    "${REPORTS}/scenario-${scenario}.json" || true
+done
+step_done_e2e

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# kustomize-dir.sh headless|clusterip — the deploy/k8s directory the k8s-* targets apply:
+# base (or overlays/clusterip) on the user's cluster; the stand-in-Envoy overlays on the local one.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+local_cluster=false
+[[ -f "${KUBECONFIG_PATH}" ]] && local_cluster=true
+case "${1:-}:${local_cluster}" in
+  headless:false) echo deploy/k8s/base ;;
+  headless:true) echo deploy/k8s/overlays/local ;;
+  clusterip:false) echo deploy/k8s/overlays/clusterip ;;
+  clusterip:true) echo deploy/k8s/overlays/local-clusterip ;;
+  *)
+    echo "usage: kustomize-dir.sh headless|clusterip" >&2
+    exit 2
+    ;;
+esac

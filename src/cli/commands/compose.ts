@@ -1,0 +1,103 @@
+import { openComposeCluster } from "../../engines/compose/cluster.js";
+import { composeScenarios } from "../../engines/compose/scenarios/registry.js";
+import {
+  COMPOSE_SCENARIO_NAMES,
+  type ComposeScenarioReport,
+} from "../../engines/compose/scenarios/scenario.js";
+import { EngineError, messageOf, UsageError } from "../../errors.js";
+import { formatScenarioReport } from "../../lab/scenarios/report.js";
+import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
+
+const DEFAULT_ENVOY_PORT = 10000;
+
+export const composeCommand: Command = {
+  name: "compose",
+  summary: "day-two scenarios on the running Docker Compose cluster",
+  usage: `Usage: grpc-lb compose scenario NAME|all [options]
+
+Runs a fault or scaling scenario on the Docker Compose cluster that
+'make docker-cluster' started (project grpc-envoy-lb, deploy/compose/compose.yaml),
+under a steady load through Envoy's published listener (200 calls/s over one
+channel, at most 8 in flight, bounded to 150 s and 30 000 calls). It prints a
+verdict and leaves the cluster as it found it (3 replicas).
+
+  kill        docker kill (SIGKILL) one of 3 replicas, then docker start it
+  stop        docker stop (SIGTERM, drain) one replica, then docker start it
+  pause       docker pause one replica, then docker unpause it
+  disconnect  docker network disconnect one replica, then connect it again
+  scale       docker compose up --scale server=6, then server=2, then back to 3
+  all         each of them in turn
+
+Each checks: no failed call, Envoy stops routing to a lost replica within the
+budget that follows from the timings in deploy/compose/envoy.yaml, and a new or
+returning replica gets calls within its budget. Envoy's admin API is read through
+a short-lived relay container in Envoy's network namespace (it is never published).
+
+Options:
+  --port PORT   the port Envoy's listener is published on, on 127.0.0.1
+                (default: $ENVOY_PORT, else ${DEFAULT_ENVOY_PORT}, as in compose.yaml)
+  --json        print each report as one JSON object per line (progress goes to stderr)
+  -h, --help    show this help
+
+Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 usage,
+130 interrupted (Ctrl-C; the replica is put back).
+`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseFlags(
+      "compose",
+      argv,
+      { port: { type: "string" }, json: { type: "boolean" } },
+      true,
+    );
+    if (values.help) {
+      ctx.stdout(this.usage);
+      return 0;
+    }
+    const [sub, name, ...extra] = positionals;
+    if (sub !== "scenario") {
+      throw new UsageError(
+        `grpc-lb compose: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: 'scenario NAME' (see grpc-lb compose --help)`,
+      );
+    }
+    const choices = [...COMPOSE_SCENARIO_NAMES, "all"] as const;
+    const chosen = choiceFlag("compose scenario", "scenario", name, choices);
+    if (chosen === undefined || extra.length > 0) {
+      throw new UsageError(
+        `grpc-lb compose scenario: name one of ${choices.join(", ")} (see grpc-lb compose --help)`,
+      );
+    }
+    const port =
+      intFlag("compose", "port", values.port, { min: 1, max: 65535 }) ??
+      intFlag("compose", "port (from ENVOY_PORT)", process.env.ENVOY_PORT, { min: 1, max: 65535 }) ??
+      DEFAULT_ENVOY_PORT;
+    const names = chosen === "all" ? COMPOSE_SCENARIO_NAMES : [chosen];
+    const cluster = await openComposeCluster(port, ctx.signal);
+    const reports: ComposeScenarioReport[] = [];
+    try {
+      ctx.stderr(
+        `compose: Envoy on ${cluster.target.listenAddress}, admin through a relay at ${cluster.target.admin.address}; ${cluster.timings}\n`,
+      );
+      for (const n of names) {
+        ctx.stderr(`compose: scenario ${n}: ${composeScenarios[n].summary}\n`);
+        // One signal per scenario, so listeners left on it do not pile up over `all`.
+        const scoped = new AbortController();
+        const forward = (): void => scoped.abort(ctx.signal.reason);
+        if (ctx.signal.aborted) forward();
+        ctx.signal.addEventListener("abort", forward, { once: true });
+        const report = await composeScenarios[n]
+          .run(cluster, scoped.signal)
+          .finally(() => ctx.signal.removeEventListener("abort", forward));
+        reports.push(report);
+        ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
+      }
+    } catch (e) {
+      if (ctx.signal.aborted) throw e;
+      throw e instanceof EngineError
+        ? e
+        : new EngineError(`compose: scenario failed: ${messageOf(e)}`, { cause: e });
+    } finally {
+      await cluster.close();
+    }
+    return reports.every((r) => r.verdict === "pass") ? 0 : 1;
+  },
+};

@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { composePreset } from "../../deploy/presets.js";
+import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
+import { describeTimings, type EngineBudgets, engineBudgets } from "../../envoy/budgets.js";
+import { resolveEnvoyConfigOptions } from "../../envoy/options.js";
+import { EngineError, messageOf } from "../../errors.js";
+import { packageRoot } from "../../paths.js";
+import { waitFor } from "../../util/wait.js";
+import { routesToExactly } from "../hosts.js";
+import type { EngineTarget, Replica } from "../target.js";
+import { type AdminRelay, startAdminRelay } from "./admin-relay.js";
+import { ComposeProject } from "./project.js";
+
+/** The seed's Compose project: deploy/compose/compose.yaml, project `grpc-envoy-lb`. */
+export const COMPOSE_FILE = join(packageRoot, "deploy", "compose", "compose.yaml");
+export const COMPOSE_PROJECT = "grpc-envoy-lb";
+/** Replicas the file starts (deploy.replicas) and every scenario returns to. */
+export const BASE_REPLICAS = 3;
+
+/** A running Compose cluster that scenarios act on: the project, Envoy as a target, the budgets. */
+export interface ComposeCluster {
+  project: ComposeProject;
+  target: EngineTarget;
+  budgets: EngineBudgets;
+  timings: string;
+  /** The running server replicas, by replica number (each has reported ready). */
+  replicas(signal?: AbortSignal): Promise<Replica[]>;
+  /** Waits until Envoy routes to exactly the running replicas, all healthy; returns them. */
+  settled(signal?: AbortSignal): Promise<Replica[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Attaches to the Compose cluster `make docker-cluster` started (it starts nothing
+ * itself): finds Envoy, opens the admin relay, and waits for a settled cluster.
+ */
+export async function openComposeCluster(envoyPort: number, signal?: AbortSignal): Promise<ComposeCluster> {
+  const project = new ComposeProject({ composeFile: COMPOSE_FILE, project: COMPOSE_PROJECT, envoyPort });
+  const envoy = resolveEnvoyConfigOptions(composePreset.envoy);
+  const relay: AdminRelay = await startAdminRelay(project, envoy.adminPort, signal);
+  const target: EngineTarget = {
+    engine: "compose",
+    listenAddress: project.listenAddress,
+    admin: relay.admin,
+    envoy,
+  };
+  const replicas = async (s?: AbortSignal): Promise<Replica[]> => {
+    const running = (await project.containers("server", s)).filter((c) => c.state === "running");
+    return Promise.all(running.map((c) => project.replica(c, s)));
+  };
+  const cluster: ComposeCluster = {
+    project,
+    target,
+    budgets: engineBudgets(envoy),
+    timings: describeTimings(envoy),
+    replicas,
+    async settled(s) {
+      let last = "nothing yet";
+      try {
+        return await waitFor(
+          "Envoy to route to every running server replica, all healthy",
+          async () => {
+            const running = await replicas(s).catch((e: unknown) => {
+              last = messageOf(e);
+              return undefined;
+            });
+            if (running === undefined) return undefined;
+            const hosts = await target.admin.clusterHosts(CLUSTER_NAME);
+            last = `${running.length} running, Envoy routes to ${hosts.filter((h) => h.healthy).length} of ${hosts.length} hosts`;
+            return routesToExactly(running.map((r) => r.address))(hosts) ? running : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 200, ...(s ? { signal: s } : {}) },
+          () => last,
+        );
+      } catch (e) {
+        if (s?.aborted) throw e;
+        throw new EngineError(`compose: the cluster did not settle: ${messageOf(e)}`, { cause: e });
+      }
+    },
+    close: () => relay.stop(),
+  };
+  return cluster;
+}

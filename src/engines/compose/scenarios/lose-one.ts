@@ -1,0 +1,181 @@
+import { EngineError } from "../../../errors.js";
+import {
+  check,
+  distribution,
+  noFailedCalls,
+  round,
+  type ScenarioCheck,
+  withinBudget,
+} from "../../../lab/scenarios/report.js";
+import {
+  lastReplyMs,
+  notRoutedTo,
+  waitForCallsSince,
+  waitForEnvoyHosts,
+  waitForFirstReplies,
+} from "../../hosts.js";
+import { underLoad } from "../../load.js";
+import { finishEngineReport, readRetryCounters } from "../../report.js";
+import type { ComposeCluster } from "../cluster.js";
+import type { ComposeContainer } from "../project.js";
+import { runningReplicas, waitForReplica } from "../replicas.js";
+import type { ComposeScenario, ComposeScenarioName, ComposeScenarioReport } from "./scenario.js";
+
+/** What is done to one replica, and how it comes back. */
+export interface Fault {
+  name: ComposeScenarioName;
+  summary: string;
+  /** The docker command that takes the replica out, e.g. "docker kill". */
+  action: string;
+  /** The docker command that brings it back. */
+  restoreAction: string;
+  /** Takes it out; may resolve late (docker stop returns once the server has drained and exited). */
+  inflict(cluster: ComposeCluster, victim: ComposeContainer, signal?: AbortSignal): Promise<void>;
+  /** Brings it back, as the same process (unpause, reconnect) or a new one (start). */
+  restore(cluster: ComposeCluster, victim: ComposeContainer, signal?: AbortSignal): Promise<void>;
+  comesBack: "same process" | "new process";
+  /** Checks of this fault once the replica is out (e.g. a stopped server exited 0). */
+  checksAfterInflict?(
+    cluster: ComposeCluster,
+    victim: ComposeContainer,
+    signal?: AbortSignal,
+  ): Promise<ScenarioCheck[]>;
+}
+
+/** Bounds of the waits below: generous, since a budget check judges the time anyway. */
+const OUT_TIMEOUT_MS = 60_000;
+const BACK_TIMEOUT_MS = 90_000;
+
+/**
+ * One of 3 replicas is lost under load, then brought back: the shared course of the kill,
+ * stop, pause and disconnect scenarios. Measures when Envoy stops routing to it (from
+ * /clusters and from the calls it still answered) and when it gets its first call again.
+ */
+export function loseOneScenario(fault: Fault): ComposeScenario {
+  return {
+    name: fault.name,
+    summary: fault.summary,
+    async run(cluster, signal) {
+      const t0 = performance.now();
+      const before = await cluster.settled(signal);
+      if (before.length < 2)
+        throw new EngineError(`compose: ${fault.name} needs at least 2 running replicas`);
+      const replicas = await runningReplicas(cluster, signal);
+      const victim = replicas[1];
+      if (victim === undefined) throw new EngineError(`compose: ${fault.name} found no second replica`);
+      const counters = await readRetryCounters(cluster.target);
+      const { budgets, target } = cluster;
+
+      let restored = false;
+      try {
+        return (await underLoad(target, signal, async (load) => {
+          const lostAt = load.now();
+          const inflicting = fault.inflict(cluster, victim.container, signal);
+          // Surface a failed docker command at once rather than after a wait's timeout.
+          const failed = inflicting.then(
+            () => new Promise<never>(() => {}),
+            (e: unknown) => Promise.reject(e),
+          );
+          const outMs = await Promise.race([
+            waitForEnvoyHosts(
+              target,
+              `Envoy to stop routing to ${victim.replica.name} (${victim.replica.address})`,
+              notRoutedTo(victim.replica.address),
+              {
+                timeoutMs: OUT_TIMEOUT_MS,
+                signal,
+              },
+            ),
+            failed,
+          ]);
+          const outAt = load.now();
+          await inflicting;
+          const faultChecks = (await fault.checksAfterInflict?.(cluster, victim.container, signal)) ?? [];
+          // 200 calls routed after Envoy's balancer has seen the change: the "out" phase.
+          await waitForCallsSince(load, outAt + target.envoy.updateMergeWindowMs, 200, {
+            timeoutMs: 20_000,
+            signal,
+          });
+
+          const restoredAt = load.now();
+          await fault.restore(cluster, victim.container, signal);
+          restored = true;
+          const back = await waitForReplica(cluster, victim.container.id, BACK_TIMEOUT_MS, signal);
+          const first = await waitForFirstReplies(load, [back.replica.serverId], restoredAt, {
+            timeoutMs: BACK_TIMEOUT_MS,
+            signal,
+          });
+          const firstAt = first.get(back.replica.serverId) ?? restoredAt;
+          await load.waitForResults(load.results.length + 400, 20_000);
+          const results = await load.stop();
+
+          const last = lastReplyMs(results, victim.replica.serverId, restoredAt);
+          // /clusters shows a health change at once; the balancer gets it after the merge window.
+          const whileOut = distribution(results, outAt + target.envoy.updateMergeWindowMs, restoredAt);
+          const afterBack = distribution(results, firstAt);
+          // The ready line's time is wall clock; the load's clock started at wallZero.
+          const wallZero = Date.now() - load.now();
+          const readyAt = back.readyAtMs - wallZero;
+          const restoreToFirstCallMs = firstAt - restoredAt;
+          const joinMs =
+            fault.comesBack === "new process"
+              ? firstAt - Math.max(readyAt, restoredAt)
+              : restoreToFirstCallMs;
+          const checks = [
+            noFailedCalls(results),
+            withinBudget(
+              `Envoy stops routing to the replica after ${fault.action}`,
+              outMs,
+              budgets.detectionMs,
+            ),
+            check(
+              "only the other replicas answer while it is out",
+              Object.keys(whileOut).length === before.length - 1 && !(victim.replica.serverId in whileOut),
+              `${Object.keys(whileOut).length} answered: ${Object.values(whileOut).join("/")}`,
+            ),
+            ...faultChecks,
+            withinBudget(
+              fault.comesBack === "new process"
+                ? `the restarted replica gets its first call in time after ready (${fault.restoreAction})`
+                : `the replica gets calls again in time after ${fault.restoreAction}`,
+              joinMs,
+              budgets.joinMs,
+            ),
+            check(
+              "every replica answers once it is back",
+              Object.keys(afterBack).length === before.length,
+              `${Object.keys(afterBack).length} answered: ${Object.values(afterBack).join("/")}`,
+            ),
+          ];
+          return finishEngineReport(
+            target,
+            cluster.timings,
+            fault.name,
+            counters,
+            results,
+            checks,
+            {
+              measurements: {
+                lostToNotRoutedMs: round(outMs),
+                lostToLastCallMs: last === undefined ? 0 : round(Math.max(0, last - lostAt)),
+                detectionBudgetMs: budgets.detectionMs,
+                restoreToFirstCallMs: round(restoreToFirstCallMs),
+                ...(fault.comesBack === "new process" ? { readyToFirstCallMs: round(joinMs) } : {}),
+                joinBudgetMs: budgets.joinMs,
+              },
+              distributions: [
+                { phase: "before", backends: distribution(results, 0, lostAt) },
+                { phase: `out (${fault.action})`, backends: whileOut },
+                { phase: `back (${fault.restoreAction})`, backends: afterBack },
+              ],
+            },
+            performance.now() - t0,
+          );
+        })) as ComposeScenarioReport;
+      } finally {
+        // Leave the cluster as found, also after a failure or Ctrl-C half-way.
+        if (!restored) await fault.restore(cluster, victim.container).catch(() => {});
+      }
+    },
+  };
+}

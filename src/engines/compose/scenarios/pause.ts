@@ -1,0 +1,21 @@
+import { docker } from "../docker.js";
+import { loseOneScenario } from "./lose-one.js";
+
+/**
+ * Freeze one replica (cgroup freezer): it stays in DNS and its connections stay open, but
+ * nothing answers. Only timeouts can tell: health checks time out, calls time out per try
+ * and are retried on another host.
+ */
+export const pause = loseOneScenario({
+  name: "pause",
+  summary: "docker pause one of 3 replicas under load, then docker unpause it",
+  action: "docker pause",
+  restoreAction: "docker unpause",
+  comesBack: "same process",
+  inflict: async (_cluster, victim, signal) => {
+    await docker(["pause", victim.id], { signal });
+  },
+  restore: async (_cluster, victim, signal) => {
+    await docker(["unpause", victim.id], { signal });
+  },
+});

@@ -1,0 +1,5 @@
+export * from "../envoy/budgets.js";
+export * from "./hosts.js";
+export * from "./load.js";
+export * from "./report.js";
+export * from "./target.js";

@@ -1,0 +1,14 @@
+import type { K8sScenarioName } from "../report.js";
+import type { K8sScenario } from "../scenario.js";
+import { deletePod } from "./delete-pod.js";
+import { envoyRestart } from "./envoy-restart.js";
+import { rollout } from "./rollout.js";
+import { scale } from "./scale.js";
+
+// A record over every name: a scenario missing here is a compile error.
+export const k8sScenarios: Record<K8sScenarioName, K8sScenario> = {
+  rollout,
+  scale,
+  "delete-pod": deletePod,
+  "envoy-restart": envoyRestart,
+};

@@ -1,0 +1,47 @@
+import { kubernetesPreset } from "../../deploy/presets.js";
+import { engineBudgets } from "../../envoy/budgets.js";
+import { resolveEnvoyConfigOptions } from "../../envoy/options.js";
+
+/** The options deploy/k8s/base's Envoy config is generated from. */
+export const K8S_ENVOY = resolveEnvoyConfigOptions(kubernetesPreset.envoy);
+
+/**
+ * The timings of deploy/k8s that decide whether a day-two operation costs calls,
+ * in one place (a test checks the manifests say the same).
+ *
+ * A server pod being removed (rolling deploy, scale-in, pod deletion) gets SIGTERM
+ * and at the same moment leaves the headless Service's DNS answer (a terminating
+ * pod's endpoint is not ready). The server then reports NOT_SERVING but keeps
+ * serving for its drain delay, so that Envoy stops routing to it first, by
+ * whichever comes first:
+ *  - DNS: CoreDNS's cached answer (one TTL) + Envoy's next refresh + the merge window;
+ *  - health checks: `unhealthyThreshold` NOT_SERVING answers, one interval apart.
+ * Only then does the server refuse new calls and drain in-flight ones within its
+ * grace period, all inside the pod's terminationGracePeriodSeconds. On clusters whose
+ * CoreDNS answers with kubeadm's 30 s TTL (kind, minikube) the health checks are the
+ * faster path, and they too fit in the drain delay.
+ */
+export const K8S_TIMING = {
+  /** The server's --drain-delay-ms in server-deployment.yaml. */
+  serverDrainDelayMs: 20_000,
+  /** The server's --grace-ms in server-deployment.yaml. */
+  serverGraceMs: 10_000,
+  /** terminationGracePeriodSeconds of the server pods, in ms: drain delay + grace + 5 s spare. */
+  terminationGraceMs: 35_000,
+  /** CoreDNS's TTL for the cluster zone (its default, 5 s; a longer cache still caps at the TTL). */
+  clusterDnsCacheMs: 5000,
+} as const;
+
+/** The engine budgets of the shipped Envoy timings, plus the hop the lab does not have: cluster DNS's cache. */
+export function k8sBudgets() {
+  const b = engineBudgets(K8S_ENVOY);
+  return {
+    /** From Ready to the first call: the answer may be cached one TTL longer. */
+    joinMs: b.joinMs + K8S_TIMING.clusterDnsCacheMs,
+    /** From termination to no more calls: the faster of DNS (cache, refresh, merge) and health checks. */
+    removalMs: Math.min(
+      b.removalMs + K8S_TIMING.clusterDnsCacheMs + K8S_ENVOY.updateMergeWindowMs,
+      b.detectionMs,
+    ),
+  };
+}

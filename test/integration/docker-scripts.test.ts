@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { packageRoot } from "../../src/paths.js";
+
+const SCRIPTS = join(packageRoot, "scripts", "docker");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: packageRoot, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : -1, stdout, stderr });
+    });
+  });
+}
+
+// The provisioning scripts are programs: checked here without starting or installing anything.
+describe("scripts/docker", () => {
+  const scripts = readdirSync(SCRIPTS).filter((f) => f.endsWith(".sh") && f !== "lib.sh");
+
+  it("are bash programs that stop at the first failure, and parse", async () => {
+    assert.deepEqual(scripts.sort(), [
+      "e2e.sh",
+      "engine-down.sh",
+      "engine-up.sh",
+      "images.sh",
+      "wait-envoy.sh",
+    ]);
+    for (const f of [...scripts, "lib.sh"]) {
+      const text = readFileSync(join(SCRIPTS, f), "utf8");
+      if (f !== "lib.sh") {
+        assert.match(text, /^#!\/usr\/bin\/env bash\n/, f);
+        assert.match(text, /^set -euo pipefail$/m, f);
+      }
+      const parsed = await run("bash", ["-n", join(SCRIPTS, f)]);
+      assert.equal(parsed.code, 0, `${f}: ${parsed.stderr}`);
+    }
+  });
+
+  it("docker-engine refuses to install anything on a machine not marked disposable", async () => {
+    // No engine answers at that socket; neither CI=true nor GRPC_LB_ALLOW_INSTALL=1 is set.
+    const r = await run(join(SCRIPTS, "engine-up.sh"), [], {
+      ...process.env,
+      CI: "",
+      GRPC_LB_ALLOW_INSTALL: "",
+      DOCKER_HOST: "unix:///nonexistent/grpc-lb-test.sock",
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /docker-engine: error: .*(CI=true|GRPC_LB_ALLOW_INSTALL=1)/);
+    assert.doesNotMatch(r.stderr, /apt-get|install docker\.io \(/);
+  });
+
+  it("make passes the stand-in images and the port to Compose only when asked", async () => {
+    const standin = await run("make", [
+      "-n",
+      "--no-print-directory",
+      "docker-cluster",
+      "IMAGES=standin",
+      "ENVOY_PORT=10100",
+    ]);
+    assert.equal(standin.code, 0, standin.stderr);
+    assert.match(
+      standin.stdout,
+      /NODE_IMAGE=grpc-lb-standin\/node:20\.20\.2 ENVOY_IMAGE=grpc-lb-standin\/envoy:1\.40\.0 ENVOY_PORT=10100 docker compose/,
+    );
+    // The names scripts/docker/images.sh builds.
+    const images = readFileSync(join(SCRIPTS, "images.sh"), "utf8");
+    assert.match(images, /NODE_STANDIN=grpc-lb-standin\/node:\$NODE_VERSION/);
+    assert.match(images, /NODE_VERSION=\$\{NODE_VERSION:-20\.20\.2\}/);
+    assert.match(images, /ENVOY_STANDIN=grpc-lb-standin\/envoy:\$ENVOY_VERSION/);
+
+    const { ENVOY_PORT: _, ...withoutPort } = process.env;
+    const official = await run(
+      "make",
+      ["-n", "--no-print-directory", "docker-cluster", "IMAGES=official"],
+      withoutPort,
+    );
+    assert.equal(official.code, 0, official.stderr);
+    assert.doesNotMatch(official.stdout, /grpc-lb-standin/);
+    assert.match(official.stdout, /^ENVOY_PORT=10000 docker compose/m);
+
+    const bogus = await run("make", ["-n", "docker-cluster", "IMAGES=mine"]);
+    assert.notEqual(bogus.code, 0);
+    assert.match(bogus.stderr, /IMAGES must be 'official' or 'standin', not 'mine'/);
+  });
+});

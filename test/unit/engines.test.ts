@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { composePreset, kubernetesPreset } from "../../src/deploy/presets.js";
+import {
+  lastReplyMs,
+  notRoutedTo,
+  routesToExactly,
+  waitForCallsSince,
+  waitForFirstReplies,
+} from "../../src/engines/hosts.js";
+import { describeTimings, engineBudgets } from "../../src/envoy/budgets.js";
+import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
+import type { PacedLoad, RequestResult } from "../../src/loadgen/paced-load.js";
+
+const host = (address: string, healthy: boolean) => ({ address, port: 50051, healthy, requestsTotal: 0 });
+const ok = (serverId: string, startMs: number, endMs = startMs + 1): RequestResult => ({
+  serverId,
+  startMs,
+  endMs,
+  code: 0,
+});
+
+/** A load whose results a test appends to: only what the waits read. */
+function loadOf(results: RequestResult[]): PacedLoad {
+  return {
+    now: () => 0,
+    results,
+    waitForResults: async () => {},
+    stop: async () => results,
+    report: () => {
+      throw new Error("not read by these tests");
+    },
+  };
+}
+
+describe("engine budgets", () => {
+  it("follow from the Compose config's timings (2 s checks and refresh, 1 s merge window)", () => {
+    const b = engineBudgets(resolveEnvoyConfigOptions(composePreset.envoy));
+    // (2 + 1) × 2000 + 2 × 1000 + 250 slack; 2000 + (1 + 1) × 2000 + 1000 + 1000 + 250; 2 × 2000 + 250.
+    assert.deepEqual(b, { detectionMs: 8250, joinMs: 8250, removalMs: 4250 });
+    assert.match(
+      describeTimings(resolveEnvoyConfigOptions(composePreset.envoy)),
+      /every 2000 ms .*DNS refresh every 2000 ms/,
+    );
+  });
+
+  it("grow with the production defaults the Kubernetes config keeps", () => {
+    const b = engineBudgets(resolveEnvoyConfigOptions(kubernetesPreset.envoy));
+    assert.deepEqual(b, { detectionMs: 17_250, joinMs: 17_250, removalMs: 10_250 });
+  });
+
+  it("without health checks, detection is left to DNS", () => {
+    const b = engineBudgets(resolveEnvoyConfigOptions({ healthCheck: false, dnsRefreshMs: 1000 }));
+    assert.equal(b.detectionMs, 2250);
+    assert.equal(b.joinMs, 1000 + 1000 + 250);
+  });
+});
+
+describe("engine host predicates", () => {
+  const hosts = [host("10.0.0.1", true), host("10.0.0.2", false), host("10.0.0.3", true)];
+
+  it("a host is not routed to when gone or unhealthy", () => {
+    assert.equal(notRoutedTo("10.0.0.2:50051")(hosts), true);
+    assert.equal(notRoutedTo("10.0.0.9:50051")(hosts), true);
+    assert.equal(notRoutedTo("10.0.0.1:50051")(hosts), false);
+  });
+
+  it("routes to exactly the healthy set", () => {
+    assert.equal(routesToExactly(["10.0.0.1:50051", "10.0.0.3:50051"])(hosts), true);
+    assert.equal(routesToExactly(["10.0.0.1:50051"])(hosts), false);
+    assert.equal(routesToExactly(["10.0.0.1:50051", "10.0.0.2:50051", "10.0.0.3:50051"])(hosts), false);
+  });
+});
+
+describe("engine load helpers", () => {
+  it("lastReplyMs takes the last call a server answered that ended before a time", () => {
+    const results = [ok("a", 10), ok("b", 20), ok("a", 30), ok("a", 90, 95)];
+    assert.equal(lastReplyMs(results, "a"), 90);
+    assert.equal(lastReplyMs(results, "a", 50), 30);
+    assert.equal(lastReplyMs(results, "c"), undefined);
+  });
+
+  it("waitForFirstReplies finds each server's first call after a time, and times out naming what it saw", async () => {
+    const results = [ok("a", 5), ok("b", 12), ok("a", 15), ok("b", 11)];
+    const first = await waitForFirstReplies(loadOf(results), ["a", "b"], 10, { timeoutMs: 1000 });
+    assert.deepEqual([...first.entries()].sort(), [
+      ["a", 15],
+      ["b", 11],
+    ]);
+    await assert.rejects(
+      waitForFirstReplies(loadOf(results), ["a", "z"], 10, { timeoutMs: 50 }),
+      /a call answered by each of 2 server\(s\).*1 of 2 answered/,
+    );
+  });
+
+  it("waitForCallsSince counts only calls started after a time, also ones that arrive later", async () => {
+    const results = [ok("a", 1), ok("a", 2)];
+    const waiting = waitForCallsSince(loadOf(results), 10, 2, { timeoutMs: 2000 });
+    results.push(ok("a", 11));
+    setImmediate(() => results.push(ok("b", 12)));
+    await waiting;
+    await assert.rejects(waitForCallsSince(loadOf(results), 100, 1, { timeoutMs: 30 }), /0 finished/);
+  });
+
+  it("a wait ends at once when its signal fires", async () => {
+    const ac = new AbortController();
+    const waiting = waitForCallsSince(loadOf([]), 0, 1, { timeoutMs: 60_000, signal: ac.signal });
+    ac.abort(new Error("stop now"));
+    await assert.rejects(waiting, /stop now/);
+  });
+});
