@@ -108,6 +108,8 @@ scenarios() {
   return "$rc"
 }
 
+# A child that exited stays a zombie until `wait` reaps it: that counts as exited too.
+exited() { ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1" 2>/dev/null) == Z* ]]; }
 paused_replicas() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter status=paused; }
 some_replica_paused() { [[ -n $(paused_replicas) ]]; }
 
@@ -119,10 +121,19 @@ interrupt_check() {
   pid=$!
   if ! wait_until "the pause scenario to freeze a replica" 60 some_replica_paused; then
     kill -INT "$pid" 2>/dev/null || true
+    wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid" || kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" || true
     return 1
   fi
   kill -INT "$pid"
+  # Ctrl-C must end the scenario promptly: give it 15 s, then fail (and kill it).
+  if ! wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    say "the scenario did not exit within 15 s of Ctrl-C:"
+    cat "$log" >&2
+    return 1
+  fi
   wait "$pid" || rc=$?
   if ((rc != 130)); then
     say "expected exit 130 after Ctrl-C, got $rc:"

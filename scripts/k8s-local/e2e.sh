@@ -87,7 +87,7 @@ docker info >/dev/null 2>&1 || die "no Docker engine answers: the images are bui
 if "${MAKE_[@]}" -n docker-images >/dev/null 2>&1; then
   "${MAKE_[@]}" docker-images
 else
-  for image in grpc-envoy-lb:0.1.0 grpc-lb-standin/envoy:1.40.0; do
+  for image in grpc-envoy-lb:0.1.0 "${STANDIN_ENVOY_IMAGE}"; do
     docker image inspect "${image}" >/dev/null 2>&1 || die "image ${image} is missing and there is no make docker-images"
   done
 fi
