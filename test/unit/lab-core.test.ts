@@ -54,7 +54,6 @@ describe("the scenario runner", () => {
     const stuck: Scenario<null> = {
       name: "stuck",
       summary: "waits for what never happens",
-      labOptions: {},
       load: "none",
       run: (ctx) => ctx.waitFor<ScenarioOutcome>("the moon to turn blue", () => undefined, 50),
     };
@@ -70,7 +69,6 @@ describe("the scenario runner", () => {
     const waiting: Scenario<null> = {
       name: "waiting",
       summary: "waits a minute",
-      labOptions: {},
       load: "none",
       run: async (ctx) => {
         setTimeout(() => ac.abort(new Error("received SIGINT")), 20);
@@ -92,7 +90,6 @@ describe("the scenario runner", () => {
     const waiting: Scenario<null> = {
       name: "orphaned",
       summary: "waits on an Envoy that died",
-      labOptions: {},
       load: "none",
       run: (ctx) => ctx.waitFor<ScenarioOutcome>("hosts to change", () => undefined, 60_000),
     };

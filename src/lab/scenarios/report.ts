@@ -2,6 +2,7 @@ import type { RequestResult } from "../../loadgen/paced-load.js";
 import { statusName } from "../../loadgen/report.js";
 
 export type { ScenarioName } from "./registry.js";
+export { distribution } from "./results.js";
 
 export interface ScenarioCheck {
   name: string;
@@ -25,16 +26,6 @@ export interface ScenarioReport<N extends string = string> {
   /** Retries Envoy refused because the retry budget was spent (cluster.server.upstream_rq_retry_overflow). */
   envoyRetryOverflows: number;
   durationMs: number;
-}
-
-/** Replies per server_id among calls started in [fromMs, toMs). */
-export function distribution(results: readonly RequestResult[], fromMs = 0, toMs = Number.POSITIVE_INFINITY) {
-  const backends: Record<string, number> = {};
-  for (const r of results) {
-    if (r.serverId === undefined || r.startMs < fromMs || r.startMs >= toMs) continue;
-    backends[r.serverId] = (backends[r.serverId] ?? 0) + 1;
-  }
-  return Object.fromEntries(Object.entries(backends).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export function requestTotals(results: readonly RequestResult[]): ScenarioReport["requests"] {
