@@ -60,10 +60,15 @@ export async function waitForHosts(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  const { ms } = await pollEnvoyHosts(() => envoy.admin, what, (hosts) => (done(hosts) ? true : undefined), {
-    timeoutMs,
-    signal,
-    ensureUp: () => ensureUp(envoy),
-  });
+  const { ms } = await pollEnvoyHosts(
+    () => envoy.admin,
+    what,
+    (hosts) => (done(hosts) ? true : undefined),
+    {
+      timeoutMs,
+      signal,
+      ensureUp: () => ensureUp(envoy),
+    },
+  );
   return ms;
 }

@@ -1,16 +1,11 @@
+import type { EnvoyAdmin } from "../../envoy/admin.js";
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { pollEnvoyHosts } from "../../envoy/wait-hosts.js";
 import { errorFrom, type GrpcLbError, LabError } from "../../errors.js";
 import { type PacedLoad, type RequestResult, startPacedLoad } from "../../loadgen/paced-load.js";
 import { waitFor } from "../../util/wait.js";
 import { check, noFailedCalls, requestTotals, type ScenarioReport } from "./report.js";
-import type {
-  RetryCounters,
-  Scenario,
-  ScenarioContext,
-  ScenarioLoad,
-  ScenarioTarget,
-} from "./scenario.js";
+import type { RetryCounters, Scenario, ScenarioContext, ScenarioLoad, ScenarioTarget } from "./scenario.js";
 
 /** Calls every paced scenario waits for before it acts, so each phase has traffic before it. */
 export const WARM_UP_CALLS = 200;
@@ -35,7 +30,10 @@ export interface RunScenarioOptions {
   /** Bounds of the paced load; default LAB_LOAD. */
   bounds?: LoadBounds;
   /** The error class a failure is wrapped in (its area prefixes the message); default LabError. */
-  errors?: new (message: string, options?: ErrorOptions) => GrpcLbError;
+  errors?: new (
+    message: string,
+    options?: ErrorOptions,
+  ) => GrpcLbError;
 }
 
 /**
@@ -66,12 +64,8 @@ export async function runScenarioOn<Env>(
       { timeoutMs, intervalMs: 10, signal },
       describeLast,
     );
-  const stat = async (name: string): Promise<number> =>
-    (await target.admin.stat(`cluster.${CLUSTER_NAME}.${name}`).catch(() => undefined)) ?? 0;
-  const counters = async (): Promise<RetryCounters> => ({
-    retries: await stat("upstream_rq_retry"),
-    overflows: await stat("upstream_rq_retry_overflow"),
-  });
+  const stat = (name: string): Promise<number> => clusterStat(target.admin, name);
+  const counters = (): Promise<RetryCounters> => retryCounters(target.admin);
   // A long-lived Envoy (Compose, Kubernetes) has counted earlier runs too: report the difference.
   const before = await counters();
   const paced = scenario.load === "paced" ? startScenarioLoad(target, bounds, signal) : undefined;
@@ -127,6 +121,18 @@ export async function runScenarioOn<Env>(
   }
 }
 
+/** A counter of cluster 'server' ("upstream_rq_retry"); 0 when absent or unreadable. */
+const clusterStat = async (admin: EnvoyAdmin, name: string): Promise<number> =>
+  (await admin.stat(`cluster.${CLUSTER_NAME}.${name}`).catch(() => undefined)) ?? 0;
+
+/** Envoy's retry counters for cluster 'server' now (cumulative over Envoy's life). */
+export async function retryCounters(admin: EnvoyAdmin): Promise<RetryCounters> {
+  return {
+    retries: await clusterStat(admin, "upstream_rq_retry"),
+    overflows: await clusterStat(admin, "upstream_rq_retry_overflow"),
+  };
+}
+
 /** Calls per second of the steady load every paced scenario runs under. */
 export const SCENARIO_RATE_PER_SEC = 200;
 
@@ -174,7 +180,8 @@ function scenarioLoad(
           const value = pick(p.results);
           if (value !== undefined) return value;
           const bound = boundReached(p);
-          if (bound !== undefined) throw new LabError(`${bound} before ${what}`);
+          // A plain error: the runner wraps it under the scenario's name and area.
+          if (bound !== undefined) throw new Error(`${bound} before ${what}`);
           return undefined;
         },
         timeoutMs,

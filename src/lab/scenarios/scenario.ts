@@ -41,7 +41,11 @@ export interface ScenarioLoad {
    * Polls `pick` over the results until it returns a value; fails at once, naming the
    * bound, once the load has stopped by its bounds.
    */
-  waitUntil<T>(what: string, pick: (results: readonly RequestResult[]) => T | undefined, timeoutMs?: number): Promise<T>;
+  waitUntil<T>(
+    what: string,
+    pick: (results: readonly RequestResult[]) => T | undefined,
+    timeoutMs?: number,
+  ): Promise<T>;
   /** Stops the load and returns every result (the runner does it too, if the scenario does not). */
   finish(): Promise<readonly RequestResult[]>;
 }

@@ -1,7 +1,12 @@
 import { notRoutedTo } from "../../../envoy/wait-hosts.js";
 import { EngineError } from "../../../errors.js";
 import { check, round, type ScenarioCheck, withinBudget } from "../../../lab/scenarios/report.js";
-import { callsStartedSince, distribution, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
+import {
+  callsStartedSince,
+  distribution,
+  firstReplies,
+  lastReplyMs,
+} from "../../../lab/scenarios/results.js";
 import type { ComposeCluster } from "../cluster.js";
 import type { ComposeContainer } from "../project.js";
 import { runningReplicas, waitForReplica } from "../replicas.js";
@@ -105,7 +110,11 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
           fault.comesBack === "new process" ? firstAt - Math.max(readyAt, restoredAt) : restoreToFirstCallMs;
         return {
           checks: [
-            withinBudget(`Envoy stops routing to the replica after ${fault.action}`, outMs, budgets.detectionMs),
+            withinBudget(
+              `Envoy stops routing to the replica after ${fault.action}`,
+              outMs,
+              budgets.detectionMs,
+            ),
             check(
               "only the other replicas answer while it is out",
               Object.keys(whileOut).length === before.length - 1 && !(victim.replica.serverId in whileOut),

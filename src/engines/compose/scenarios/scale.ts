@@ -1,7 +1,13 @@
 import { CLUSTER_NAME } from "../../../envoy/bootstrap.js";
 import { EngineError } from "../../../errors.js";
 import { check, round, withinBudget } from "../../../lab/scenarios/report.js";
-import { callsStartedSince, distribution, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
+import {
+  callsStartedSince,
+  distribution,
+  firstReplies,
+  lastReplyMs,
+} from "../../../lab/scenarios/results.js";
+import type { ScenarioOutcome } from "../../../lab/scenarios/scenario.js";
 import { formatHostPort } from "../../../util/address.js";
 import { BASE_REPLICAS, type ComposeCluster } from "../cluster.js";
 import { runningReplicas } from "../replicas.js";
@@ -45,7 +51,12 @@ export const scale: ComposeScenario = {
     const { env: cluster, load, signal } = ctx;
     const { budgets, target } = cluster;
     const before = await cluster.settled(signal);
-    let failed = true;
+    // Leave the cluster as found, also after a failure or Ctrl-C half-way: without the
+    // signal (it may have fired), and after Ctrl-C without waiting for removed replicas
+    // to drain. A failed restore must not hide the scenario's own error.
+    const restore = () =>
+      scaleTo(cluster, BASE_REPLICAS, undefined, signal.aborted ? INTERRUPTED_STOP_S : undefined);
+    let outcome: ScenarioOutcome;
     try {
       const grownAt = load.now();
       await scaleTo(cluster, GROWN, signal);
@@ -84,7 +95,9 @@ export const scale: ComposeScenario = {
       const outAt = load.now();
       await shrinking;
       const kept = await runningReplicas(cluster, signal);
-      const routed = (await ctx.hosts()).filter((h) => h.healthy).map((h) => formatHostPort(h.address, h.port));
+      const routed = (await ctx.hosts())
+        .filter((h) => h.healthy)
+        .map((h) => formatHostPort(h.address, h.port));
       // /clusters shows a health change at once; the balancer gets it after the merge window.
       const twoFrom = outAt + target.envoy.updateMergeWindowMs;
       await load.waitUntil(`300 calls started with ${SHRUNK} replicas`, (rs) =>
@@ -95,8 +108,7 @@ export const scale: ComposeScenario = {
       const atTwo = distribution(results, twoFrom);
       const removed = grown.filter((g) => !kept.some((k) => k.replica.serverId === g.replica.serverId));
       const lastCalls = removed.map((r) => lastReplyMs(results, r.replica.serverId) ?? shrinkAt);
-      failed = false;
-      return {
+      outcome = {
         checks: [
           check(
             `every new replica gets its first call in time after ready`,
@@ -134,15 +146,11 @@ export const scale: ComposeScenario = {
           { phase: `${SHRUNK} replicas`, backends: atTwo },
         ],
       };
-    } finally {
-      // Leave the cluster as found, also after a failure or Ctrl-C half-way: without the
-      // signal (it may have fired), and after Ctrl-C without waiting for removed replicas
-      // to drain. A failed restore must not hide the scenario's own error.
-      try {
-        await scaleTo(cluster, BASE_REPLICAS, undefined, signal.aborted ? INTERRUPTED_STOP_S : undefined);
-      } catch (e) {
-        if (!failed) throw e;
-      }
+    } catch (e) {
+      await restore().catch(() => {});
+      throw e;
     }
+    await restore();
+    return outcome;
   },
 };
