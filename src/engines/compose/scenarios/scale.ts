@@ -1,4 +1,3 @@
-import { CLUSTER_NAME } from "../../../envoy/bootstrap.js";
 import { EngineError } from "../../../errors.js";
 import { check, round, withinBudget } from "../../../lab/scenarios/report.js";
 import {
@@ -19,7 +18,7 @@ const SHRUNK = 2;
 const INTERRUPTED_STOP_S = 1;
 
 /**
- * `docker compose up --scale CLUSTER=N` on the server service alone: no other container is
+ * `docker compose up --scale server=N` on the server service alone: no other container is
  * touched. `stopTimeoutS` overrides the service's stop_grace_period for replicas it removes.
  */
 const scaleTo = (cluster: ComposeCluster, n: number, signal?: AbortSignal, stopTimeoutS?: number) =>
@@ -32,8 +31,8 @@ const scaleTo = (cluster: ComposeCluster, n: number, signal?: AbortSignal, stopT
       "--no-build",
       ...(stopTimeoutS === undefined ? [] : ["--timeout", String(stopTimeoutS)]),
       "--scale",
-      `${CLUSTER_NAME}=${n}`,
-      CLUSTER_NAME,
+      `server=${n}`,
+      "server",
     ],
     { signal, timeoutMs: 120_000 },
   );
@@ -64,7 +63,7 @@ export const scale: ComposeScenario = {
       const added = grown.filter((r) => !before.some((b) => b.serverId === r.replica.serverId));
       if (grown.length !== GROWN || added.length !== GROWN - before.length) {
         throw new EngineError(
-          `compose: --scale ${CLUSTER_NAME}=${GROWN} gave ${grown.length} running replicas (${added.length} new)`,
+          `compose: --scale server=${GROWN} gave ${grown.length} running replicas (${added.length} new)`,
         );
       }
       const addedIds = added.map((a) => a.replica.serverId);
