@@ -37,7 +37,7 @@ export NPM_CONFIG_FUND := false
 export NPM_CONFIG_AUDIT := false
 
 .PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean bench \
-	deploy-gen deploy-tools test-tools docker-image docker-cluster docker-test docker-down \
+	deploy-gen deploy-tools test-tools chromium docker-image docker-cluster docker-test docker-down \
 	k8s-cluster k8s-export k8s-test k8s-load k8s-compare k8s-down
 
 help: ## list the targets
@@ -91,7 +91,7 @@ deploy-gen: build ## regenerate the Envoy configs of deploy/ (Compose file, Kube
 
 deploy-tools: $(COMPOSE_SPEC) $(KUBE_VALIDATE) ## install the offline validators of deploy/ into .tools/
 
-test-tools: deploy-tools $(GRPCURL) ## install what the tests drive besides Envoy: the deploy/ validators and grpcurl
+test-tools: deploy-tools $(GRPCURL) chromium ## install what the tests drive besides Envoy: the deploy/ validators, grpcurl, chromium
 
 $(GRPCURL):
 	@command -v go >/dev/null || { echo "make: Go 1.24+ is needed to build grpcurl" >&2; exit 1; }
@@ -114,11 +114,35 @@ $(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
 
 include mk/docker.mk mk/k8s.mk
 
-bench: setup ## benchmark: calls/s and latency straight to one server vs through Envoy (numbers only)
+bench: setup $(GHZ) ## benchmark: direct vs Envoy, then our load tool beside ghz on the same lab (numbers only)
 	$(GRPC_LB) lab bench
+	$(GRPC_LB) lab bench-ghz --ghz $(GHZ)
 
 fmt: deps ## format the code
 	npx biome check --write .
 
 clean: ## remove build output and installed tools
 	rm -rf dist src/generated node_modules $(TOOLS)
+
+# The browser test of `lab compare --html` drives Debian's chromium with playwright-core. It is installed
+# with apt-get only when allowed (CI=true or GRPC_LB_ALLOW_INSTALL=1, as root); otherwise that test skips.
+CHROMIUM := /usr/bin/chromium
+chromium: ## install Debian's chromium for the HTML report's browser test (CI=true or GRPC_LB_ALLOW_INSTALL=1, root)
+	@if [ -x $(CHROMIUM) ]; then $(CHROMIUM) --version; \
+	elif [ "$$CI" = true ] || [ "$$GRPC_LB_ALLOW_INSTALL" = 1 ]; then \
+	  [ "$$(id -u)" = 0 ] || { echo "make: installing chromium needs root (apt-get)" >&2; exit 1; }; \
+	  echo "make: installing Debian's chromium with apt-get"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
+	  $(CHROMIUM) --version; \
+	else echo "make: $(CHROMIUM) is missing; the browser test will skip (CI=true make chromium installs it)"; fi
+
+# ghz, built from the Go module proxy as grpcurl is, for `make bench`.
+GHZ_VERSION := v0.121.0
+GHZ_DIR     := $(TOOLS)/ghz-$(GHZ_VERSION)
+GHZ         := $(TOOLS)/bin/ghz
+$(GHZ):
+	@command -v go >/dev/null || { echo "make: Go 1.24+ is needed to build ghz" >&2; exit 1; }
+	GOBIN=$(abspath $(GHZ_DIR)) go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+	mkdir -p $(TOOLS)/bin
+	ln -sfn ../ghz-$(GHZ_VERSION)/ghz $@

@@ -1,4 +1,4 @@
-import { lbPolicyName, type ResolvedEnvoyConfigOptions, type RetryOptions } from "./options.js";
+import { isHashPolicy, lbPolicyName, type ResolvedEnvoyConfigOptions, type RetryOptions } from "./options.js";
 import type {
   Bootstrap,
   CaresDnsResolverConfig,
@@ -82,6 +82,9 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
                           timeout: "0s",
                           max_stream_duration: { grpc_timeout_header_max: "0s" },
                           ...(o.retry === false ? {} : { retry_policy: buildRetryPolicy(o.retry) }),
+                          ...(isHashPolicy(o.policy)
+                            ? { hash_policy: [{ header: { header_name: o.hashHeader } }] }
+                            : {}),
                         },
                       },
                     ],

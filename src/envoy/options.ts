@@ -2,8 +2,11 @@ import { UsageError } from "../errors.js";
 import type { LbPolicyName } from "./types.js";
 
 /** Load-balancing policies the builder offers (Envoy's lb_policy, lower-cased). */
-export const LB_POLICIES = ["round_robin", "least_request", "random"] as const;
+export const LB_POLICIES = ["round_robin", "least_request", "random", "ring_hash", "maglev"] as const;
 export type LbPolicy = (typeof LB_POLICIES)[number];
+
+/** The consistent-hash policies: they pick a host by a hash of `hashHeader`, so one key sticks to one host. */
+export const isHashPolicy = (p: LbPolicy): boolean => p === "ring_hash" || p === "maglev";
 
 export const lbPolicyName = (p: LbPolicy): LbPolicyName => p.toUpperCase() as LbPolicyName;
 
@@ -96,6 +99,8 @@ export interface EnvoyConfigOptions {
   serverPort?: number;
   /** Per-request balancing policy. Default "round_robin". */
   policy?: LbPolicy;
+  /** Request header ring_hash and maglev hash on (a request without it goes to a random host). Default "x-hash-key". */
+  hashHeader?: string;
   /** How often Envoy re-resolves serverHost, in ms. Default 5000. */
   dnsRefreshMs?: number;
   /** Resolver Envoy asks. Default: the system's (/etc/resolv.conf). */
@@ -134,6 +139,7 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     serverHost: options.serverHost ?? "server",
     serverPort: options.serverPort ?? 50051,
     policy: options.policy ?? "round_robin",
+    hashHeader: options.hashHeader ?? "x-hash-key",
     dnsRefreshMs: options.dnsRefreshMs ?? 5000,
     dnsResolvers: options.dnsResolvers ?? { kind: "system" },
     connectTimeoutMs: options.connectTimeoutMs ?? 1000,
@@ -154,6 +160,9 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     )
   ) {
     throw new UsageError(`envoy config: serverHost '${o.serverHost}' is not a DNS name`);
+  }
+  if (!/^[0-9a-z_.-]+$/.test(o.hashHeader)) {
+    throw new UsageError(`envoy config: hashHeader must be a lower-case header name, got '${o.hashHeader}'`);
   }
   if (o.dnsRefreshMs < 1 || o.connectTimeoutMs < 1) {
     throw new UsageError("envoy config: dnsRefreshMs and connectTimeoutMs must be at least 1 ms");

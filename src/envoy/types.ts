@@ -37,6 +37,8 @@ export interface Route {
     timeout: Duration;
     max_stream_duration?: { grpc_timeout_header_max: Duration };
     retry_policy?: RetryPolicy;
+    /** What ring_hash and maglev hash a request on. */
+    hash_policy?: { header: { header_name: string } }[];
   };
 }
 
@@ -97,7 +99,7 @@ export interface HttpProtocolOptions {
   explicit_http_config: { http2_protocol_options: Record<string, never> };
 }
 
-export type LbPolicyName = "ROUND_ROBIN" | "LEAST_REQUEST" | "RANDOM";
+export type LbPolicyName = "ROUND_ROBIN" | "LEAST_REQUEST" | "RANDOM" | "RING_HASH" | "MAGLEV";
 
 export interface HealthCheck {
   timeout: Duration;

@@ -55,6 +55,7 @@ export const LAB_ENVOY: Required<LabEnvoyOptions> = {
   listenPort: 0,
   adminPort: 0,
   policy: "round_robin",
+  hashHeader: "x-hash-key",
   dnsRefreshMs: 1000,
   connectTimeoutMs: 1000,
   maxDownstreamConnections: 10_000,
@@ -89,13 +90,23 @@ export interface LabOptions {
   serverDrainDelayMs?: number;
   /** Faults every server injects into Echo calls. Default none. */
   serverFaults?: Partial<EchoFaults>;
+  /**
+   * Faults server 1 alone injects, over serverFaults (--slow-server, --fail-server): one slow or
+   * failing backend among healthy ones. With serversPerProcess > 1 its whole process has them. Default none.
+   */
+  firstServerFaults?: Partial<EchoFaults>;
+  /** Servers close connections older than this (grpc.max_connection_age_ms), so L4 clients reconnect; 0 is off. Default 0. */
+  maxConnectionAgeMs?: number;
   /** Envoy's options, over LAB_ENVOY. */
   envoy?: LabEnvoyOptions;
 }
 
-export type ResolvedLabOptions = Required<Omit<LabOptions, "envoy" | "serverFaults">> & {
+export type ResolvedLabOptions = Required<
+  Omit<LabOptions, "envoy" | "serverFaults" | "firstServerFaults">
+> & {
   envoy: Required<LabEnvoyOptions>;
   serverFaults: EchoFaults;
+  firstServerFaults: EchoFaults;
 };
 
 /** Lays option layers over each other, later ones winning; `envoy` is layered field by field. */
@@ -106,6 +117,12 @@ export function layerLabOptions(...layers: LabOptions[]): LabOptions {
 export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions {
   const envoy = { ...LAB_ENVOY, ...options.envoy };
   const hc = envoy.healthCheck;
+  const serverFaults: EchoFaults = {
+    delayMs: 0,
+    failRate: 0,
+    failCode: "UNAVAILABLE",
+    ...options.serverFaults,
+  };
   const o: ResolvedLabOptions = {
     servers: options.servers ?? 3,
     addressBase: options.addressBase ?? DEFAULT_ADDRESS_BASE,
@@ -115,7 +132,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     serverGraceMs: options.serverGraceMs ?? 5000,
     serverDrainDelayMs: options.serverDrainDelayMs ?? (hc === false ? 0 : 3 * hc.intervalMs),
-    serverFaults: { delayMs: 0, failRate: 0, failCode: "UNAVAILABLE", ...options.serverFaults },
+    serverFaults,
+    firstServerFaults: { ...serverFaults, ...options.firstServerFaults },
+    maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
     envoy,
   };
   if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
@@ -134,6 +153,21 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     throw new UsageError(
       `lab: --servers must be from 1 to ${MAX_LAB_SERVERS} (up to ${MAX_LAB_INSTANCES} when instances share processes), got ${o.servers}`,
     );
+  }
+  for (const f of [o.serverFaults, o.firstServerFaults]) {
+    if (!(f.delayMs >= 0 && f.delayMs <= 60_000) || !(f.failRate >= 0 && f.failRate <= 1)) {
+      throw new UsageError(
+        `lab: a server's delay must be 0-60000 ms and its failure rate 0-1, got ${f.delayMs} ms and ${f.failRate}`,
+      );
+    }
+  }
+  if (!Number.isInteger(o.maxConnectionAgeMs) || o.maxConnectionAgeMs < 0) {
+    throw new UsageError(
+      `lab: maxConnectionAgeMs must be a non-negative integer, got ${o.maxConnectionAgeMs}`,
+    );
+  }
+  if (!Number.isInteger(envoy.concurrency) || envoy.concurrency < 1 || envoy.concurrency > 64) {
+    throw new UsageError(`lab: Envoy's --envoy-concurrency must be from 1 to 64, got ${envoy.concurrency}`);
   }
   if (!LB_POLICIES.includes(envoy.policy)) {
     throw new UsageError(`lab: --policy must be one of ${LB_POLICIES.join(", ")}, got '${envoy.policy}'`);

@@ -59,7 +59,8 @@ export class ServerPool {
         graceMs: this.o.serverGraceMs,
         drainDelayMs: this.o.serverDrainDelayMs,
         startTimeoutMs: this.o.startTimeoutMs,
-        faults: this.o.serverFaults,
+        faults: g.first === 0 ? this.o.firstServerFaults : this.o.serverFaults,
+        maxConnectionAgeMs: this.o.maxConnectionAgeMs,
         signal: this.signal,
         onProcess: (p) => this.processes.add(p),
       });

@@ -44,6 +44,8 @@ export interface LabServerProcessOptions {
   startTimeoutMs: number;
   /** Faults injected into Echo calls. */
   faults: EchoFaults;
+  /** grpc.max_connection_age_ms of each instance; 0 is off. */
+  maxConnectionAgeMs: number;
   /** Ctrl-C: stop waiting for ready lines. */
   signal: AbortSignal | undefined;
   /** Told of the process as soon as it is spawned, so whoever owns it can stop it. */
@@ -79,6 +81,7 @@ export async function startLabServers(
       String(o.drainDelayMs),
       "--metrics-port",
       "0",
+      ...(o.maxConnectionAgeMs > 0 ? ["--max-connection-age-ms", String(o.maxConnectionAgeMs)] : []),
       ...(o.faults.delayMs > 0 ? ["--delay-ms", String(o.faults.delayMs)] : []),
       ...(o.faults.failRate > 0
         ? ["--fail-rate", String(o.faults.failRate), "--fail-code", o.faults.failCode]

@@ -169,3 +169,19 @@ function summarize(h: Histogram, count: number): LatencySummary {
   const at = (p: number): number => ms(Math.min(h.getValueAtPercentile(p), h.maxValue));
   return { p50: at(50), p90: at(90), p99: at(99), max: ms(h.maxValue), mean: ms(h.mean) };
 }
+
+/**
+ * The report of the outcomes that started in [fromMs, toMs), counted by a
+ * fresh recorder: a phase of a run (before a kill, after it) is totalled the
+ * same way as a whole run.
+ */
+export function reportOfWindow(
+  outcomes: readonly CallOutcome[],
+  meta: ReportMeta,
+  fromMs = 0,
+  toMs = Number.POSITIVE_INFINITY,
+): LoadReport {
+  const recorder = new LoadRecorder();
+  for (const c of outcomes) if (c.startMs >= fromMs && c.startMs < toMs) recorder.record(c);
+  return recorder.report(meta);
+}

@@ -1,12 +1,14 @@
 import type { Command } from "../args.js";
 import { labBench } from "./lab/bench.js";
+import { labBenchGhz } from "./lab/bench-ghz.js";
+import { labCompare } from "./lab/compare.js";
 import { labRun } from "./lab/run.js";
 import { labScenario } from "./lab/scenario.js";
 import type { LabSubcommand } from "./lab/subcommand.js";
 import { labUp } from "./lab/up.js";
 
 /** Subcommands after the plain run; each parses its own flags. */
-const SUBCOMMANDS: readonly LabSubcommand[] = [labUp, labBench, labScenario];
+const SUBCOMMANDS: readonly LabSubcommand[] = [labUp, labBench, labBenchGhz, labScenario, labCompare];
 
 export const labCommand: Command = {
   name: "lab",

@@ -1,7 +1,7 @@
 import { runLoad } from "../../loadgen/run-load.js";
 import { envoyAgrees } from "../cross-check.js";
 import type { LabScenario } from "./lab-scenario.js";
-import { check, round } from "./report.js";
+import { check, round, totalsOf } from "./report.js";
 
 /**
  * 100 servers behind one name: the DNS answer (about 1.6 KB) is too big for
@@ -33,7 +33,7 @@ export const many: LabScenario = {
     const exact = lab.options.envoy.policy === "round_robin";
     const agreement = envoyAgrees(servers, report.backends, requestsBefore, await lab.requestsPerHost());
     return {
-      requests: { ...report.requests, errors: report.errors },
+      requests: totalsOf(report),
       checks: [
         check(
           "Envoy has every server as a host",

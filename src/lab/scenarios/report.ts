@@ -1,8 +1,8 @@
 import type { RequestResult } from "../../loadgen/paced-load.js";
-import { statusName } from "../../loadgen/report.js";
+import { reportOfWindow } from "../../loadgen/recorder.js";
+import type { LoadReport } from "../../loadgen/report.js";
 
 export type { ScenarioName } from "./registry.js";
-export { distribution } from "./results.js";
 
 export interface ScenarioCheck {
   name: string;
@@ -28,20 +28,41 @@ export interface ScenarioReport<N extends string = string> {
   durationMs: number;
 }
 
+/** The engine's recorder over the calls started in [fromMs, toMs): calls are counted there and only there. */
+function recorded(
+  results: readonly RequestResult[],
+  fromMs = 0,
+  toMs = Number.POSITIVE_INFINITY,
+): LoadReport {
+  const outcomes = results.map(({ serverId, ...r }) => (serverId === undefined ? r : { ...r, serverId }));
+  return reportOfWindow(outcomes, { target: "", concurrency: 1, durationMs: 0 }, fromMs, toMs);
+}
+
+/** Replies per server_id among calls started in [fromMs, toMs). */
+export function distribution(
+  results: readonly RequestResult[],
+  fromMs = 0,
+  toMs = Number.POSITIVE_INFINITY,
+): Record<string, number> {
+  return recorded(results, fromMs, toMs).backends;
+}
+
+/** Calls by status, as the engine's report totals them. */
 export function requestTotals(results: readonly RequestResult[]): ScenarioReport["requests"] {
-  const errors: Record<string, number> = {};
-  for (const r of results)
-    if (r.code !== 0) errors[statusName(r.code)] = (errors[statusName(r.code)] ?? 0) + 1;
-  const failed = Object.values(errors).reduce((a, b) => a + b, 0);
-  return { total: results.length, ok: results.length - failed, failed, errors };
+  return totalsOf(recorded(results));
+}
+
+/** A load report's totals in a scenario report's shape. */
+export function totalsOf(r: LoadReport): ScenarioReport["requests"] {
+  return { ...r.requests, errors: r.errors };
 }
 
 export const check = (name: string, ok: boolean, detail: string): ScenarioCheck => ({ name, ok, detail });
 
 /** The check every scenario under load makes: not one call failed. */
-export function noFailedCalls(results: readonly RequestResult[]): ScenarioCheck {
-  const failed = results.filter((r) => r.code !== 0).length;
-  return check("no failed calls", failed === 0, `${failed} of ${results.length} failed`);
+export function noFailedCalls(results: readonly RequestResult[] | LoadReport): ScenarioCheck {
+  const { failed, total } = ("requests" in results ? results : recorded(results)).requests;
+  return check("no failed calls", failed === 0, `${failed} of ${total} failed`);
 }
 
 /** A measured time against its budget. */

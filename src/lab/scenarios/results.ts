@@ -1,17 +1,7 @@
 import type { RequestResult } from "../../loadgen/paced-load.js";
 
-// What a scenario reads from its calls' results (start and end times on the load's clock):
-// the lab's and the engines' scenarios alike.
-
-/** Replies per server_id among calls started in [fromMs, toMs). */
-export function distribution(results: readonly RequestResult[], fromMs = 0, toMs = Number.POSITIVE_INFINITY) {
-  const backends: Record<string, number> = {};
-  for (const r of results) {
-    if (r.serverId === undefined || r.startMs < fromMs || r.startMs >= toMs) continue;
-    backends[r.serverId] = (backends[r.serverId] ?? 0) + 1;
-  }
-  return Object.fromEntries(Object.entries(backends).sort(([a], [b]) => a.localeCompare(b)));
-}
+// What a scenario reads from its calls' results (start and end times on the load's clock),
+// the lab's and the engines' scenarios alike; replies per server are report.ts's distribution().
 
 /** The start time of the last call `serverId` answered that ended before `beforeMs`, or undefined if none. */
 export function lastReplyMs(

@@ -1,4 +1,5 @@
 import { LB_POLICIES } from "../../../envoy/options.js";
+import { UsageError } from "../../../errors.js";
 import { DEFAULT_VIRTUAL_IP, type LabOptions, MAX_LAB_SERVERS } from "../../../lab/options.js";
 import { TOPOLOGY_KINDS } from "../../../lab/topologies/topology.js";
 import { choiceFlag, intFlag } from "../../args.js";
@@ -12,6 +13,10 @@ export const CLUSTER_FLAGS = {
   "admin-port": { type: "string" },
   "server-port": { type: "string" },
   "dns-refresh-ms": { type: "string" },
+  "envoy-concurrency": { type: "string" },
+  "slow-server": { type: "string" },
+  "fail-server": { type: "string" },
+  "max-connection-age-ms": { type: "string" },
 } as const;
 
 export const CLUSTER_FLAGS_USAGE = `  --servers N            number of servers, 1-${MAX_LAB_SERVERS} (default 3)
@@ -24,7 +29,13 @@ export const CLUSTER_FLAGS_USAGE = `  --servers N            number of servers, 
   --listen-port PORT     Envoy's gRPC listener on 127.0.0.1 (default: any free port)
   --admin-port PORT      Envoy's admin API on 127.0.0.1 (default: any free port)
   --server-port PORT     port all servers share (default: any free port)
-  --dns-refresh-ms MS    how often Envoy re-resolves 'server' (default 1000)`;
+  --dns-refresh-ms MS    how often Envoy re-resolves 'server' (default 1000)
+  --envoy-concurrency N  Envoy's worker threads (its --concurrency; default 2)
+  --slow-server MS       server 1 pauses MS before every reply: one slow backend (default 0)
+  --fail-server RATE     server 1 fails this fraction (0-1) of calls with UNAVAILABLE (default 0)
+  --max-connection-age-ms MS
+                         servers close connections older than MS, so clients behind an
+                         L4 balancer reconnect and spread again (default 0: never)`;
 
 type ClusterFlagValues = { [K in keyof typeof CLUSTER_FLAGS]?: string | undefined };
 
@@ -42,11 +53,29 @@ export function clusterOptions(
     servers: intFlag(command, "servers", v.servers, { min: 1, max: MAX_LAB_SERVERS }),
     topology: choiceFlag(command, "discovery", v.discovery, TOPOLOGY_KINDS),
     serverPort: port("server-port", v["server-port"]),
+    maxConnectionAgeMs: intFlag(command, "max-connection-age-ms", v["max-connection-age-ms"], {
+      min: 0,
+      max: 86_400_000,
+    }),
+    firstServerFaults: defined({
+      delayMs: intFlag(command, "slow-server", v["slow-server"], { min: 0, max: 60_000 }),
+      failRate: rateFlag(command, "fail-server", v["fail-server"]),
+    }),
     envoy: defined({
       policy: choiceFlag(command, "policy", v.policy, LB_POLICIES),
       listenPort: port("listen-port", v["listen-port"]) ?? ports.listenPort,
       adminPort: port("admin-port", v["admin-port"]) ?? ports.adminPort,
       dnsRefreshMs: intFlag(command, "dns-refresh-ms", v["dns-refresh-ms"], { min: 1, max: 3_600_000 }),
+      concurrency: intFlag(command, "envoy-concurrency", v["envoy-concurrency"], { min: 1, max: 64 }),
     }),
   });
+}
+
+/** A fraction flag (0-1): undefined when absent. */
+function rateFlag(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`grpc-lb ${command}: --${name} must be a number from 0 to 1, got '${value}'`);
+  return n;
 }

@@ -1,12 +1,13 @@
 import { notRoutedTo } from "../../../envoy/wait-hosts.js";
 import { EngineError } from "../../../errors.js";
-import { check, round, type ScenarioCheck, withinBudget } from "../../../lab/scenarios/report.js";
 import {
-  callsStartedSince,
+  check,
   distribution,
-  firstReplies,
-  lastReplyMs,
-} from "../../../lab/scenarios/results.js";
+  round,
+  type ScenarioCheck,
+  withinBudget,
+} from "../../../lab/scenarios/report.js";
+import { callsStartedSince, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
 import type { ComposeCluster } from "../cluster.js";
 import type { ComposeContainer } from "../project.js";
 import { runningReplicas, waitForReplica } from "../replicas.js";

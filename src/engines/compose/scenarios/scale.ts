@@ -1,11 +1,6 @@
 import { EngineError } from "../../../errors.js";
-import { check, round, withinBudget } from "../../../lab/scenarios/report.js";
-import {
-  callsStartedSince,
-  distribution,
-  firstReplies,
-  lastReplyMs,
-} from "../../../lab/scenarios/results.js";
+import { check, distribution, round, withinBudget } from "../../../lab/scenarios/report.js";
+import { callsStartedSince, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
 import type { ScenarioOutcome } from "../../../lab/scenarios/scenario.js";
 import { formatHostPort } from "../../../util/address.js";
 import { BASE_REPLICAS, type ComposeCluster } from "../cluster.js";

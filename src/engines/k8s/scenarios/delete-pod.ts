@@ -1,6 +1,6 @@
 import { EngineError } from "../../../errors.js";
-import { check } from "../../../lab/scenarios/report.js";
-import { distribution } from "../../../lab/scenarios/results.js";
+import { check, distribution } from "../../../lab/scenarios/report.js";
+
 import { kubectl } from "../kubectl.js";
 import { allWithin } from "../report.js";
 import type { K8sScenario } from "../scenario.js";

@@ -1,5 +1,5 @@
-import { check, round } from "../../../lab/scenarios/report.js";
-import { distribution } from "../../../lab/scenarios/results.js";
+import { check, distribution, round } from "../../../lab/scenarios/report.js";
+
 import { waitFor } from "../../../util/wait.js";
 import { forwardToEnvoy, readyEnvoyPod } from "../envoy.js";
 import { kubectl } from "../kubectl.js";

@@ -1,0 +1,99 @@
+import { writeFile } from "node:fs/promises";
+import { errorFrom, LabError } from "../../../errors.js";
+import { allModes, modeName } from "../../../lab/compare/modes.js";
+import { resolveCompareOptions } from "../../../lab/compare/options.js";
+import { formatCompareText } from "../../../lab/compare/report.js";
+import { runCompare } from "../../../lab/compare/run.js";
+import { intFlag, parseFlags } from "../../args.js";
+import { type LabSubcommand, progress } from "./subcommand.js";
+
+const write = async (file: string, text: string): Promise<void> =>
+  writeFile(file, text).catch((e: unknown) => {
+    throw errorFrom(LabError, e, `compare: cannot write ${file}`);
+  });
+
+export const labCompare: LabSubcommand = {
+  name: "compare",
+  summary: "one workload through L4, L4 with max connection age, each Envoy policy, and client-side",
+  usage: `Usage: grpc-lb lab compare [options]
+
+Runs one workload through every way of balancing, each on a fresh lab:
+${allModes(2000)
+  .map((m) => `  ${modeName(m)}`)
+  .join("\n")}
+and kills server 2 (kill -9) mid-run in each. Prints per mode the share per
+server and its coefficient of variation (before the kill), p50/p99 overall
+and per server, failed calls after the kill, and the CPU seconds of the
+balancing layer (Envoy, the kube-proxy stand-in, or the client itself).
+
+Options:
+  --servers N                servers (default 3)
+  --slow-server MS           server 1 answers this much slower (default 20)
+  --connections N            client connections (default 4)
+  --rate R                   calls started per second (default 200)
+  --concurrency N            most calls in flight (default 64)
+  --duration-ms MS           load per mode (default 10000)
+  --kill-at-ms MS            when server 2 is killed (default half the duration); 0: no kill
+  --max-connection-age-ms MS the servers' max connection age in l4-max-age (default 2000)
+  --modes A,B                only these modes (default all)
+  --json                     print the report as one JSON object
+  --output FILE              write the JSON report to FILE
+  --html FILE                write a self-contained HTML page with the charts to FILE
+  -h, --help                 show this help
+`,
+  async run(argv, ctx) {
+    const { values } = parseFlags("lab compare", argv, {
+      servers: { type: "string" },
+      "slow-server": { type: "string" },
+      connections: { type: "string" },
+      rate: { type: "string" },
+      concurrency: { type: "string" },
+      "duration-ms": { type: "string" },
+      "kill-at-ms": { type: "string" },
+      "max-connection-age-ms": { type: "string" },
+      modes: { type: "string" },
+      json: { type: "boolean" },
+      output: { type: "string" },
+      html: { type: "string" },
+    });
+    if (values.help) {
+      ctx.stdout(this.usage);
+      return 0;
+    }
+    const int = (name: keyof typeof values, min: number, max: number) =>
+      intFlag("lab compare", name, values[name] as string | undefined, { min, max });
+    const killAt = int("kill-at-ms", 0, 3_600_000);
+    const o = resolveCompareOptions({
+      ...defined({
+        servers: int("servers", 1, 16),
+        slowServerMs: int("slow-server", 0, 60_000),
+        connections: int("connections", 1, 1000),
+        ratePerSec: int("rate", 1, 100_000),
+        concurrency: int("concurrency", 1, 10_000),
+        durationMs: int("duration-ms", 500, 600_000),
+        maxConnectionAgeMs: int("max-connection-age-ms", 1, 3_600_000),
+        modes: values.modes?.split(",").map((m) => m.trim()),
+      }),
+      ...(killAt === undefined ? {} : { killAtMs: killAt === 0 ? null : killAt }),
+    });
+    const report = await runCompare(
+      o,
+      progress(ctx),
+      (mode) => ctx.stderr(`compare: mode ${mode}\n`),
+      ctx.signal,
+    );
+    const json = `${JSON.stringify(report)}\n`;
+    if (values.output !== undefined) await write(values.output, json);
+    if (values.html !== undefined) {
+      // vega and its d3 modules load only for --html: every other command starts without them.
+      const { formatCompareHtml } = await import("../../../lab/compare/html.js");
+      await write(values.html, await formatCompareHtml(report));
+    }
+    ctx.stdout(values.json ? json : formatCompareText(report));
+    return 0;
+  },
+};
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,109 @@
+import type { LbPolicy } from "../../envoy/options.js";
+import type { EngineOptions } from "../../loadgen/engine.js";
+import { formatHostPort } from "../../util/address.js";
+import type { LabCluster } from "../cluster.js";
+import { DEFAULT_VIRTUAL_IP, type LabOptions } from "../options.js";
+
+/**
+ * One way of balancing the same workload. l4: clients connect to the
+ * ClusterIP stand-in's virtual IP, which picks a server per connection (as
+ * kube-proxy does for a pod calling a Service). l4-max-age: the same, with the
+ * servers closing connections after an age so clients reconnect and land
+ * elsewhere. envoy: Envoy picks a server per call by its policy. client: grpc-js
+ * resolves the name through the lab's DNS and picks a server per call itself.
+ */
+export type CompareMode =
+  | { kind: "l4" }
+  | { kind: "l4-max-age"; maxConnectionAgeMs: number }
+  | { kind: "envoy"; policy: LbPolicy }
+  | { kind: "client"; lb: "round_robin" };
+
+/** The hash header and key space the hash policies get: keys spread over calls, each key sticking to one host. */
+export const HASH_KEYS = { header: "x-hash-key", space: 100 } as const;
+
+export function modeName(m: CompareMode): string {
+  switch (m.kind) {
+    case "l4":
+      return "l4";
+    case "l4-max-age":
+      return "l4-max-age";
+    case "envoy":
+      return `envoy-${m.policy}`;
+    case "client":
+      return `client-${m.lb}`;
+  }
+}
+
+export function describeMode(m: CompareMode): string {
+  switch (m.kind) {
+    case "l4":
+      return "ClusterIP stand-in (tcp_proxy): one server per connection";
+    case "l4-max-age":
+      return `ClusterIP stand-in, servers close connections after ${m.maxConnectionAgeMs} ms`;
+    case "envoy":
+      return `Envoy ${m.policy}${m.policy === "ring_hash" || m.policy === "maglev" ? ` on ${HASH_KEYS.header} (${HASH_KEYS.space} keys)` : ""}`;
+    case "client":
+      return `grpc-js ${m.lb} over the lab's DNS (dns:/// target)`;
+  }
+}
+
+/** The lab options a mode needs, over the workload's. */
+export function modeLabOptions(m: CompareMode): LabOptions {
+  switch (m.kind) {
+    case "l4":
+      return { topology: "clusterip" };
+    case "l4-max-age":
+      return { topology: "clusterip", maxConnectionAgeMs: m.maxConnectionAgeMs };
+    case "envoy":
+      return { topology: "headless", envoy: { policy: m.policy, hashHeader: HASH_KEYS.header } };
+    case "client":
+      return { topology: "headless" };
+  }
+}
+
+/** Where the mode's clients connect, and how. */
+export function modeTarget(
+  m: CompareMode,
+  lab: LabCluster,
+): Pick<EngineOptions, "target" | "lb" | "hashKey"> {
+  switch (m.kind) {
+    case "l4":
+    case "l4-max-age":
+      return { target: formatHostPort(DEFAULT_VIRTUAL_IP, lab.pool.port) };
+    case "envoy":
+      return {
+        target: lab.listenAddress,
+        hashKey: m.policy === "ring_hash" || m.policy === "maglev" ? HASH_KEYS : undefined,
+      };
+    case "client":
+      return {
+        target: `dns://${formatHostPort(lab.dns.host, lab.dns.port)}/server:${lab.pool.port}`,
+        lb: m.lb,
+      };
+  }
+}
+
+/** The processes that balance in this mode, whose CPU is measured; "self" when the client balances. */
+export function balancerPids(m: CompareMode, lab: LabCluster): readonly number[] | "self" {
+  switch (m.kind) {
+    case "l4":
+    case "l4-max-age":
+      return lab.topology.proxies().map((p) => p.process.pid);
+    case "envoy":
+      return [lab.envoy.process.pid];
+    case "client":
+      return "self";
+  }
+}
+
+/** Every mode, in the order the comparison runs them. */
+export function allModes(maxConnectionAgeMs: number): CompareMode[] {
+  return [
+    { kind: "l4" },
+    { kind: "l4-max-age", maxConnectionAgeMs },
+    ...(["round_robin", "least_request", "random", "ring_hash", "maglev"] as const).map(
+      (policy): CompareMode => ({ kind: "envoy", policy }),
+    ),
+    { kind: "client", lb: "round_robin" },
+  ];
+}

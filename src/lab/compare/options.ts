@@ -1,0 +1,71 @@
+import { UsageError } from "../../errors.js";
+import { allModes, type CompareMode, modeName } from "./modes.js";
+
+export interface CompareOptions {
+  /** Servers behind every mode. Default 3. */
+  servers?: number;
+  /** How much slower server 1 answers, in ms. Default 20. */
+  slowServerMs?: number;
+  /** Client connections (channels). Default 4. */
+  connections?: number;
+  /** Calls started per second (a fixed rate). Default 200. */
+  ratePerSec?: number;
+  /** Most calls in flight at once. Default 64. */
+  concurrency?: number;
+  /** How long each mode's load runs, in ms. Default 10000. */
+  durationMs?: number;
+  /** When server 2 gets kill -9, in ms after the load starts; null for no kill. Default half the duration. */
+  killAtMs?: number | null;
+  /** The servers' max_connection_age in the l4-max-age mode, in ms. Default 2000. */
+  maxConnectionAgeMs?: number;
+  /** Modes by name (see modeName); default every mode. */
+  modes?: readonly string[];
+}
+
+export interface ResolvedCompareOptions {
+  servers: number;
+  slowServerMs: number;
+  connections: number;
+  ratePerSec: number;
+  concurrency: number;
+  durationMs: number;
+  killAtMs: number | null;
+  maxConnectionAgeMs: number;
+  modes: CompareMode[];
+}
+
+export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOptions {
+  const durationMs = o.durationMs ?? 10_000;
+  const maxConnectionAgeMs = o.maxConnectionAgeMs ?? 2000;
+  const every = allModes(maxConnectionAgeMs);
+  const modes =
+    o.modes === undefined
+      ? every
+      : o.modes.map((name) => {
+          const m = every.find((x) => modeName(x) === name);
+          if (m === undefined)
+            throw new UsageError(
+              `lab compare: unknown mode '${name}'; modes: ${every.map(modeName).join(", ")}`,
+            );
+          return m;
+        });
+  const r: ResolvedCompareOptions = {
+    servers: o.servers ?? 3,
+    slowServerMs: o.slowServerMs ?? 20,
+    connections: o.connections ?? 4,
+    ratePerSec: o.ratePerSec ?? 200,
+    concurrency: o.concurrency ?? 64,
+    durationMs,
+    killAtMs: o.killAtMs === undefined ? Math.round(durationMs / 2) : o.killAtMs,
+    maxConnectionAgeMs,
+    modes,
+  };
+  if (modes.length === 0) throw new UsageError("lab compare: no mode to run");
+  if (r.servers < 2 && r.killAtMs !== null)
+    throw new UsageError("lab compare: a kill needs at least 2 servers (or no kill)");
+  if (r.killAtMs !== null && (r.killAtMs <= 0 || r.killAtMs >= durationMs))
+    throw new UsageError(
+      `lab compare: the kill must come within the run (0-${durationMs} ms), got ${r.killAtMs}`,
+    );
+  return r;
+}

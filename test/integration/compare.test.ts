@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import type { CompareModeResult, CompareReport } from "../../src/lab/compare/report.js";
+import { packageRoot } from "../../src/paths.js";
+import { killSpawned, spawnCli } from "../helpers.js";
+
+after(killSpawned);
+
+/** Debian's chromium, installed by `make chromium` (CI=true or GRPC_LB_ALLOW_INSTALL=1). */
+const CHROMIUM = "/usr/bin/chromium";
+const CHARTS = ["share", "latency", "kill"] as const;
+/** Where the browser test leaves its screenshot (build output, not committed). */
+const SCREENSHOT = join(packageRoot, "dist", "test-artifacts", "compare-report.png");
+
+describe("grpc-lb lab compare at small scale", () => {
+  let dir: string;
+  let report: CompareReport;
+  let html: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "grpc-lb-compare-"));
+    const run = spawnCli([
+      "lab",
+      "compare",
+      "--duration-ms",
+      "1500",
+      "--rate",
+      "120",
+      "--html",
+      join(dir, "report.html"),
+      "--output",
+      join(dir, "report.json"),
+    ]);
+    const { code } = await run.exit;
+    assert.equal(code, 0, `lab compare failed; stderr:\n${run.stderr()}`);
+    assert.match(run.lines.join("\n"), /envoy-round_robin/, "the table names every mode");
+    report = JSON.parse(await readFile(join(dir, "report.json"), "utf8")) as CompareReport;
+    html = await readFile(join(dir, "report.html"), "utf8");
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const mode = (name: string): CompareModeResult => {
+    const m = report.modes.find((x) => x.mode === name);
+    assert.ok(m, `mode ${name} in the report (modes: ${report.modes.map((x) => x.mode).join(", ")})`);
+    return m;
+  };
+
+  it("runs every mode, with a kill and the balancer's CPU in each", () => {
+    assert.deepEqual(
+      report.modes.map((m) => m.mode),
+      [
+        "l4",
+        "l4-max-age",
+        "envoy-round_robin",
+        "envoy-least_request",
+        "envoy-random",
+        "envoy-ring_hash",
+        "envoy-maglev",
+        "client-round_robin",
+      ],
+    );
+    for (const m of report.modes) {
+      assert.ok(
+        m.killAtMs !== null && m.killAtMs >= 700,
+        `${m.mode}: server 2 killed mid-run (${m.killAtMs})`,
+      );
+      assert.ok(
+        m.balancerCpuSec > 0,
+        `${m.mode}: the balancing layer's CPU was measured (${m.balancerCpuSec})`,
+      );
+      assert.ok(m.requests.ok > 80, `${m.mode}: calls went through (${m.requests.ok})`);
+      assert.equal(m.backends.length, 3, `${m.mode}: every server listed`);
+    }
+  });
+
+  it("L4 lands unevenly; Envoy round robin spreads over all three and hides the kill", () => {
+    const l4 = mode("l4");
+    const rr = mode("envoy-round_robin");
+    const l4Max = Math.max(...l4.backends.map((b) => b.sharePct));
+    // 4 connections over 3 servers, one server per connection: 2/1/1 at best.
+    assert.ok(
+      l4.backendsUsed < 3 || l4Max >= 45,
+      `L4 pins connections: ${l4.backends.map((b) => b.sharePct).join("/")}`,
+    );
+    assert.equal(rr.backendsUsed, 3, "Envoy round robin reaches every server");
+    for (const b of rr.backends)
+      assert.ok(b.sharePct > 25 && b.sharePct < 42, `round robin share of ${b.label}: ${b.sharePct}%`);
+    assert.ok(l4.cv > rr.cv + 0.15, `L4's cv ${l4.cv} well above round robin's ${rr.cv}`);
+    assert.equal(rr.failedAfterKill, 0, "Envoy's health checks, outlier detection and retries hide the kill");
+  });
+
+  it("renders a self-contained page whose charts show in headless Chromium without a request", async (t) => {
+    assert.doesNotMatch(
+      html,
+      /<script|https?:\/\/(?!www\.w3\.org\/)/i,
+      "no script and no URL but SVG namespaces",
+    );
+    if (!existsSync(CHROMIUM)) {
+      t.skip(`${CHROMIUM} is missing: 'CI=true make chromium' (as root) installs Debian's chromium`);
+      return;
+    }
+    const profile = await mkdtemp(join(tmpdir(), "grpc-lb-chromium-"));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 1200, height: 900 },
+    });
+    try {
+      const requests: string[] = [];
+      await context.route("**/*", async (route) => {
+        requests.push(route.request().url());
+        await route.abort();
+      });
+      const page = await context.newPage();
+      page.on("request", (r) => requests.push(r.url()));
+      await page.setContent(html, { waitUntil: "load" });
+      for (const id of CHARTS) {
+        const svg = page.locator(`#chart-${id} svg`);
+        assert.equal(await svg.count(), 1, `chart ${id} has one SVG`);
+        assert.ok(await svg.isVisible(), `chart ${id} is visible`);
+        const box = await svg.boundingBox();
+        assert.ok(
+          box && box.width > 100 && box.height > 50,
+          `chart ${id} has a size: ${JSON.stringify(box)}`,
+        );
+        const marks = await svg.locator("path, rect, line").count();
+        assert.ok(marks > 10, `chart ${id} draws marks (${marks})`);
+      }
+      await mkdir(join(packageRoot, "dist", "test-artifacts"), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      assert.ok((await stat(SCREENSHOT)).size > 10_000, "the screenshot was saved");
+      assert.deepEqual(requests, [], "the page made no request");
+    } finally {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  });
+});
