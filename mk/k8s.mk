@@ -7,6 +7,8 @@ K8S_PORT      ?= 10000
 K8S_LOCAL     := scripts/k8s-local
 K8S_KUBECTL   := $(K8S_LOCAL)/kubectl.sh
 K8S_DIR        = $$($(K8S_LOCAL)/kustomize-dir.sh $(1))
+# The stand-in Envoy image is tagged with the Makefile's ENVOY_VERSION; the scripts read it from here.
+export ENVOY_VERSION
 
 .PHONY: k8s-local-up k8s-local-down k8s-local-images k8s-local-build k8s-scenarios e2e-k8s
 
@@ -15,7 +17,7 @@ k8s-local-build: ## Kubernetes: build Kubernetes v1.34.3 and CoreDNS from the Go
 
 k8s-local-up: ## Kubernetes: start a throwaway single-node cluster here (Linux, root, CI=true or GRPC_LB_ALLOW_INSTALL=1)
 	$(K8S_LOCAL)/up.sh
-	@if docker info >/dev/null 2>&1 && docker image inspect grpc-envoy-lb:0.1.0 grpc-lb-standin/envoy:1.40.0 >/dev/null 2>&1; \
+	@if docker info >/dev/null 2>&1 && docker image inspect grpc-envoy-lb:0.1.0 grpc-lb-standin/envoy:$(ENVOY_VERSION) >/dev/null 2>&1; \
 	then $(K8S_LOCAL)/load-images.sh; \
 	else echo "k8s-local: the images are not in a Docker engine yet; after make docker-images run make k8s-local-images"; fi
 

@@ -108,6 +108,8 @@ scenarios() {
   return "$rc"
 }
 
+# A child that exited stays a zombie until `wait` reaps it: that counts as exited too.
+exited() { ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1" 2>/dev/null) == Z* ]]; }
 paused_replicas() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter status=paused; }
 some_replica_paused() { [[ -n $(paused_replicas) ]]; }
 
@@ -119,10 +121,19 @@ interrupt_check() {
   pid=$!
   if ! wait_until "the pause scenario to freeze a replica" 60 some_replica_paused; then
     kill -INT "$pid" 2>/dev/null || true
+    wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid" || kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" || true
     return 1
   fi
   kill -INT "$pid"
+  # Ctrl-C must end the scenario promptly: give it 15 s, then fail (and kill it).
+  if ! wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    say "the scenario did not exit within 15 s of Ctrl-C:"
+    cat "$log" >&2
+    return 1
+  fi
   wait "$pid" || rc=$?
   if ((rc != 130)); then
     say "expected exit 130 after Ctrl-C, got $rc:"
@@ -134,6 +145,43 @@ interrupt_check() {
   scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 30
 }
 
+running_replicas() {
+  docker ps -q --filter "label=com.docker.compose.project=$PROJECT" \
+    --filter "label=com.docker.compose.service=server" --filter status=running | wc -l
+}
+replicas_are() { [[ $(running_replicas) -eq $1 ]]; }
+
+# Ctrl-C while scaled to 6: exit 130 within seconds, and the project back at 3 replicas.
+interrupt_scale() {
+  local log=$REPORT_DIR/interrupt-scale.log pid rc=0 t0
+  mkdir -p "$REPORT_DIR"
+  ./bin/grpc-lb compose scenario scale >"$log" 2>&1 &
+  pid=$!
+  if ! wait_until "the scale scenario to run 6 replicas" 120 replicas_are 6; then
+    kill -INT "$pid" 2>/dev/null || true
+    wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid" || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    return 1
+  fi
+  t0=$(now_ms)
+  kill -INT "$pid"
+  if ! wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    say "the scenario did not exit within 15 s of Ctrl-C:"
+    cat "$log" >&2
+    return 1
+  fi
+  wait "$pid" || rc=$?
+  say "exit $rc $(($(now_ms) - t0)) ms after Ctrl-C; $(running_replicas) replicas running"
+  if ((rc != 130)); then
+    cat "$log" >&2
+    return 1
+  fi
+  replicas_are 3 || { say "expected 3 running replicas after Ctrl-C, found $(running_replicas)"; return 1; }
+  scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 60
+}
+
 stage engine make --no-print-directory docker-engine
 # A cluster left by an earlier run would make the checks meaningless: start from none.
 [[ -z $(leftovers) ]] || stage clean make --no-print-directory docker-down
@@ -142,3 +190,4 @@ stage cluster make --no-print-directory docker-cluster
 stage seed seed_check
 stage scenarios scenarios
 stage ctrl-c interrupt_check
+stage ctrl-c-scale interrupt_scale

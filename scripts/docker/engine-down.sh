@@ -35,6 +35,15 @@ t_all=$(now_ms)
 while IFS='=' read -r key value; do
   case $key in
     dockerd_pid) step "stop dockerd (pid $value)" stop_dockerd "$value" ;;
+    dockerd_pidfile)
+      if [[ -s $value ]]; then
+        pid=$(cat "$value")
+        step "stop dockerd (pid $pid, from ${value#"$PWD"/})" stop_dockerd "$pid"
+      else
+        say "no pid in $value: dockerd did not start or has cleaned up after itself"
+      fi
+      rm -f "$value"
+      ;;
     plugin_link) step "remove the Compose plugin link $value" rm -f "$value" ;;
     *) [[ -z $key ]] || say "ignoring unknown entry '$key' in the state file" ;;
   esac

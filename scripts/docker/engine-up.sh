@@ -36,15 +36,18 @@ install_docker_io() {
 
 start_dockerd() {
   mkdir -p "$STATE_DIR"
-  # setsid: the engine outlives make and is not in its process group; engine-down stops it by pid.
-  setsid nohup dockerd >"$STATE_DIR/dockerd.log" 2>&1 </dev/null &
-  local pid=$!
-  record "dockerd_pid=$pid"
-  wait_until "dockerd (pid $pid) to answer 'docker info'" 60 engine_answers || {
-    kill -0 "$pid" 2>/dev/null || say "dockerd exited; last lines of $STATE_DIR/dockerd.log:"
+  # setsid: the engine outlives make and is not in its process group. dockerd writes its own pid
+  # to --pidfile (setsid may fork, so $! need not be dockerd); engine-down stops that pid.
+  local pidfile=$STATE_DIR/dockerd.pid
+  rm -f "$pidfile"
+  record "dockerd_pidfile=$pidfile"
+  setsid nohup dockerd --pidfile "$pidfile" >"$STATE_DIR/dockerd.log" 2>&1 </dev/null &
+  wait_until "dockerd to answer 'docker info'" 60 engine_answers || {
+    say "dockerd did not answer; last lines of $STATE_DIR/dockerd.log:"
     tail -n 15 "$STATE_DIR/dockerd.log" >&2
     return 1
   }
+  say "dockerd runs as pid $(cat "$pidfile")"
 }
 
 build_compose() {
@@ -72,7 +75,15 @@ link_compose_plugin() {
 }
 
 show_versions() {
-  # The static CLI may be newer than Debian's dockerd (API 1.41): the client negotiates down.
+  # Debian's docker.io puts its CLI in /usr/bin; a docker CLI installed by hand (a static binary in
+  # /usr/local/bin, not a dpkg file, so the two never clash) comes first on PATH. It may be newer
+  # than Debian's dockerd 20.10 (API 1.41): the client negotiates the API down. If it cannot, say so.
+  if ! docker version >/dev/null 2>&1; then
+    say "$(command -v docker) cannot talk to the engine: $(docker version 2>&1 | tail -n 1)"
+    [[ $(command -v docker) == /usr/bin/docker || ! -x /usr/bin/docker ]] ||
+      say "Debian's CLI is /usr/bin/docker; put /usr/bin before $(dirname "$(command -v docker)") on PATH"
+    return 1
+  fi
   docker version --format 'client {{.Client.Version}} (API {{.Client.APIVersion}}), engine {{.Server.Version}} (API {{.Server.APIVersion}}, min {{.Server.MinAPIVersion}})' >&2
   docker compose version >&2
 }
@@ -82,7 +93,7 @@ if ! command -v docker >/dev/null && ! install_allowed; then
   die "no docker CLI found; $OPT_IN_HINT"
 fi
 if command -v docker >/dev/null && engine_answers; then
-  if [[ -f $STATE ]] && grep -q '^dockerd_pid=' "$STATE"; then
+  if [[ -f $STATE ]] && grep -q '^dockerd_pid' "$STATE"; then
     say "engine already running (started by an earlier 'make docker-engine', see $STATE)"
   else
     say "an engine already answers: using it untouched"
@@ -91,9 +102,9 @@ else
   [[ $(uname -s) == Linux ]] || die "no Docker engine answers; start Docker Desktop (or your engine) and retry"
   ((EUID == 0)) || die "no Docker engine answers and installing one needs root; start your engine, or run as root with CI=true / GRPC_LB_ALLOW_INSTALL=1"
   install_allowed || die "no Docker engine answers and this machine is not marked disposable; $OPT_IN_HINT"
-  if [[ -f $STATE ]] && grep -q '^dockerd_pid=' "$STATE"; then
+  if [[ -f $STATE ]] && grep -q '^dockerd_pid' "$STATE"; then
     say "a dockerd recorded in $STATE no longer answers: forgetting it"
-    sed -i '/^dockerd_pid=/d' "$STATE"
+    sed -i '/^dockerd_pid/d' "$STATE"
   fi
   if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
     step "install docker.io from Debian's packages (apt-get)" install_docker_io
@@ -112,5 +123,5 @@ if ! docker compose version >/dev/null 2>&1; then
   fi
   step "link Compose as a Docker CLI plugin ($PLUGIN_DIR/docker-compose)" link_compose_plugin
 fi
-show_versions
+step "check the docker CLI against the engine" show_versions
 say "ready in $(elapsed_since "$t_all")"

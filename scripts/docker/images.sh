@@ -15,7 +15,8 @@ source scripts/docker/lib.sh
 
 NODE_VERSION=${NODE_VERSION:-20.20.2}
 NPM_VERSION=${NPM_VERSION:-10.8.2} # the npm Node 20.20.2 ships
-ENVOY_VERSION=${ENVOY_VERSION:-1.40.0}
+ENVOY_VERSION=${ENVOY_VERSION:-$(sed -n 's/^ENVOY_VERSION *:= *//p' Makefile)}
+[[ -n $ENVOY_VERSION ]] || die "no ENVOY_VERSION in the Makefile"
 SUITE=bookworm
 BASE_IMAGE=grpc-lb-standin/debian:$SUITE-minbase
 NODE_STANDIN=grpc-lb-standin/node:$NODE_VERSION

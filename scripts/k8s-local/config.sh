@@ -106,7 +106,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${PAUSE_IMAGE}"
-  # This VM lacks CAP_SYS_RESOURCE: runc cannot lower a sandbox's oom_score_adj.
+  # Where the host lacks CAP_SYS_RESOURCE (as in some VMs and containers) runc cannot lower a
+  # sandbox's oom_score_adj; restricting it to the parent's value works either way.
   restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
   enable_selinux = false

@@ -87,7 +87,7 @@ docker info >/dev/null 2>&1 || die "no Docker engine answers: the images are bui
 if "${MAKE_[@]}" -n docker-images >/dev/null 2>&1; then
   "${MAKE_[@]}" docker-images
 else
-  for image in grpc-envoy-lb:0.1.0 grpc-lb-standin/envoy:1.40.0; do
+  for image in grpc-envoy-lb:0.1.0 "${STANDIN_ENVOY_IMAGE}"; do
     docker image inspect "${image}" >/dev/null 2>&1 || die "image ${image} is missing and there is no make docker-images"
   done
 fi
@@ -139,4 +139,36 @@ for scenario in rollout scale delete-pod envoy-restart; do
       Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
     "${REPORTS}/scenario-${scenario}.json" || true
 done
+
+# Ctrl-C in the middle of a rollout: exit 130 promptly, the load and forwards stopped.
+interrupt_rollout() {
+  local log="${REPORTS}/interrupt-rollout.log" pid rc=0 t0
+  "${GRPC_LB}" k8s scenario rollout >"${log}" 2>&1 &
+  pid=$!
+  if ! wait_for "the rollout scenario to restart deployment/server" 120 grep -q "kubectl rollout restart" "${log}"; then
+    kill -INT "${pid}" 2>/dev/null || true
+    wait "${pid}" 2>/dev/null || true
+    return 1
+  fi
+  t0=$(date +%s%N)
+  kill -INT "${pid}"
+  # A child that exited stays a zombie until `wait` reaps it: bound the wait at 15 s.
+  local deadline=$((SECONDS + 15))
+  while kill -0 "${pid}" 2>/dev/null && [[ $(ps -o stat= -p "${pid}" 2>/dev/null) != Z* ]]; do
+    if ((SECONDS > deadline)); then
+      kill -KILL "${pid}" 2>/dev/null || true
+      wait "${pid}" 2>/dev/null || true
+      log "the scenario did not exit within 15 s of Ctrl-C"
+      return 1
+    fi
+    sleep 0.05
+  done
+  wait "${pid}" || rc=$?
+  log "exit ${rc} $(((($(date +%s%N) - t0) / 1000000))) ms after Ctrl-C"
+  ((rc == 130)) || { tail -5 "${log}" >&2; return 1; }
+  # The rollout itself goes on in the cluster: let it finish before the next step.
+  "${REPO_ROOT}/scripts/k8s-local/kubectl.sh" -n grpc-lb rollout status deployment/server --timeout=180s >&2
+}
+stage "day two: Ctrl-C of grpc-lb k8s scenario rollout"
+if interrupt_rollout; then log "check ok: Ctrl-C ends the rollout scenario with 130"; else failures+=("Ctrl-C of the rollout scenario"); fi
 step_done_e2e

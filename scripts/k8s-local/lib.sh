@@ -4,6 +4,10 @@
 K8S_VERSION="${K8S_VERSION:-v1.34.3}"
 COREDNS_VERSION="${COREDNS_VERSION:-v1.12.1}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# The Makefile passes its ENVOY_VERSION down; run by hand, a script reads it from the Makefile.
+ENVOY_VERSION="${ENVOY_VERSION:-$(sed -n 's/^ENVOY_VERSION *:= *//p' "${REPO_ROOT}/Makefile")}"
+[[ -n "${ENVOY_VERSION}" ]] || { echo "k8s-local: no ENVOY_VERSION in ${REPO_ROOT}/Makefile" >&2; exit 1; }
+STANDIN_ENVOY_IMAGE="grpc-lb-standin/envoy:${ENVOY_VERSION}"
 TOOLS_DIR="${REPO_ROOT}/.tools"
 # Built binaries, keyed by version; K8S_BUILD_DIR builds elsewhere (e.g. to time a cold build).
 BUILD_DIR="${K8S_BUILD_DIR:-${TOOLS_DIR}}"
@@ -103,6 +107,13 @@ install_host_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v curl >/dev/null || missing+=(curl)
   command -v gcc >/dev/null || missing+=(gcc libc6-dev)
+  # ip and ss (iproute2) find the node address and check ports; setsid (util-linux) starts the
+  # components; mount/umount (mount) tear down the kubelet's mounts.
+  { command -v ip >/dev/null && command -v ss >/dev/null; } || missing+=(iproute2)
+  command -v setsid >/dev/null || missing+=(util-linux)
+  { command -v mount >/dev/null && command -v umount >/dev/null; } || missing+=(mount)
+  command -v sha256sum >/dev/null || missing+=(coreutils)
+  command -v tar >/dev/null || missing+=(tar)
   if ((${#missing[@]} > 0)); then
     command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
     log "apt-get install ${missing[*]}"

@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 trap on_fail EXIT
 
 IMAGES=("${@}")
-((${#IMAGES[@]} > 0)) || IMAGES=(grpc-envoy-lb:0.1.0 grpc-lb-standin/envoy:1.40.0)
+((${#IMAGES[@]} > 0)) || IMAGES=(grpc-envoy-lb:0.1.0 "${STANDIN_ENVOY_IMAGE}")
 [[ -S "${CONTAINERD_SOCK}" ]] || die "the local cluster is not up (no ${CONTAINERD_SOCK}); run make k8s-local-up"
 command -v docker >/dev/null || die "docker is not installed: the images come from a Docker engine (make docker-images)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (make docker-engine)"

@@ -1,5 +1,4 @@
 export * from "../envoy/budgets.js";
-export * from "./hosts.js";
 export * from "./load.js";
 export * from "./report.js";
 export * from "./target.js";

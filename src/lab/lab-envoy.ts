@@ -1,11 +1,11 @@
 import type { DnsServerHandle } from "../dns/server.js";
 import type { UpstreamHost } from "../envoy/admin.js";
-import { buildBootstrap, CLUSTER_NAME } from "../envoy/bootstrap.js";
+import { buildBootstrap } from "../envoy/bootstrap.js";
 import { resolveEnvoyConfigOptions } from "../envoy/options.js";
 import { type EnvoyHandle, startEnvoy } from "../envoy/process.js";
+import { pollEnvoyHosts } from "../envoy/wait-hosts.js";
 import { LabError } from "../errors.js";
 import { describeExit } from "../proc/child.js";
-import { waitFor } from "../util/wait.js";
 import type { ResolvedLabOptions } from "./options.js";
 
 /** The DNS name the servers share, as Docker's DNS or a headless Service would answer it. */
@@ -60,19 +60,15 @@ export async function waitForHosts(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  const t0 = performance.now();
-  let last: UpstreamHost[] = [];
-  await waitFor(
+  const { ms } = await pollEnvoyHosts(
+    () => envoy.admin,
     what,
-    async () => {
-      ensureUp(envoy);
-      const current = await envoy.admin.clusterHosts(CLUSTER_NAME).catch(() => undefined);
-      if (current === undefined) return undefined;
-      last = current;
-      return done(current) ? true : undefined;
+    (hosts) => (done(hosts) ? true : undefined),
+    {
+      timeoutMs,
+      signal,
+      ensureUp: () => ensureUp(envoy),
     },
-    { timeoutMs, intervalMs: 10, ...(signal ? { signal } : {}) },
-    () => `${last.filter((h) => h.healthy).length} healthy of ${last.length} hosts`,
   );
-  return performance.now() - t0;
+  return ms;
 }

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { parsePodLine } from "../../src/engines/k8s/pod-watch.js";
-import { allWithin, firstCallAt, span } from "../../src/engines/k8s/report.js";
+import { allWithin } from "../../src/engines/k8s/report.js";
 import { K8S_TIMING, k8sBudgets } from "../../src/engines/k8s/timing.js";
+import { firstCallAt, span } from "../../src/lab/scenarios/results.js";
 import type { RequestResult } from "../../src/loadgen/paced-load.js";
 import { captureContext } from "../helpers.js";
 

@@ -54,7 +54,6 @@ describe("the scenario runner", () => {
     const stuck: Scenario<null> = {
       name: "stuck",
       summary: "waits for what never happens",
-      labOptions: {},
       load: "none",
       run: (ctx) => ctx.waitFor<ScenarioOutcome>("the moon to turn blue", () => undefined, 50),
     };
@@ -70,7 +69,6 @@ describe("the scenario runner", () => {
     const waiting: Scenario<null> = {
       name: "waiting",
       summary: "waits a minute",
-      labOptions: {},
       load: "none",
       run: async (ctx) => {
         setTimeout(() => ac.abort(new Error("received SIGINT")), 20);
@@ -80,6 +78,23 @@ describe("the scenario runner", () => {
     const t0 = performance.now();
     await assert.rejects(runScenarioOn(waiting, null, target, ac.signal), /received SIGINT/);
     assert.ok(performance.now() - t0 < 5000, "not the wait's own deadline");
+  });
+
+  it("says which bound of the load ended it when a wait on calls can no longer be met", async () => {
+    // Nothing listens on the target: every call fails at once, so the 20-call bound comes first.
+    const paced: Scenario<null> = {
+      name: "bounded",
+      summary: "waits for more calls than the load may send",
+      load: "paced",
+      allowFailedCalls: true,
+      run: async () => ({ checks: [], measurements: {}, distributions: [] }),
+    };
+    const t0 = performance.now();
+    await assert.rejects(
+      runScenarioOn(paced, null, target, undefined, { bounds: { maxRequests: 20, maxDurationMs: 60_000 } }),
+      /^LabError: lab: scenario bounded: the load reached its bound of 20 calls \(maxRequests\) before 200 more calls/,
+    );
+    assert.ok(performance.now() - t0 < 10_000, "not the wait's own deadline");
   });
 
   it("ends a wait at once when the target is gone, saying why", async () => {
@@ -92,7 +107,6 @@ describe("the scenario runner", () => {
     const waiting: Scenario<null> = {
       name: "orphaned",
       summary: "waits on an Envoy that died",
-      labOptions: {},
       load: "none",
       run: (ctx) => ctx.waitFor<ScenarioOutcome>("hosts to change", () => undefined, 60_000),
     };

@@ -4,8 +4,11 @@ import {
   COMPOSE_SCENARIO_NAMES,
   type ComposeScenarioReport,
 } from "../../engines/compose/scenarios/scenario.js";
+import { ENGINE_LOAD } from "../../engines/load.js";
+import { engineReport } from "../../engines/report.js";
 import { EngineError, messageOf, UsageError } from "../../errors.js";
 import { formatScenarioReport } from "../../lab/scenarios/report.js";
+import { runScenarioOn } from "../../lab/scenarios/runner.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
 const DEFAULT_ENVOY_PORT = 10000;
@@ -84,9 +87,15 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
         const forward = (): void => scoped.abort(ctx.signal.reason);
         if (ctx.signal.aborted) forward();
         ctx.signal.addEventListener("abort", forward, { once: true });
-        const report = await composeScenarios[n]
-          .run(cluster, scoped.signal)
-          .finally(() => ctx.signal.removeEventListener("abort", forward));
+        const report = engineReport(
+          await runScenarioOn(composeScenarios[n], cluster, cluster.target, scoped.signal, {
+            bounds: ENGINE_LOAD,
+            errors: EngineError,
+          }).finally(() => ctx.signal.removeEventListener("abort", forward)),
+          n,
+          cluster.target.engine,
+          cluster.timings,
+        );
         reports.push(report);
         ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
       }

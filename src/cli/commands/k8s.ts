@@ -4,9 +4,9 @@ import { resolveKubeTarget } from "../../engines/k8s/kubectl.js";
 import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
-import { ENGINE_LOAD } from "../../engines/load.js";
 import { UsageError } from "../../errors.js";
 import { formatScenarioReport } from "../../lab/scenarios/report.js";
+import { SCENARIO_RATE_PER_SEC } from "../../lab/scenarios/runner.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
 export const k8sCommand: Command = {
@@ -16,7 +16,7 @@ export const k8sCommand: Command = {
        grpc-lb k8s envoy-hosts [--wait-ms MS] [options]
 
 Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
-while a steady load (${ENGINE_LOAD.ratePerSec} calls/s over one channel) goes through Envoy, reached by
+while a steady load (${SCENARIO_RATE_PER_SEC} calls/s over one channel) goes through Envoy, reached by
 kubectl port-forward to the Envoy pod (its admin API too), and prints a verdict
 (exit 0 pass, 1 fail) with the measured times. NAME is one of:
   rollout        kubectl rollout restart deployment/server

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { SERVER_IMAGE } from "../../deploy/presets.js";
 import { EnvoyAdmin } from "../../envoy/admin.js";
 import { EngineError, messageOf } from "../../errors.js";
@@ -10,6 +11,8 @@ import type { ComposeProject } from "./project.js";
 export const RELAY_LABEL = "io.grpc-envoy-lb.role=envoy-admin-relay";
 /** Port the relay listens on, on Envoy's address in the project network. */
 export const RELAY_PORT = 9902;
+/** Label key naming one relay's run (pid and a random id), to remove exactly that container. */
+const RELAY_RUN_LABEL = "io.grpc-envoy-lb.relay-run";
 
 // Runs in the relay container: forwards connections from `allowed` only to Envoy's admin
 // on 127.0.0.1 of the same network namespace; prints one line once listening.
@@ -60,6 +63,16 @@ export async function startAdminRelay(
     throw new EngineError(`compose: network ${project.network} reports no gateway address`);
   }
   const name = `${project.o.project}-admin-relay-${process.pid}`;
+  // A label of this relay alone: a `docker run` cut short (Ctrl-C) may have created the
+  // container without reporting its id, so it is removed by label, not by what run printed.
+  const runLabel = `${RELAY_RUN_LABEL}=${process.pid}-${randomUUID()}`;
+  const stop = async (): Promise<void> => {
+    const ids = await docker(["ps", "-aq", "--filter", `label=${runLabel}`], { timeoutMs: 20_000 }).catch(
+      () => "",
+    );
+    const list = ids.split("\n").filter(Boolean);
+    await docker(["rm", "-f", ...(list.length > 0 ? list : [name])], { timeoutMs: 20_000 }).catch(() => "");
+  };
   await docker(["rm", "-f", name], { signal }).catch(() => "");
   await docker(
     [
@@ -70,6 +83,8 @@ export async function startAdminRelay(
       name,
       "--label",
       RELAY_LABEL,
+      "--label",
+      runLabel,
       "--network",
       `container:${envoy.id}`,
       "--read-only",
@@ -89,10 +104,10 @@ export async function startAdminRelay(
       String(adminPort),
     ],
     { signal },
-  );
-  const stop = async (): Promise<void> => {
-    await docker(["rm", "-f", name], { timeoutMs: 20_000 }).catch(() => "");
-  };
+  ).catch(async (e: unknown) => {
+    await stop();
+    throw e;
+  });
   const admin = new EnvoyAdmin(formatHostPort(envoy.ip, RELAY_PORT));
   try {
     await waitFor(

@@ -1,12 +1,10 @@
 import { join } from "node:path";
 import { composePreset } from "../../deploy/presets.js";
-import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { describeTimings, type EngineBudgets, engineBudgets } from "../../envoy/budgets.js";
 import { resolveEnvoyConfigOptions } from "../../envoy/options.js";
+import { pollEnvoyHosts, routesToExactly } from "../../envoy/wait-hosts.js";
 import { EngineError, messageOf } from "../../errors.js";
 import { packageRoot } from "../../paths.js";
-import { waitFor } from "../../util/wait.js";
-import { routesToExactly } from "../hosts.js";
 import type { EngineTarget, Replica } from "../target.js";
 import { type AdminRelay, startAdminRelay } from "./admin-relay.js";
 import { ComposeProject } from "./project.js";
@@ -57,21 +55,22 @@ export async function openComposeCluster(envoyPort: number, signal?: AbortSignal
     async settled(s) {
       let last = "nothing yet";
       try {
-        return await waitFor(
+        const { value } = await pollEnvoyHosts(
+          () => target.admin,
           "Envoy to route to every running server replica, all healthy",
-          async () => {
+          async (hosts) => {
             const running = await replicas(s).catch((e: unknown) => {
               last = messageOf(e);
               return undefined;
             });
             if (running === undefined) return undefined;
-            const hosts = await target.admin.clusterHosts(CLUSTER_NAME);
-            last = `${running.length} running, Envoy routes to ${hosts.filter((h) => h.healthy).length} of ${hosts.length} hosts`;
+            last = `${running.length} replicas running`;
             return routesToExactly(running.map((r) => r.address))(hosts) ? running : undefined;
           },
-          { timeoutMs: 60_000, intervalMs: 200, ...(s ? { signal: s } : {}) },
+          { timeoutMs: 60_000, intervalMs: 200, signal: s },
           () => last,
         );
+        return value;
       } catch (e) {
         if (s?.aborted) throw e;
         throw new EngineError(`compose: the cluster did not settle: ${messageOf(e)}`, { cause: e });

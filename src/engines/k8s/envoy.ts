@@ -1,8 +1,6 @@
 import { EnvoyAdmin } from "../../envoy/admin.js";
-import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { EngineError } from "../../errors.js";
 import { waitFor } from "../../util/wait.js";
-import { routesToExactly } from "../hosts.js";
 import type { KubeTarget } from "./kubectl.js";
 import { ENVOY_SELECTOR, listPods, type PodInfo, servingPods } from "./pods.js";
 import { type PortForward, startPortForward } from "./port-forward.js";
@@ -76,30 +74,3 @@ export async function forwardToEnvoy(
 
 /** The address Envoy's host list shows for a server pod. */
 export const podAddress = (p: PodInfo, port: number): string => `${p.ip}:${port}`;
-
-/**
- * Waits until Envoy routes to exactly the serving server pods (listed afresh each
- * time: pods come and go while it waits); returns them.
- */
-export async function waitForEnvoyToMatchPods(
-  t: KubeTarget,
-  admin: EnvoyAdmin,
-  listServers: () => Promise<PodInfo[]>,
-  serverPort: number,
-  what: string,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<PodInfo[]> {
-  let last = "";
-  return waitFor(
-    what,
-    async () => {
-      const pods = servingPods(await listServers());
-      const hosts = await admin.clusterHosts(CLUSTER_NAME);
-      last = `pods ${pods.map((p) => p.ip).join(" ") || "none"}; Envoy ${hosts.map((h) => `${h.address}:${h.port}${h.healthy ? "" : " (unhealthy)"}`).join(" ") || "no hosts"}`;
-      return routesToExactly(pods.map((p) => podAddress(p, serverPort)))(hosts) ? pods : undefined;
-    },
-    { timeoutMs, intervalMs: 250, ...(signal ? { signal } : {}) },
-    () => `${last} in namespace ${t.namespace}`,
-  );
-}

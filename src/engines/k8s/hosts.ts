@@ -1,8 +1,7 @@
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
+import { pollEnvoyHosts, routesToExactly } from "../../envoy/wait-hosts.js";
 import { EngineError, messageOf } from "../../errors.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
-import { waitFor } from "../../util/wait.js";
-import { routesToExactly } from "../hosts.js";
 import { forwardToEnvoyAdmin, podAddress, readyEnvoyPod } from "./envoy.js";
 import { type KubeTarget, kubectl } from "./kubectl.js";
 import { listPods, SERVER_SELECTOR, servingPods } from "./pods.js";
@@ -36,18 +35,15 @@ export async function envoyHostsReport(t: KubeTarget, waitMs: number, signal?: A
   const { adminForward, admin } = await forwardToEnvoyAdmin(t, pod, signal);
   try {
     let expected = { what: "", addresses: [] as string[] };
-    let seen = "";
-    const hosts = await waitFor(
+    const { value: hosts } = await pollEnvoyHosts(
+      () => admin,
       `Envoy (pod ${pod}) to route to exactly what the server Service answers`,
-      async () => {
+      async (now) => {
         expected = await expectedHosts(t, signal);
-        const now = await admin.clusterHosts(CLUSTER_NAME);
-        seen =
-          now.map((h) => `${h.address}:${h.port}${h.healthy ? "" : " (unhealthy)"}`).join(", ") || "no hosts";
         return routesToExactly(expected.addresses)(now) ? now : undefined;
       },
-      { timeoutMs: waitMs, intervalMs: 250, ...(signal ? { signal } : {}) },
-      () => `Envoy: ${seen}; expected ${expected.addresses.join(", ")}`,
+      { timeoutMs: waitMs, intervalMs: 250, signal },
+      () => `expected ${expected.addresses.join(", ")}`,
     ).catch((e: unknown) => {
       if (signal?.aborted) throw e;
       throw new EngineError(messageOf(e), { cause: e });

@@ -1,25 +1,31 @@
 import { describeTimings } from "../../envoy/budgets.js";
-import type { ScenarioCheck, ScenarioReport } from "../../lab/scenarios/report.js";
-import type { PacedLoad, RequestResult } from "../../loadgen/paced-load.js";
+import { pollEnvoyHosts, routesToExactly } from "../../envoy/wait-hosts.js";
+import { EngineError } from "../../errors.js";
+import { retryCounters, runScenarioOn } from "../../lab/scenarios/runner.js";
+import type {
+  RetryCounters,
+  Scenario,
+  ScenarioContext,
+  ScenarioOutcome,
+  ScenarioTarget,
+} from "../../lab/scenarios/scenario.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
-import { underLoad } from "../load.js";
-import { finishEngineReport, type RetryCounters, readRetryCounters } from "../report.js";
-import type { EngineTarget } from "../target.js";
-import { type EnvoyForward, forwardToEnvoy, readyEnvoyPod, waitForEnvoyToMatchPods } from "./envoy.js";
+import { ENGINE_LOAD } from "../load.js";
+import { engineReport } from "../report.js";
+import { type EnvoyForward, forwardToEnvoy, podAddress, readyEnvoyPod } from "./envoy.js";
 import { type KubeTarget, kubectl } from "./kubectl.js";
 import { type PodWatch, watchPods } from "./pod-watch.js";
-import { listPods, type PodInfo, SERVER_SELECTOR, serverIdOf } from "./pods.js";
+import { listPods, type PodInfo, SERVER_SELECTOR, serverIdOf, servingPods } from "./pods.js";
 import type { K8sScenarioName, K8sScenarioReport } from "./report.js";
 import { K8S_ENVOY } from "./timing.js";
 
-/** What a running scenario works with. */
-export interface K8sScenarioContext {
+/** What a Kubernetes scenario acts on: the cluster, its server pods as watched, and the Envoy pod it reaches. */
+export interface K8sEnv {
   kube: KubeTarget;
   /** The Envoy pod the load goes through, until replaceEnvoy(). */
   readonly envoy: EnvoyForward;
-  load: PacedLoad;
-  pods: PodWatch;
-  signal: AbortSignal | undefined;
+  /** The watch on the server pods, on the load's clock. */
+  readonly pods: PodWatch;
   /** Pod name → the server_id it answers with, learnt from its log. */
   ids: Map<string, string>;
   /** Server pods, terminating ones included. */
@@ -28,119 +34,151 @@ export interface K8sScenarioContext {
   learnIds(pods: readonly PodInfo[]): Promise<void>;
   /** Waits until Envoy routes to exactly the serving server pods, and returns them. */
   envoyMatchesPods(what: string, timeoutMs?: number): Promise<PodInfo[]>;
-  /** Switches to a new Envoy pod (its retry counters start from zero). */
-  replaceEnvoy(next: EnvoyForward): void;
+  /**
+   * Switches to a new Envoy pod; `old` are the replaced Envoy's retry counters as last read,
+   * so the report still counts its retries.
+   */
+  replaceEnvoy(next: EnvoyForward, old: RetryCounters): void;
   progress(text: string): void;
 }
 
-/** What a scenario hands back: every call's result and its judgement. */
-export interface K8sScenarioOutcome extends Pick<ScenarioReport, "measurements" | "distributions"> {
-  results: readonly RequestResult[];
-  checks: ScenarioCheck[];
+/** Where every Kubernetes scenario starts: the serving pods (their ids learnt) and when it acts. */
+export interface K8sStart {
+  before: PodInfo[];
+  /** When the scenario acts, on the load's clock. */
+  opAt: number;
 }
 
 export interface K8sScenario {
   name: K8sScenarioName;
   summary: string;
-  run(ctx: K8sScenarioContext): Promise<K8sScenarioOutcome>;
+  /** True when failed calls are measured, not a check (an Envoy restart). */
+  allowFailedCalls?: boolean;
+  run(ctx: ScenarioContext<K8sEnv>, start: K8sStart): Promise<ScenarioOutcome>;
 }
+
+/** Calls beyond the runner's warm-up before a scenario acts, so its "before" phase has traffic. */
+const MORE_BEFORE_ACTING = 100;
 
 /**
  * Runs a scenario against the deployment of deploy/k8s in the target namespace:
  * waits for it to be rolled out and for Envoy to route to every ready server pod,
- * port-forwards to the Envoy pod, keeps the engine load going through it while the
- * scenario changes the cluster, and always stops the load, the watch and the forwards.
+ * port-forwards to the Envoy pod, then hands over to the scenario runner (its
+ * load, waits and common checks), starting every scenario the same way: a pod
+ * watch, the serving pods and their ids. It always stops the watch and the forwards.
  */
 export async function runK8sScenario(
   scenario: K8sScenario,
   kube: KubeTarget,
   progress: (text: string) => void,
-  signal?: AbortSignal,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<K8sScenarioReport> {
-  const opts = signal ? { signal } : {};
   for (const d of ["server", "envoy"]) {
     progress(`waiting for deployment/${d} to be rolled out`);
     await kubectl(kube, ["rollout", "status", `deployment/${d}`, "--timeout=120s"], {
       timeoutMs: 130_000,
-      ...opts,
+      signal,
     });
   }
   const pod = await readyEnvoyPod(kube, signal);
   progress(`port-forwarding to Envoy (pod/${pod}: its listener and admin API)`);
   let envoy = await forwardToEnvoy(kube, pod, 0, signal);
-  const target: EngineTarget = {
-    engine: "kubernetes",
+  let replaced: RetryCounters = { retries: 0, overflows: 0 };
+  const target: ScenarioTarget = {
     listenAddress: `127.0.0.1:${envoy.grpc.port}`,
-    admin: envoy.admin,
-    envoy: K8S_ENVOY,
+    get admin() {
+      return envoy.admin;
+    },
+    get replacedEnvoys() {
+      return replaced;
+    },
   };
   const servers = (): Promise<PodInfo[]> => listPods(kube, SERVER_SELECTOR, signal);
-  const envoyMatchesPods = (what: string, timeoutMs = 90_000): Promise<PodInfo[]> =>
-    waitForEnvoyToMatchPods(kube, envoy.admin, servers, DEFAULT_SERVER_PORT, what, timeoutMs, signal);
+  let lastPods = "";
+  const envoyMatchesPods = async (what: string, timeoutMs = 90_000): Promise<PodInfo[]> =>
+    (
+      await pollEnvoyHosts(
+        () => envoy.admin,
+        what,
+        async (hosts) => {
+          const pods = servingPods(await servers());
+          lastPods = pods.map((p) => p.ip).join(" ") || "none";
+          return routesToExactly(pods.map((p) => podAddress(p, DEFAULT_SERVER_PORT)))(hosts)
+            ? pods
+            : undefined;
+        },
+        { timeoutMs, intervalMs: 250, signal },
+        () => `serving pods ${lastPods} in namespace ${kube.namespace}`,
+      )
+    ).value;
+  const ids = new Map<string, string>();
+  const learnIds = async (list: readonly PodInfo[]): Promise<void> => {
+    for (const p of list) if (!ids.has(p.name)) ids.set(p.name, await serverIdOf(kube, p.name, signal));
+  };
+  let watch: PodWatch | undefined;
+  const env: K8sEnv = {
+    kube,
+    get envoy() {
+      return envoy;
+    },
+    get pods() {
+      if (watch === undefined) throw new EngineError("the pod watch starts with the scenario");
+      return watch;
+    },
+    ids,
+    servers,
+    learnIds,
+    envoyMatchesPods,
+    replaceEnvoy(next, old) {
+      envoy = next;
+      replaced = { retries: replaced.retries + old.retries, overflows: replaced.overflows + old.overflows };
+    },
+    progress,
+  };
+  const opened: Scenario<K8sEnv> = {
+    name: scenario.name,
+    summary: scenario.summary,
+    load: "paced",
+    ...(scenario.allowFailedCalls ? { allowFailedCalls: true } : {}),
+    async run(ctx) {
+      watch = watchPods(kube, SERVER_SELECTOR, ctx.load.now);
+      try {
+        await ctx.load.waitForMore(MORE_BEFORE_ACTING);
+        const before = servingPods(await servers());
+        await learnIds(before);
+        progress(`scenario ${scenario.name}: ${scenario.summary}`);
+        return await scenario.run(ctx, { before, opAt: ctx.load.now() });
+      } finally {
+        await watch.stop();
+      }
+    },
+  };
   try {
     const ready = await envoyMatchesPods("Envoy to route to every ready server pod");
     progress(`Envoy routes to ${ready.length} server pods: ${ready.map((p) => p.ip).join(", ")}`);
-    const ids = new Map<string, string>();
-    const learnIds = async (list: readonly PodInfo[]): Promise<void> => {
-      for (const p of list) if (!ids.has(p.name)) ids.set(p.name, await serverIdOf(kube, p.name, signal));
-    };
     await learnIds(ready);
-    let retriesBefore: RetryCounters = await readRetryCounters(target);
-    const t0 = performance.now();
-    return await underLoad(target, signal, async (load) => {
-      const pods = watchPods(kube, SERVER_SELECTOR, load.now);
-      try {
-        const ctx: K8sScenarioContext = {
-          kube,
-          get envoy() {
-            return envoy;
-          },
-          load,
-          pods,
-          signal,
-          ids,
-          servers,
-          learnIds,
-          envoyMatchesPods,
-          replaceEnvoy(next) {
-            envoy = next;
-            target.admin = next.admin;
-            retriesBefore = { retries: 0, overflows: 0 };
-          },
-          progress,
-        };
-        progress(`scenario ${scenario.name}: ${scenario.summary}`);
-        const out = await scenario.run(ctx);
-        return await finishEngineReport(
-          target,
-          describeTimings(K8S_ENVOY),
-          scenario.name,
-          retriesBefore,
-          out.results,
-          out.checks,
-          { measurements: out.measurements, distributions: out.distributions },
-          performance.now() - t0,
-        );
-      } finally {
-        await pods.stop();
-      }
+    const report = await runScenarioOn(opened, env, target, signal, {
+      bounds: ENGINE_LOAD,
+      errors: EngineError,
     });
+    return engineReport(report, scenario.name, "kubernetes", describeTimings(K8S_ENVOY));
   } finally {
     await envoy.stop();
   }
 }
 
-export async function scaleServers(ctx: K8sScenarioContext, replicas: number): Promise<void> {
-  await kubectl(
-    ctx.kube,
-    ["scale", "deployment/server", `--replicas=${replicas}`],
-    ctx.signal ? { signal: ctx.signal } : {},
-  );
+/** Envoy's retry counters read through a forward to it. */
+export const envoyRetryCounters = (e: EnvoyForward): Promise<RetryCounters> => retryCounters(e.admin);
+
+export async function scaleServers(ctx: ScenarioContext<K8sEnv>, replicas: number): Promise<void> {
+  await kubectl(ctx.env.kube, ["scale", "deployment/server", `--replicas=${replicas}`], {
+    signal: ctx.signal,
+  });
 }
 
-export async function rolloutStatus(ctx: K8sScenarioContext, deployment: string): Promise<void> {
-  await kubectl(ctx.kube, ["rollout", "status", `deployment/${deployment}`, "--timeout=180s"], {
+export async function rolloutStatus(ctx: ScenarioContext<K8sEnv>, deployment: string): Promise<void> {
+  await kubectl(ctx.env.kube, ["rollout", "status", `deployment/${deployment}`, "--timeout=180s"], {
     timeoutMs: 190_000,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    signal: ctx.signal,
   });
 }

@@ -1,4 +1,5 @@
 import { engineBudgets } from "../../envoy/budgets.js";
+import { notRoutedTo as notRoutedToAddress } from "../../envoy/wait-hosts.js";
 import { formatHostPort } from "../../util/address.js";
 import type { ResolvedLabOptions } from "../options.js";
 import type { LabServer } from "../servers.js";
@@ -6,10 +7,7 @@ import type { LabServer } from "../servers.js";
 export const addressOf = (s: LabServer): string => formatHostPort(s.host, s.port);
 
 /** True once Envoy no longer routes to the server: its host is gone, or marked unhealthy. */
-export const notRoutedTo =
-  (s: LabServer) =>
-  (hosts: { address: string; port: number; healthy: boolean }[]): boolean =>
-    !hosts.some((h) => formatHostPort(h.address, h.port) === addressOf(s) && h.healthy);
+export const notRoutedTo = (s: LabServer) => notRoutedToAddress(addressOf(s));
 
 /** Worst case for active health checks to notice a dead or draining host, in ms. */
 export function detectionBudgetMs(o: ResolvedLabOptions): number {

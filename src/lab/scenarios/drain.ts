@@ -17,6 +17,8 @@ export const drain: LabScenario = {
     lab.setServerRecords(servers.filter((s) => s !== victim));
     const exited = victim.process.exited;
     const stopped = lab.pool.stop(victim);
+    // Awaited below; until then a failed wait must not leave its rejection unhandled.
+    stopped.catch(() => {});
     const detectMs = await waitForHosts(`Envoy to stop routing to ${addressOf(victim)}`, notRoutedTo(victim));
     const detectedAt = load.now();
     await stopped;

@@ -1,5 +1,9 @@
 import type { LabCluster } from "../cluster.js";
+import type { LabOptions } from "../options.js";
 import type { Scenario } from "./scenario.js";
 
 /** A scenario that acts on the lab (its servers, DNS and Envoy). */
-export type LabScenario = Scenario<LabCluster>;
+export interface LabScenario extends Scenario<LabCluster> {
+  /** Lab options this scenario starts with (the user's flags come on top). */
+  labOptions: LabOptions;
+}

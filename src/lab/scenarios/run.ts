@@ -22,7 +22,7 @@ export async function runScenario(
     return await runScenarioOn(
       scenario,
       lab,
-      { listenAddress: lab.listenAddress, admin: lab.envoy.admin },
+      { listenAddress: lab.listenAddress, admin: lab.envoy.admin, ensureUp: () => lab.ensureEnvoyUp() },
       signal,
     );
   } finally {

@@ -1,6 +1,5 @@
 import type { EnvoyAdmin, UpstreamHost } from "../../envoy/admin.js";
 import type { RequestResult } from "../../loadgen/paced-load.js";
-import type { LabOptions } from "../options.js";
 import type { ScenarioCheck, ScenarioReport } from "./report.js";
 
 /**
@@ -15,6 +14,19 @@ export interface ScenarioTarget {
   readonly admin: EnvoyAdmin;
   /** Throws, saying why, once the target is gone (Envoy exited): every wait then ends at once. */
   ensureUp?(): void;
+  /**
+   * Retry counters of Envoys the target reached earlier in the run and no longer does (one
+   * replaced mid-run): the runner adds them to the difference it reads from `admin`.
+   */
+  readonly replacedEnvoys?: RetryCounters;
+}
+
+/** Envoy's retry counters for cluster 'server'. */
+export interface RetryCounters {
+  /** upstream_rq_retry: calls retried on another host. */
+  retries: number;
+  /** upstream_rq_retry_overflow: retries refused because the retry budget was spent. */
+  overflows: number;
 }
 
 /** The steady load the runner keeps going through a scenario, on one clock. */
@@ -25,6 +37,15 @@ export interface ScenarioLoad {
   readonly results: readonly RequestResult[];
   /** Waits until `more` calls beyond those finished now have finished. */
   waitForMore(more: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Polls `pick` over the results until it returns a value; fails at once, naming the
+   * bound, once the load has stopped by its bounds.
+   */
+  waitUntil<T>(
+    what: string,
+    pick: (results: readonly RequestResult[]) => T | undefined,
+    timeoutMs?: number,
+  ): Promise<T>;
   /** Stops the load and returns every result (the runner does it too, if the scenario does not). */
   finish(): Promise<readonly RequestResult[]>;
 }
@@ -59,14 +80,14 @@ export interface ScenarioOutcome {
   requests?: ScenarioReport["requests"];
 }
 
-/** One experiment: the cluster it needs and what it does to it, under load. */
+/** One experiment on an environment (the lab, a Compose or Kubernetes cluster): what it does to it, under load. */
 export interface Scenario<Env> {
   name: string;
   summary: string;
-  /** Lab options this scenario starts with (the user's flags come on top). */
-  labOptions: LabOptions;
   /** paced: the runner keeps 200 calls/s going and warms up with 200 calls first; none: it sends its own. */
   load: "paced" | "none";
+  /** True when failed calls are measured rather than checked (the runner then adds no "no failed calls"). */
+  allowFailedCalls?: boolean;
   /** Its actions and checks; every wait through `ctx`, so Ctrl-C ends it at once. */
   run(ctx: ScenarioContext<Env>): Promise<ScenarioOutcome>;
 }

@@ -1,25 +1,17 @@
+import { notRoutedTo } from "../../../envoy/wait-hosts.js";
 import { EngineError } from "../../../errors.js";
 import {
   check,
   distribution,
-  noFailedCalls,
   round,
   type ScenarioCheck,
   withinBudget,
 } from "../../../lab/scenarios/report.js";
-import {
-  lastReplyMs,
-  notRoutedTo,
-  waitForCallsSince,
-  waitForEnvoyHosts,
-  waitForFirstReplies,
-} from "../../hosts.js";
-import { underLoad } from "../../load.js";
-import { finishEngineReport, readRetryCounters } from "../../report.js";
+import { callsStartedSince, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
 import type { ComposeCluster } from "../cluster.js";
 import type { ComposeContainer } from "../project.js";
 import { runningReplicas, waitForReplica } from "../replicas.js";
-import type { ComposeScenario, ComposeScenarioName, ComposeScenarioReport } from "./scenario.js";
+import type { ComposeScenario, ComposeScenarioName } from "./scenario.js";
 
 /** What is done to one replica, and how it comes back. */
 export interface Fault {
@@ -55,74 +47,70 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
   return {
     name: fault.name,
     summary: fault.summary,
-    async run(cluster, signal) {
-      const t0 = performance.now();
+    load: "paced",
+    async run(ctx) {
+      const { env: cluster, load, signal } = ctx;
+      const { budgets, target } = cluster;
       const before = await cluster.settled(signal);
       if (before.length < 2)
         throw new EngineError(`compose: ${fault.name} needs at least 2 running replicas`);
       const replicas = await runningReplicas(cluster, signal);
       const victim = replicas[1];
       if (victim === undefined) throw new EngineError(`compose: ${fault.name} found no second replica`);
-      const counters = await readRetryCounters(cluster.target);
-      const { budgets, target } = cluster;
 
+      let inflicting: Promise<void> | undefined;
       let restored = false;
       try {
-        return (await underLoad(target, signal, async (load) => {
-          const lostAt = load.now();
-          const inflicting = fault.inflict(cluster, victim.container, signal);
-          // Surface a failed docker command at once rather than after a wait's timeout.
-          const failed = inflicting.then(
-            () => new Promise<never>(() => {}),
-            (e: unknown) => Promise.reject(e),
-          );
-          const outMs = await Promise.race([
-            waitForEnvoyHosts(
-              target,
-              `Envoy to stop routing to ${victim.replica.name} (${victim.replica.address})`,
-              notRoutedTo(victim.replica.address),
-              {
-                timeoutMs: OUT_TIMEOUT_MS,
-                signal,
-              },
-            ),
-            failed,
-          ]);
-          const outAt = load.now();
-          await inflicting;
-          const faultChecks = (await fault.checksAfterInflict?.(cluster, victim.container, signal)) ?? [];
-          // 200 calls routed after Envoy's balancer has seen the change: the "out" phase.
-          await waitForCallsSince(load, outAt + target.envoy.updateMergeWindowMs, 200, {
-            timeoutMs: 20_000,
-            signal,
-          });
+        const lostAt = load.now();
+        const pending = fault.inflict(cluster, victim.container, signal);
+        inflicting = pending;
+        // Awaited below (and before restoring); a wait failing first must not leave it unhandled.
+        pending.catch(() => {});
+        // Surface a failed docker command at once rather than after a wait's timeout.
+        const failed = pending.then(() => new Promise<never>(() => {}));
+        failed.catch(() => {});
+        const outMs = await Promise.race([
+          ctx.waitForHosts(
+            `Envoy to stop routing to ${victim.replica.name} (${victim.replica.address})`,
+            notRoutedTo(victim.replica.address),
+            OUT_TIMEOUT_MS,
+          ),
+          failed,
+        ]);
+        const outAt = load.now();
+        await pending;
+        const faultChecks = (await fault.checksAfterInflict?.(cluster, victim.container, signal)) ?? [];
+        // 200 calls routed after Envoy's balancer has seen the change: the "out" phase.
+        const outFrom = outAt + target.envoy.updateMergeWindowMs;
+        await load.waitUntil("200 calls started after Envoy took the replica out", (rs) =>
+          callsStartedSince(rs, outFrom) >= 200 ? true : undefined,
+        );
 
-          const restoredAt = load.now();
-          await fault.restore(cluster, victim.container, signal);
-          restored = true;
-          const back = await waitForReplica(cluster, victim.container.id, BACK_TIMEOUT_MS, signal);
-          const first = await waitForFirstReplies(load, [back.replica.serverId], restoredAt, {
-            timeoutMs: BACK_TIMEOUT_MS,
-            signal,
-          });
-          const firstAt = first.get(back.replica.serverId) ?? restoredAt;
-          await load.waitForResults(load.results.length + 400, 20_000);
-          const results = await load.stop();
+        const restoredAt = load.now();
+        await fault.restore(cluster, victim.container, signal);
+        restored = true;
+        const back = await waitForReplica(cluster, victim.container.id, BACK_TIMEOUT_MS, signal);
+        const first = await load.waitUntil(
+          `a call answered by ${back.replica.name} once back`,
+          (rs) => firstReplies(rs, [back.replica.serverId], restoredAt),
+          BACK_TIMEOUT_MS,
+        );
+        const firstAt = first.get(back.replica.serverId) ?? restoredAt;
+        await load.waitForMore(400);
+        const results = await load.finish();
 
-          const last = lastReplyMs(results, victim.replica.serverId, restoredAt);
-          // /clusters shows a health change at once; the balancer gets it after the merge window.
-          const whileOut = distribution(results, outAt + target.envoy.updateMergeWindowMs, restoredAt);
-          const afterBack = distribution(results, firstAt);
-          // The ready line's time is wall clock; the load's clock started at wallZero.
-          const wallZero = Date.now() - load.now();
-          const readyAt = back.readyAtMs - wallZero;
-          const restoreToFirstCallMs = firstAt - restoredAt;
-          const joinMs =
-            fault.comesBack === "new process"
-              ? firstAt - Math.max(readyAt, restoredAt)
-              : restoreToFirstCallMs;
-          const checks = [
-            noFailedCalls(results),
+        const last = lastReplyMs(results, victim.replica.serverId, restoredAt);
+        // /clusters shows a health change at once; the balancer gets it after the merge window.
+        const whileOut = distribution(results, outFrom, restoredAt);
+        const afterBack = distribution(results, firstAt);
+        // The ready line's time is wall clock; the load's clock started at wallZero.
+        const wallZero = Date.now() - load.now();
+        const readyAt = back.readyAtMs - wallZero;
+        const restoreToFirstCallMs = firstAt - restoredAt;
+        const joinMs =
+          fault.comesBack === "new process" ? firstAt - Math.max(readyAt, restoredAt) : restoreToFirstCallMs;
+        return {
+          checks: [
             withinBudget(
               `Envoy stops routing to the replica after ${fault.action}`,
               outMs,
@@ -146,35 +134,28 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
               Object.keys(afterBack).length === before.length,
               `${Object.keys(afterBack).length} answered: ${Object.values(afterBack).join("/")}`,
             ),
-          ];
-          return finishEngineReport(
-            target,
-            cluster.timings,
-            fault.name,
-            counters,
-            results,
-            checks,
-            {
-              measurements: {
-                lostToNotRoutedMs: round(outMs),
-                lostToLastCallMs: last === undefined ? 0 : round(Math.max(0, last - lostAt)),
-                detectionBudgetMs: budgets.detectionMs,
-                restoreToFirstCallMs: round(restoreToFirstCallMs),
-                ...(fault.comesBack === "new process" ? { readyToFirstCallMs: round(joinMs) } : {}),
-                joinBudgetMs: budgets.joinMs,
-              },
-              distributions: [
-                { phase: "before", backends: distribution(results, 0, lostAt) },
-                { phase: `out (${fault.action})`, backends: whileOut },
-                { phase: `back (${fault.restoreAction})`, backends: afterBack },
-              ],
-            },
-            performance.now() - t0,
-          );
-        })) as ComposeScenarioReport;
+          ],
+          measurements: {
+            lostToNotRoutedMs: round(outMs),
+            lostToLastCallMs: last === undefined ? 0 : round(Math.max(0, last - lostAt)),
+            detectionBudgetMs: budgets.detectionMs,
+            restoreToFirstCallMs: round(restoreToFirstCallMs),
+            ...(fault.comesBack === "new process" ? { readyToFirstCallMs: round(joinMs) } : {}),
+            joinBudgetMs: budgets.joinMs,
+          },
+          distributions: [
+            { phase: "before", backends: distribution(results, 0, lostAt) },
+            { phase: `out (${fault.action})`, backends: whileOut },
+            { phase: `back (${fault.restoreAction})`, backends: afterBack },
+          ],
+        };
       } finally {
-        // Leave the cluster as found, also after a failure or Ctrl-C half-way.
-        if (!restored) await fault.restore(cluster, victim.container).catch(() => {});
+        // Leave the cluster as found, also after a failure or Ctrl-C half-way: let the fault
+        // finish (or fail) first, so the restore does not race it, then restore without the signal.
+        if (!restored && inflicting !== undefined) {
+          await inflicting.catch(() => {});
+          await fault.restore(cluster, victim.container).catch(() => {});
+        }
       }
     },
   };

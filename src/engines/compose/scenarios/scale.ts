@@ -1,19 +1,34 @@
 import { EngineError } from "../../../errors.js";
-import { check, distribution, noFailedCalls, round, withinBudget } from "../../../lab/scenarios/report.js";
-import { lastReplyMs, waitForCallsSince, waitForEnvoyHosts, waitForFirstReplies } from "../../hosts.js";
-import { underLoad } from "../../load.js";
-import { finishEngineReport, readRetryCounters } from "../../report.js";
+import { check, distribution, round, withinBudget } from "../../../lab/scenarios/report.js";
+import { callsStartedSince, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
+import type { ScenarioOutcome } from "../../../lab/scenarios/scenario.js";
+import { formatHostPort } from "../../../util/address.js";
 import { BASE_REPLICAS, type ComposeCluster } from "../cluster.js";
 import { runningReplicas } from "../replicas.js";
-import type { ComposeScenario, ComposeScenarioReport } from "./scenario.js";
+import type { ComposeScenario } from "./scenario.js";
 
 const GROWN = 6;
 const SHRUNK = 2;
+/** Seconds a replica removed while putting the cluster back after Ctrl-C gets to stop (no load runs then). */
+const INTERRUPTED_STOP_S = 1;
 
-/** `docker compose up --scale server=N` on the server service alone: no other container is touched. */
-const scaleTo = (cluster: ComposeCluster, n: number, signal?: AbortSignal): Promise<string> =>
+/**
+ * `docker compose up --scale server=N` on the server service alone: no other container is
+ * touched. `stopTimeoutS` overrides the service's stop_grace_period for replicas it removes.
+ */
+const scaleTo = (cluster: ComposeCluster, n: number, signal?: AbortSignal, stopTimeoutS?: number) =>
   cluster.project.compose(
-    ["up", "--detach", "--no-deps", "--no-recreate", "--no-build", "--scale", `server=${n}`, "server"],
+    [
+      "up",
+      "--detach",
+      "--no-deps",
+      "--no-recreate",
+      "--no-build",
+      ...(stopTimeoutS === undefined ? [] : ["--timeout", String(stopTimeoutS)]),
+      "--scale",
+      `server=${n}`,
+      "server",
+    ],
     { signal, timeoutMs: 120_000 },
   );
 
@@ -25,113 +40,111 @@ const scaleTo = (cluster: ComposeCluster, n: number, signal?: AbortSignal): Prom
 export const scale: ComposeScenario = {
   name: "scale",
   summary: `docker compose up --scale server=${GROWN}, then server=${SHRUNK}, under load (back to ${BASE_REPLICAS} after)`,
-  async run(cluster, signal) {
-    const t0 = performance.now();
-    const before = await cluster.settled(signal);
-    const counters = await readRetryCounters(cluster.target);
+  load: "paced",
+  async run(ctx) {
+    const { env: cluster, load, signal } = ctx;
     const { budgets, target } = cluster;
+    const before = await cluster.settled(signal);
+    // Leave the cluster as found, also after a failure or Ctrl-C half-way: without the
+    // signal (it may have fired), and after Ctrl-C without waiting for removed replicas
+    // to drain. A failed restore must not hide the scenario's own error.
+    const restore = () =>
+      scaleTo(cluster, BASE_REPLICAS, undefined, signal.aborted ? INTERRUPTED_STOP_S : undefined);
+    let outcome: ScenarioOutcome;
     try {
-      return (await underLoad(target, signal, async (load) => {
-        const grownAt = load.now();
-        await scaleTo(cluster, GROWN, signal);
-        const grown = await runningReplicas(cluster, signal);
-        const added = grown.filter((r) => !before.some((b) => b.serverId === r.replica.serverId));
-        if (grown.length !== GROWN || added.length !== GROWN - before.length) {
-          throw new EngineError(
-            `compose: --scale server=${GROWN} gave ${grown.length} running replicas (${added.length} new)`,
-          );
-        }
-        const first = await waitForFirstReplies(
-          load,
-          added.map((a) => a.replica.serverId),
-          grownAt,
-          { timeoutMs: 90_000, signal },
+      const grownAt = load.now();
+      await scaleTo(cluster, GROWN, signal);
+      const grown = await runningReplicas(cluster, signal);
+      const added = grown.filter((r) => !before.some((b) => b.serverId === r.replica.serverId));
+      if (grown.length !== GROWN || added.length !== GROWN - before.length) {
+        throw new EngineError(
+          `compose: --scale server=${GROWN} gave ${grown.length} running replicas (${added.length} new)`,
         );
-        const wallZero = Date.now() - load.now();
-        const firstOf = (id: string): number => first.get(id) ?? grownAt;
-        const scaleToFirstCallMs = added.map((a) => round(firstOf(a.replica.serverId) - grownAt));
-        const readyToFirstCallMs = added.map((a) =>
-          round(firstOf(a.replica.serverId) - Math.max(grownAt, a.readyAtMs - wallZero)),
-        );
-        const sixFrom = Math.max(...added.map((a) => firstOf(a.replica.serverId)));
-        await load.waitForResults(load.results.length + 600, 20_000);
-        const sixTo = load.now();
+      }
+      const addedIds = added.map((a) => a.replica.serverId);
+      const first = await load.waitUntil(
+        `a call answered by each of the ${added.length} new replicas`,
+        (rs) => firstReplies(rs, addedIds, grownAt),
+        90_000,
+      );
+      const wallZero = Date.now() - load.now();
+      const firstOf = (id: string): number => first.get(id) ?? grownAt;
+      const scaleToFirstCallMs = added.map((a) => round(firstOf(a.replica.serverId) - grownAt));
+      const readyToFirstCallMs = added.map((a) =>
+        round(firstOf(a.replica.serverId) - Math.max(grownAt, a.readyAtMs - wallZero)),
+      );
+      const sixFrom = Math.max(...added.map((a) => firstOf(a.replica.serverId)));
+      await load.waitForMore(600);
+      const sixTo = load.now();
 
-        const shrinkAt = load.now();
-        const shrinking = scaleTo(cluster, SHRUNK, signal);
-        const outMs = await waitForEnvoyHosts(
-          target,
-          `Envoy to route to only ${SHRUNK} replicas`,
-          (hosts) => hosts.filter((h) => h.healthy).length === SHRUNK,
-          { timeoutMs: 60_000, signal },
-        );
-        const outAt = load.now();
-        await shrinking;
-        const kept = await runningReplicas(cluster, signal);
-        const routed = (await target.admin.clusterHosts("server"))
-          .filter((h) => h.healthy)
-          .map((h) => `${h.address}:${h.port}`);
-        await waitForCallsSince(load, outAt + target.envoy.updateMergeWindowMs, 300, {
-          timeoutMs: 20_000,
-          signal,
-        });
-        const results = await load.stop();
-        const atSix = distribution(results, sixFrom, sixTo);
-        // /clusters shows a health change at once; the balancer gets it after the merge window.
-        const atTwo = distribution(results, outAt + target.envoy.updateMergeWindowMs);
-        const removed = grown.filter((g) => !kept.some((k) => k.replica.serverId === g.replica.serverId));
-        const lastCalls = removed.map((r) => lastReplyMs(results, r.replica.serverId) ?? shrinkAt);
-        return finishEngineReport(
-          target,
-          cluster.timings,
-          "scale",
-          counters,
-          results,
-          [
-            noFailedCalls(results),
-            check(
-              `every new replica gets its first call in time after ready`,
-              Math.max(...readyToFirstCallMs) <= budgets.joinMs,
-              `${readyToFirstCallMs.join(", ")} ms (budget ${budgets.joinMs} ms)`,
-            ),
-            check(
-              `${GROWN} replicas share the load`,
-              Object.keys(atSix).length === GROWN,
-              `${Object.keys(atSix).length} answered`,
-            ),
-            withinBudget(`Envoy stops routing to the removed replicas in time`, outMs, budgets.detectionMs),
-            check(
-              `Envoy routes to the ${SHRUNK} replicas Compose kept`,
-              kept.length === SHRUNK && kept.every((k) => routed.includes(k.replica.address)),
-              `kept ${kept.map((k) => k.replica.name).join(", ")}; routed to ${routed.join(", ")}`,
-            ),
-            check(
-              `only the ${SHRUNK} kept replicas answer afterwards`,
-              Object.keys(atTwo).length === SHRUNK && kept.every((k) => k.replica.serverId in atTwo),
-              `${Object.keys(atTwo).length} answered`,
-            ),
-          ],
-          {
-            measurements: {
-              scaleToFirstCallMs,
-              readyToFirstCallMs,
-              joinBudgetMs: budgets.joinMs,
-              scaleDownToNotRoutedMs: round(outMs),
-              scaleDownToLastCallMs: round(Math.max(0, ...lastCalls.map((t) => t - shrinkAt))),
-              detectionBudgetMs: budgets.detectionMs,
-            },
-            distributions: [
-              { phase: `${before.length} replicas`, backends: distribution(results, 0, grownAt) },
-              { phase: `${GROWN} replicas`, backends: atSix },
-              { phase: `${SHRUNK} replicas`, backends: atTwo },
-            ],
-          },
-          performance.now() - t0,
-        );
-      })) as ComposeScenarioReport;
-    } finally {
-      // Leave the cluster as found, also when the scenario failed half-way.
-      if (!signal?.aborted) await scaleTo(cluster, BASE_REPLICAS);
+      const shrinkAt = load.now();
+      const shrinking = scaleTo(cluster, SHRUNK, signal);
+      // Awaited below; a wait failing first must not leave its rejection unhandled.
+      shrinking.catch(() => {});
+      const outMs = await ctx.waitForHosts(
+        `Envoy to route to only ${SHRUNK} replicas`,
+        (hosts) => hosts.filter((h) => h.healthy).length === SHRUNK,
+        60_000,
+      );
+      const outAt = load.now();
+      await shrinking;
+      const kept = await runningReplicas(cluster, signal);
+      const routed = (await ctx.hosts())
+        .filter((h) => h.healthy)
+        .map((h) => formatHostPort(h.address, h.port));
+      // /clusters shows a health change at once; the balancer gets it after the merge window.
+      const twoFrom = outAt + target.envoy.updateMergeWindowMs;
+      await load.waitUntil(`300 calls started with ${SHRUNK} replicas`, (rs) =>
+        callsStartedSince(rs, twoFrom) >= 300 ? true : undefined,
+      );
+      const results = await load.finish();
+      const atSix = distribution(results, sixFrom, sixTo);
+      const atTwo = distribution(results, twoFrom);
+      const removed = grown.filter((g) => !kept.some((k) => k.replica.serverId === g.replica.serverId));
+      const lastCalls = removed.map((r) => lastReplyMs(results, r.replica.serverId) ?? shrinkAt);
+      outcome = {
+        checks: [
+          check(
+            `every new replica gets its first call in time after ready`,
+            Math.max(...readyToFirstCallMs) <= budgets.joinMs,
+            `${readyToFirstCallMs.join(", ")} ms (budget ${budgets.joinMs} ms)`,
+          ),
+          check(
+            `${GROWN} replicas share the load`,
+            Object.keys(atSix).length === GROWN,
+            `${Object.keys(atSix).length} answered`,
+          ),
+          withinBudget(`Envoy stops routing to the removed replicas in time`, outMs, budgets.detectionMs),
+          check(
+            `Envoy routes to the ${SHRUNK} replicas Compose kept`,
+            kept.length === SHRUNK && kept.every((k) => routed.includes(k.replica.address)),
+            `kept ${kept.map((k) => k.replica.name).join(", ")}; routed to ${routed.join(", ")}`,
+          ),
+          check(
+            `only the ${SHRUNK} kept replicas answer afterwards`,
+            Object.keys(atTwo).length === SHRUNK && kept.every((k) => k.replica.serverId in atTwo),
+            `${Object.keys(atTwo).length} answered`,
+          ),
+        ],
+        measurements: {
+          scaleToFirstCallMs,
+          readyToFirstCallMs,
+          joinBudgetMs: budgets.joinMs,
+          scaleDownToNotRoutedMs: round(outMs),
+          scaleDownToLastCallMs: round(Math.max(0, ...lastCalls.map((t) => t - shrinkAt))),
+          detectionBudgetMs: budgets.detectionMs,
+        },
+        distributions: [
+          { phase: `${before.length} replicas`, backends: distribution(results, 0, grownAt) },
+          { phase: `${GROWN} replicas`, backends: atSix },
+          { phase: `${SHRUNK} replicas`, backends: atTwo },
+        ],
+      };
+    } catch (e) {
+      await restore().catch(() => {});
+      throw e;
     }
+    await restore();
+    return outcome;
   },
 };

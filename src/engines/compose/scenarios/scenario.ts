@@ -1,3 +1,4 @@
+import type { Scenario } from "../../../lab/scenarios/scenario.js";
 import type { EngineScenarioReport } from "../../report.js";
 import type { ComposeCluster } from "../cluster.js";
 
@@ -6,10 +7,10 @@ export type ComposeScenarioName = (typeof COMPOSE_SCENARIO_NAMES)[number];
 
 export type ComposeScenarioReport = EngineScenarioReport<ComposeScenarioName>;
 
-/** One day-two experiment on the running Compose cluster, under load through Envoy. */
-export interface ComposeScenario {
+/**
+ * One day-two experiment on the running Compose cluster, run by the scenario runner under
+ * its paced load through Envoy; it leaves the cluster as it found it (3 replicas, all routed to).
+ */
+export interface ComposeScenario extends Scenario<ComposeCluster> {
   name: ComposeScenarioName;
-  summary: string;
-  /** Runs it and leaves the cluster as it found it (3 replicas, all routed to); `signal` ends it early. */
-  run(cluster: ComposeCluster, signal?: AbortSignal): Promise<ComposeScenarioReport>;
 }

@@ -1,7 +1,7 @@
 import { EngineError } from "../../../errors.js";
-import { check, distribution, noFailedCalls } from "../../../lab/scenarios/report.js";
+import { check, distribution } from "../../../lab/scenarios/report.js";
+
 import { kubectl } from "../kubectl.js";
-import { servingPods } from "../pods.js";
 import { allWithin } from "../report.js";
 import type { K8sScenario } from "../scenario.js";
 import { K8S_TIMING, k8sBudgets } from "../timing.js";
@@ -11,31 +11,25 @@ import { readyToFirstCall, terminatingToLastCall, waitForPodsGone, waitForTraffi
 export const deletePod: K8sScenario = {
   name: "delete-pod",
   summary: "kubectl delete pod of one server under load; its replacement takes over",
-  async run(ctx) {
-    const { load } = ctx;
-    await load.waitForResults(300, 30_000);
-    const before = servingPods(await ctx.servers());
-    await ctx.learnIds(before);
+  async run(ctx, { before, opAt }) {
+    const { env, load } = ctx;
     const victim = before[0];
     if (victim === undefined) throw new EngineError("no ready server pod to delete");
-    const opAt = load.now();
-    ctx.progress(`kubectl delete pod ${victim.name}`);
-    await kubectl(ctx.kube, ["delete", "pod", victim.name, "--wait=false"]);
+    env.progress(`kubectl delete pod ${victim.name}`);
+    await kubectl(env.kube, ["delete", "pod", victim.name, "--wait=false"], { signal: ctx.signal });
     await waitForPodsGone(ctx, [victim]);
-    const after = await ctx.envoyMatchesPods("Envoy to route to the replacement and the other pods");
+    const after = await env.envoyMatchesPods("Envoy to route to the replacement and the other pods");
     const replacement = after.filter((p) => !before.some((b) => b.name === p.name));
     await waitForTraffic(ctx, replacement);
     const settledAt = load.now();
-    await load.waitForResults(load.results.length + 300, 30_000);
-    const results = await load.stop();
+    await load.waitForMore(300, 30_000);
+    const results = await load.finish();
     const joinMs = readyToFirstCall(ctx, replacement);
     const leaveMs = terminatingToLastCall(ctx, [victim]);
     const final = distribution(results, settledAt);
-    const victimId = ctx.ids.get(victim.name) ?? "";
+    const victimId = env.ids.get(victim.name) ?? "";
     return {
-      results,
       checks: [
-        noFailedCalls(results),
         check("one replacement pod", replacement.length === 1, `${replacement.length} new`),
         allWithin("the replacement gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
         allWithin(

@@ -1,10 +1,9 @@
 import { check, distribution, round } from "../../../lab/scenarios/report.js";
+
 import { waitFor } from "../../../util/wait.js";
 import { forwardToEnvoy, readyEnvoyPod } from "../envoy.js";
 import { kubectl } from "../kubectl.js";
-import { servingPods } from "../pods.js";
-import type { K8sScenario } from "../scenario.js";
-import { rolloutStatus } from "../scenario.js";
+import { envoyRetryCounters, type K8sScenario, rolloutStatus } from "../scenario.js";
 
 /**
  * `kubectl rollout restart deployment/envoy` under load: the client's one
@@ -15,46 +14,49 @@ import { rolloutStatus } from "../scenario.js";
 export const envoyRestart: K8sScenario = {
   name: "envoy-restart",
   summary: "restart Envoy (kubectl rollout restart deployment/envoy) under load; clients reconnect",
-  async run(ctx) {
-    const { load } = ctx;
-    await load.waitForResults(300, 30_000);
-    const servers = servingPods(await ctx.servers());
-    const old = ctx.envoy;
+  allowFailedCalls: true,
+  async run(ctx, { before: servers, opAt }) {
+    const { env, load } = ctx;
+    const old = env.envoy;
     const port = old.grpc.port;
-    const opAt = load.now();
-    ctx.progress(`kubectl rollout restart deployment/envoy (pod ${old.pod})`);
-    await kubectl(ctx.kube, ["rollout", "restart", "deployment/envoy"]);
+    // The old Envoy's retries count too: read its counters as late as it still answers.
+    let oldCounters = await envoyRetryCounters(old);
+    env.progress(`kubectl rollout restart deployment/envoy (pod ${old.pod})`);
+    await kubectl(env.kube, ["rollout", "restart", "deployment/envoy"], { signal: ctx.signal });
     await rolloutStatus(ctx, "envoy");
-    const pod = await readyEnvoyPod(ctx.kube, ctx.signal);
+    oldCounters = await envoyRetryCounters(old).then(
+      (c) => (c.retries >= oldCounters.retries ? c : oldCounters),
+      () => oldCounters,
+    );
+    const pod = await readyEnvoyPod(env.kube, ctx.signal);
     // The forward ends when the old pod goes; wait for that (bounded), then forward to the new pod on the same port.
     await waitFor(
       "the port-forward to the old Envoy pod to end",
       () => (old.grpc.child.state().t === "exited" ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 100, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      { timeoutMs: 60_000, intervalMs: 100, signal: ctx.signal },
     ).catch((e: unknown) => {
       // A forward that outlives its pod is stopped below all the same; only Ctrl-C ends the scenario here.
-      if (ctx.signal?.aborted) throw e;
+      if (ctx.signal.aborted) throw e;
     });
     const lostAt = load.now();
     await old.stop();
-    ctx.replaceEnvoy(await forwardToEnvoy(ctx.kube, pod, port, ctx.signal));
+    env.replaceEnvoy(await forwardToEnvoy(env.kube, pod, port, ctx.signal), oldCounters);
     const forwardedAt = load.now();
-    ctx.progress(`port-forward to the new Envoy pod ${pod} on the same port ${port}`);
-    await ctx.envoyMatchesPods("the new Envoy to route to every server pod");
-    const firstOkAfter = await waitFor(
+    env.progress(`port-forward to the new Envoy pod ${pod} on the same port ${port}`);
+    await env.envoyMatchesPods("the new Envoy to route to every server pod");
+    const firstOkAfter = await load.waitUntil(
       "a call to succeed through the new Envoy",
-      () => load.results.find((r) => r.code === 0 && r.startMs >= forwardedAt)?.startMs,
-      { timeoutMs: 30_000, intervalMs: 50, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      (rs) => rs.find((r) => r.code === 0 && r.startMs >= forwardedAt)?.startMs,
+      30_000,
     );
     const settledAt = load.now();
-    await load.waitForResults(load.results.length + 300, 30_000);
-    const results = await load.stop();
+    await load.waitForMore(300, 30_000);
+    const results = await load.finish();
     const failed = results.filter((r) => r.code !== 0);
     const firstFailAt = failed.length > 0 ? Math.min(...failed.map((r) => r.startMs)) : undefined;
     const after = distribution(results, settledAt);
     const afterOk = results.filter((r) => r.startMs >= settledAt && r.code === 0).length;
     return {
-      results,
       checks: [
         check("the Envoy pod was replaced", pod !== old.pod, `${old.pod} → ${pod}`),
         check(

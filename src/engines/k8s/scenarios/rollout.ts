@@ -1,6 +1,6 @@
-import { check, distribution, noFailedCalls, round } from "../../../lab/scenarios/report.js";
+import { check, distribution, round } from "../../../lab/scenarios/report.js";
+
 import { kubectl } from "../kubectl.js";
-import { servingPods } from "../pods.js";
 import { allWithin } from "../report.js";
 import { type K8sScenario, rolloutStatus } from "../scenario.js";
 import { K8S_TIMING, k8sBudgets } from "../timing.js";
@@ -10,31 +10,25 @@ import { names, readyToFirstCall, terminatingToLastCall, waitForPodsGone, waitFo
 export const rollout: K8sScenario = {
   name: "rollout",
   summary: "a rolling deploy of the servers (kubectl rollout restart deployment/server) under load",
-  async run(ctx) {
-    const { load } = ctx;
-    await load.waitForResults(300, 30_000);
-    const before = servingPods(await ctx.servers());
-    await ctx.learnIds(before);
-    const opAt = load.now();
-    ctx.progress(`kubectl rollout restart deployment/server (pods ${names(before)})`);
-    await kubectl(ctx.kube, ["rollout", "restart", "deployment/server"]);
+  async run(ctx, { before, opAt }) {
+    const { env, load } = ctx;
+    env.progress(`kubectl rollout restart deployment/server (pods ${names(before)})`);
+    await kubectl(env.kube, ["rollout", "restart", "deployment/server"], { signal: ctx.signal });
     await rolloutStatus(ctx, "server");
     const rolledAt = load.now();
     await waitForPodsGone(ctx, before);
-    const after = await ctx.envoyMatchesPods("Envoy to route to exactly the new server pods");
+    const after = await env.envoyMatchesPods("Envoy to route to exactly the new server pods");
     await waitForTraffic(ctx, after);
     const settledAt = load.now();
-    ctx.progress(`new pods ${names(after)} all answer; old ones are gone`);
-    await load.waitForResults(load.results.length + 300, 30_000);
-    const results = await load.stop();
+    env.progress(`new pods ${names(after)} all answer; old ones are gone`);
+    await load.waitForMore(300, 30_000);
+    const results = await load.finish();
     const joinMs = readyToFirstCall(ctx, after);
     const leaveMs = terminatingToLastCall(ctx, before);
     const final = distribution(results, settledAt);
-    const newIds = new Set(after.map((p) => ctx.ids.get(p.name)));
+    const newIds = new Set(after.map((p) => env.ids.get(p.name)));
     return {
-      results,
       checks: [
-        noFailedCalls(results),
         allWithin("every new pod gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
         allWithin(
           "old pods get no calls after their drain delay",
