@@ -12,8 +12,11 @@ export interface LabRunOptions extends LabOptions {
   concurrency?: number;
 }
 
-/** The load report, and Envoy's per-host requests against the client's per-server replies. */
-export type LabRunReport = LoadReport & { envoyHosts: CrossCheck };
+/**
+ * The load report, and Envoy's per-host requests against the client's per-server replies
+ * (absent where Envoy's host is not a server: behind the ClusterIP stand-in).
+ */
+export type LabRunReport = LoadReport & { envoyHosts?: CrossCheck };
 
 /** The lab in one go: start the cluster, send the load through Envoy, stop everything. */
 export async function runLab(
@@ -31,6 +34,7 @@ export async function runLab(
       concurrency,
       ...(signal ? { signal } : {}),
     });
+    if (!lab.topology.envoySeesServers) return report;
     const envoyHosts = envoyAgrees(lab.servers(), report.backends, before, await lab.requestsPerHost());
     return { ...report, envoyHosts };
   } finally {

@@ -14,6 +14,8 @@ export function clusterIpTopology(virtualIp = DEFAULT_VIRTUAL_IP): Topology {
   let proxy: EnvoyHandle | undefined;
   return {
     kind: "clusterip",
+    // Envoy's one host is the virtual IP: which server a call reached, only the client knows.
+    envoySeesServers: false,
     async start(ctx, servers) {
       const port = servers[0]?.port ?? 0;
       const started = await startEnvoy({

@@ -4,6 +4,7 @@ import type { Topology } from "./topology.js";
 export function headlessTopology(): Topology {
   return {
     kind: "headless",
+    envoySeesServers: true,
     start: async (_ctx, servers) => servers.map((s) => s.host),
     records: (servers) => servers.map((s) => s.host),
     proxies: () => [],

@@ -28,6 +28,8 @@ export interface TopologyContext {
 
 export interface Topology {
   readonly kind: TopologyKind;
+  /** Whether Envoy has each server as its own host, so its per-host counts are per server. */
+  readonly envoySeesServers: boolean;
   /** Starts what stands between the name and the first servers; returns what DNS answers. */
   start(ctx: TopologyContext, servers: readonly LabServer[]): Promise<readonly string[]>;
   /** What DNS answers once the set of servers changes; throws where this topology cannot follow. */

@@ -54,7 +54,9 @@ ${CLUSTER_FLAGS_USAGE}
     ctx.stdout(
       values.json
         ? `${JSON.stringify(report)}\n`
-        : `${formatReportText(report)}\n${formatCrossCheck(report.envoyHosts)}`,
+        : report.envoyHosts
+          ? `${formatReportText(report)}\n${formatCrossCheck(report.envoyHosts)}`
+          : formatReportText(report),
     );
     if (report.interrupted) return 130;
     return report.requests.failed === 0 && report.requests.ok > 0 ? 0 : 1;
