@@ -1,75 +1,17 @@
-import {
-  DEFAULT_RETRY,
-  type EnvoyConfigOptions,
-  type HealthCheckOptions,
-  LB_POLICIES,
-  type OutlierDetectionOptions,
-  type RetryOptions,
-} from "../envoy/options.js";
-import type { EnvoyLogLevel } from "../envoy/process.js";
+import { LB_POLICIES } from "../envoy/options.js";
 import { UsageError } from "../errors.js";
 import type { EchoFaults } from "../server/echo-service.js";
 import { DEFAULT_ADDRESS_BASE } from "./addresses.js";
+import { LAB_ENVOY, type LabEnvoyOptions } from "./lab-envoy-options.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "./topologies/topology.js";
 
 /** The virtual IP of the emulated ClusterIP Service: outside the servers' default range. */
 export const DEFAULT_VIRTUAL_IP = "127.77.255.254";
 
-/** The lab's health checks: every 100 ms, so a dead server is out within a few hundred ms. */
-export const LAB_HEALTH_CHECK: HealthCheckOptions = {
-  intervalMs: 100,
-  timeoutMs: 250,
-  unhealthyThreshold: 2,
-  healthyThreshold: 1,
-};
-export const LAB_OUTLIER_DETECTION: OutlierDetectionOptions = {
-  consecutiveGatewayFailures: 3,
-  consecutiveLocalFailures: 2,
-  intervalMs: 500,
-  baseEjectionMs: 2000,
-  maxEjectionPercent: 50,
-};
-export const LAB_RETRY: RetryOptions = { ...DEFAULT_RETRY, perTryTimeoutMs: 1000 };
-
 /** Upper bound on --servers: each server is one Node process (about 50 MB). */
 export const MAX_LAB_SERVERS = 64;
 /** Upper bound on instances when several share a process (the many-servers scenario). */
 export const MAX_LAB_INSTANCES = 1000;
-
-/**
- * The lab's Envoy: the builder's options the lab lets vary (where the servers are and which
- * DNS to ask are the lab's to say), and how the process runs.
- */
-export type LabEnvoyOptions = Omit<
-  EnvoyConfigOptions,
-  "listenAddress" | "serverHost" | "serverPort" | "dnsResolvers"
-> & {
-  /** Envoy worker threads. Default 2. */
-  concurrency?: number;
-  /** Envoy's log level. Default "warning". */
-  logLevel?: EnvoyLogLevel;
-};
-
-/** Lab values of Envoy's options, over the builder's production defaults. */
-export const LAB_ENVOY: Required<LabEnvoyOptions> = {
-  listenPort: 0,
-  adminPort: 0,
-  policy: "round_robin",
-  hashHeader: "x-hash-key",
-  dnsRefreshMs: 1000,
-  connectTimeoutMs: 1000,
-  maxDownstreamConnections: 10_000,
-  requestHeadersTimeoutMs: 2000,
-  // 0: a new host gets traffic as soon as it is healthy.
-  updateMergeWindowMs: 0,
-  // Envoy's own default: the lab's DNS drops a server at once, so it never lists a majority unhealthy.
-  healthyPanicThresholdPercent: 50,
-  healthCheck: LAB_HEALTH_CHECK,
-  outlierDetection: LAB_OUTLIER_DETECTION,
-  retry: LAB_RETRY,
-  concurrency: 2,
-  logLevel: "warning",
-};
 
 export interface LabOptions {
   /** Number of Echo servers, one loopback address each. Default 3. */

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EnvoyAdmin } from "../../src/envoy/admin.js";
 import { Disposers } from "../../src/lab/disposers.js";
-import { LAB_ENVOY, layerLabOptions, resolveLabOptions } from "../../src/lab/options.js";
+import { LAB_ENVOY } from "../../src/lab/lab-envoy-options.js";
+import { layerLabOptions, resolveLabOptions } from "../../src/lab/options.js";
 import { runScenarioOn } from "../../src/lab/scenarios/runner.js";
 import type { Scenario, ScenarioOutcome } from "../../src/lab/scenarios/scenario.js";
 

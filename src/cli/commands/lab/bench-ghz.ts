@@ -1,5 +1,6 @@
 import { UsageError } from "../../../errors.js";
-import { formatGhzBench, runGhzBench } from "../../../lab/bench-ghz.js";
+import { runGhzBench } from "../../../lab/bench/ghz.js";
+import { formatGhzBench } from "../../../lab/bench/ghz-report.js";
 import { intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 
