@@ -113,18 +113,29 @@ exited() { ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1" 2>/dev/null) =
 paused_replicas() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter status=paused; }
 some_replica_paused() { [[ -n $(paused_replicas) ]]; }
 
-# Ctrl-C in the middle of a scenario: exit 130, the frozen replica thawed, the cluster whole again.
-interrupt_check() {
-  local log=$REPORT_DIR/interrupt.log pid rc=0
+running_replicas() {
+  docker ps -q --filter "label=com.docker.compose.project=$PROJECT" \
+    --filter "label=com.docker.compose.service=server" --filter status=running | wc -l
+}
+replicas_are() { [[ $(running_replicas) -eq $1 ]]; }
+
+# interrupt_scenario NAME WHAT SECONDS CHECK...: runs `grpc-lb compose scenario NAME`, waits until
+# CHECK holds (the moment WHAT), sends Ctrl-C, and expects exit 130 within 15 s. The run's output
+# goes to $REPORT_DIR/interrupt-NAME.log and is shown when anything is off.
+interrupt_scenario() {
+  local name=$1 what=$2 seconds=$3 log=$REPORT_DIR/interrupt-$1.log pid rc=0 t0
+  shift 3
   mkdir -p "$REPORT_DIR"
-  ./bin/grpc-lb compose scenario pause >"$log" 2>&1 &
+  ./bin/grpc-lb compose scenario "$name" >"$log" 2>&1 &
   pid=$!
-  if ! wait_until "the pause scenario to freeze a replica" 60 some_replica_paused; then
+  if ! wait_until "$what" "$seconds" "$@"; then
     kill -INT "$pid" 2>/dev/null || true
     wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid" || kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" || true
+    cat "$log" >&2
     return 1
   fi
+  t0=$(now_ms)
   kill -INT "$pid"
   # Ctrl-C must end the scenario promptly: give it 15 s, then fail (and kill it).
   if ! wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid"; then
@@ -135,49 +146,24 @@ interrupt_check() {
     return 1
   fi
   wait "$pid" || rc=$?
+  say "exit $rc $(($(now_ms) - t0)) ms after Ctrl-C; $(running_replicas) replicas running"
   if ((rc != 130)); then
     say "expected exit 130 after Ctrl-C, got $rc:"
     cat "$log" >&2
     return 1
   fi
-  tail -n 1 "$log" >&2
+}
+
+# Ctrl-C in the middle of a scenario: exit 130, the frozen replica thawed, the cluster whole again.
+interrupt_check() {
+  interrupt_scenario pause "the pause scenario to freeze a replica" 60 some_replica_paused || return 1
   [[ -z $(paused_replicas) ]] || { say "a replica is still paused after Ctrl-C"; return 1; }
   scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 30
 }
 
-running_replicas() {
-  docker ps -q --filter "label=com.docker.compose.project=$PROJECT" \
-    --filter "label=com.docker.compose.service=server" --filter status=running | wc -l
-}
-replicas_are() { [[ $(running_replicas) -eq $1 ]]; }
-
 # Ctrl-C while scaled to 6: exit 130 within seconds, and the project back at 3 replicas.
 interrupt_scale() {
-  local log=$REPORT_DIR/interrupt-scale.log pid rc=0 t0
-  mkdir -p "$REPORT_DIR"
-  ./bin/grpc-lb compose scenario scale >"$log" 2>&1 &
-  pid=$!
-  if ! wait_until "the scale scenario to run 6 replicas" 120 replicas_are 6; then
-    kill -INT "$pid" 2>/dev/null || true
-    wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid" || kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" || true
-    return 1
-  fi
-  t0=$(now_ms)
-  kill -INT "$pid"
-  if ! wait_until "the scenario (pid $pid) to exit after Ctrl-C" 15 exited "$pid"; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" || true
-    say "the scenario did not exit within 15 s of Ctrl-C:"
-    cat "$log" >&2
-    return 1
-  fi
-  wait "$pid" || rc=$?
-  say "exit $rc $(($(now_ms) - t0)) ms after Ctrl-C; $(running_replicas) replicas running"
-  if ((rc != 130)); then
-    cat "$log" >&2
-    return 1
-  fi
+  interrupt_scenario scale "the scale scenario to run 6 replicas" 120 replicas_are 6 || return 1
   replicas_are 3 || { say "expected 3 running replicas after Ctrl-C, found $(running_replicas)"; return 1; }
   scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 60
 }

@@ -34,6 +34,9 @@ export interface ResolvedCompareOptions {
   modes: CompareMode[];
 }
 
+/** The workload every mode runs, as the report states it. */
+export type CompareWorkload = Omit<ResolvedCompareOptions, "maxConnectionAgeMs" | "modes">;
+
 export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOptions {
   const durationMs = o.durationMs ?? 10_000;
   const maxConnectionAgeMs = o.maxConnectionAgeMs ?? 2000;

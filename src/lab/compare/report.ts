@@ -1,4 +1,5 @@
 import type { LatencySummary } from "../../loadgen/report.js";
+import type { CompareWorkload } from "./options.js";
 
 /** One server in one mode: its calls before the kill, and how fast it answered them. */
 export interface CompareBackend {
@@ -48,15 +49,7 @@ export interface CompareModeResult {
 
 /** What `grpc-lb lab compare --json` prints. */
 export interface CompareReport {
-  workload: {
-    servers: number;
-    slowServerMs: number;
-    connections: number;
-    ratePerSec: number;
-    concurrency: number;
-    durationMs: number;
-    killAtMs: number | null;
-  };
+  workload: CompareWorkload;
   envoyVersion: string;
   modes: CompareModeResult[];
 }
