@@ -3,7 +3,9 @@
 #   engine     make docker-engine (installs and starts one where allowed and none answers)
 #   images     make docker-images (stand-in base images, the server image; no registry)
 #   cluster    make docker-cluster IMAGES=standin ENVOY_PORT=$E2E_ENVOY_PORT
-#   seed       make docker-test: 3 servers, 33/33/34 for 100 calls, asserted
+#   seed       make docker-test: 3 servers, 33/33/34 for 100 calls, asserted; then the seed's
+#              own sequence on 4 more fresh clusters (make docker-down, make docker-cluster,
+#              make docker-test at once), each asserted exact ($E2E_SEED_RUNS in all, default 5)
 #   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
 #   ctrl-c     SIGINT during a scenario: exit 130, the replica put back, the cluster whole
 #   teardown   make docker-down, and the engine if this run started it
@@ -81,16 +83,34 @@ T_ALL=$(now_ms)
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
+SEED_RUNS=${E2E_SEED_RUNS:-5}
+declare -a SEEDS=()
+
 seed_check() {
   local out
   out=$(make --no-print-directory docker-test 2>&1) || { echo "$out" >&2; return 1; }
   echo "$out" | grep -vE '^ *Container ' >&2
   local summary
-  summary=$(echo "$out" | grep -E 'backends answered' || true)
+  summary=$(echo "$out" | grep -E 'backends? answered' || true)
+  SEEDS+=("${summary##*: }")
   if [[ $summary != "3 backends answered 100 of 100 requests: 33/33/34" ]]; then
     say "seed check: expected '3 backends answered 100 of 100 requests: 33/33/34', got '${summary:-nothing}'"
     return 1
   fi
+}
+
+# The seed's sequence as a user runs it, on fresh clusters: docker-test right after docker-cluster.
+seed_runs() {
+  local i rc=0
+  seed_check || rc=1
+  for ((i = 2; i <= SEED_RUNS && rc == 0; i++)); do
+    say "seed run $i of $SEED_RUNS: a fresh cluster, then docker-test at once"
+    make --no-print-directory docker-down >/dev/null 2>&1 || { say "make docker-down failed"; return 1; }
+    make --no-print-directory docker-cluster || return 1
+    seed_check || rc=1
+  done
+  say "seed distributions over ${#SEEDS[@]} fresh cluster(s): ${SEEDS[*]}"
+  return "$rc"
 }
 
 scenarios() {
@@ -173,7 +193,7 @@ stage engine make --no-print-directory docker-engine
 [[ -z $(leftovers) ]] || stage clean make --no-print-directory docker-down
 stage images make --no-print-directory docker-images
 stage cluster make --no-print-directory docker-cluster
-stage seed seed_check
+stage seed seed_runs
 stage scenarios scenarios
 stage ctrl-c interrupt_check
 stage ctrl-c-scale interrupt_scale

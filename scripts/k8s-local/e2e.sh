@@ -110,9 +110,24 @@ expect "k8s-test through the port-forward: 33/33/34" '^3 backends answered 100 o
   "${REPORTS}/k8s-test-headless.txt"
 stop_forward
 
-stage "headless: make k8s-load (the client Job)"
-"${MAKE_[@]}" k8s-load | tee "${REPORTS}/k8s-load-headless.txt" >&2
-expect "k8s-load (Job): 33/33/34" '^3 backends answered 100 of 100 requests: 33/33/34$' "${REPORTS}/k8s-load-headless.txt"
+# The seed's sequence as a user runs it, on fresh deployments: k8s-load right after k8s-cluster.
+SEED_RUNS="${K8S_E2E_SEED_RUNS:-3}"
+seeds=()
+seed_load() {
+  "${MAKE_[@]}" k8s-load | tee "${REPORTS}/k8s-load-$1.txt" >&2
+  seeds+=("$(sed -nE 's/^[0-9]+ backends? answered [0-9]+ of [0-9]+ requests: //p' "${REPORTS}/k8s-load-$1.txt")")
+  expect "k8s-load (Job) on fresh deployment $1: 33/33/34" '^3 backends answered 100 of 100 requests: 33/33/34$' \
+    "${REPORTS}/k8s-load-$1.txt"
+}
+stage "headless: make k8s-load (the client Job), fresh deployment 1 of ${SEED_RUNS}"
+seed_load 1
+for ((run = 2; run <= SEED_RUNS; run++)); do
+  stage "headless: make k8s-down k8s-cluster k8s-load, fresh deployment ${run} of ${SEED_RUNS}"
+  "${MAKE_[@]}" k8s-down
+  "${MAKE_[@]}" k8s-cluster
+  seed_load "${run}"
+done
+log "k8s-load distributions on ${#seeds[@]} fresh deployment(s): ${seeds[*]}"
 
 stage "ClusterIP: make k8s-compare"
 "${MAKE_[@]}" k8s-compare | tee "${REPORTS}/k8s-compare.txt" >&2

@@ -3,6 +3,7 @@ import type { Command, CommandContext } from "./args.js";
 import { composeCommand } from "./commands/compose.js";
 import { deployGenCommand } from "./commands/deploy-gen.js";
 import { envoyConfigCommand } from "./commands/envoy-config.js";
+import { envoyHostsCommand } from "./commands/envoy-hosts.js";
 import { k8sCommand } from "./commands/k8s.js";
 import { labCommand } from "./commands/lab.js";
 import { loadCommand } from "./commands/load.js";
@@ -12,6 +13,7 @@ export const commands: readonly Command[] = [
   serveCommand,
   loadCommand,
   envoyConfigCommand,
+  envoyHostsCommand,
   labCommand,
   deployGenCommand,
   composeCommand,

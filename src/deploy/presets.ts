@@ -51,9 +51,9 @@ const inContainer = (serverHost: string): EnvoyConfigOptions => ({
  *
  * Timings tighter than the builder's production defaults (5 s): on one Docker host
  * the DNS server and every replica are local, so a check or a lookup every 2 s costs
- * nothing, and a lost replica is out of rotation within 8 s (3 intervals + 2 timeouts)
- * and a new one gets traffic within 2 s + 5 s (a refresh, 2 passed checks, the merge
- * window). The servers' --drain-delay-ms in compose.yaml (9 s) covers that 8 s.
+ * nothing, and a lost replica is out of rotation within 9 s (3 intervals + 2 timeouts, then
+ * the merge window) and a new one gets traffic within 2 s + 5 s (a refresh, 2 passed checks,
+ * the merge window). The servers' --drain-delay-ms in compose.yaml (10 s) covers that 9 s.
  *
  * No panic routing (threshold 0): Docker's DNS keeps a stopping replica until it exits, so
  * `--scale` down by more than half leaves most hosts unhealthy-but-listed, and Envoy's

@@ -14,11 +14,18 @@ export type BudgetTimings = Pick<
  * scenarios and the engines' (Compose, Kubernetes) are judged by what they run.
  */
 export interface EngineBudgets {
-  /** A lost replica out of rotation: unhealthyThreshold failed checks, plus one interval of phase. */
+  /**
+   * A lost replica out of rotation: unhealthyThreshold failed checks, plus one interval of
+   * phase, plus the merge window (a health change reaches the load balancer when it closes).
+   */
   detectionMs: number;
   /** A new replica's first call: a DNS refresh, passing checks, the merge window. */
   joinMs: number;
-  /** A replica that left DNS dropped: the next refresh, at most two refresh periods away. */
+  /**
+   * A replica that left DNS dropped: the next refresh, at most two refresh periods away. A
+   * removed host reaches the load balancer at once: Envoy merges only health, weight and
+   * metadata changes.
+   */
   removalMs: number;
 }
 
@@ -29,6 +36,7 @@ export function engineBudgets(envoy: BudgetTimings): EngineBudgets {
       ? 2 * envoy.dnsRefreshMs + SCHEDULING_SLACK_MS
       : (hc.unhealthyThreshold + 1) * hc.intervalMs +
         hc.unhealthyThreshold * hc.timeoutMs +
+        envoy.updateMergeWindowMs +
         SCHEDULING_SLACK_MS;
   const checks = hc === false ? 0 : (hc.healthyThreshold + 1) * hc.intervalMs + hc.timeoutMs;
   return {

@@ -96,11 +96,12 @@ export async function startLabCluster(
     const want = new Set(answer.map((host) => formatHostPort(host, pool.port)));
     await waitForHosts(
       envoy,
-      `Envoy to list all ${want.size} addresses of '${SERVER_NAME}' as healthy hosts of cluster '${CLUSTER_NAME}'`,
+      `Envoy to route to all ${want.size} addresses of '${SERVER_NAME}', healthy hosts of cluster '${CLUSTER_NAME}'`,
       (hs) =>
         hs.length === want.size && hs.every((h) => h.healthy && want.has(formatHostPort(h.address, h.port))),
       o.startTimeoutMs,
       signal,
+      topology.envoySeesServers ? "address" : "opaque",
     );
     onEvent({ kind: "hosts-ready", count: want.size, elapsedMs: Math.round(performance.now() - started) });
 

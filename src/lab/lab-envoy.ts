@@ -3,7 +3,7 @@ import type { UpstreamHost } from "../envoy/admin.js";
 import { buildBootstrap } from "../envoy/bootstrap.js";
 import { resolveEnvoyConfigOptions } from "../envoy/options.js";
 import { type EnvoyHandle, startEnvoy } from "../envoy/process.js";
-import { pollEnvoyHosts } from "../envoy/wait-hosts.js";
+import { type HostWaitOptions, pollEnvoyHosts } from "../envoy/wait-hosts.js";
 import { LabError } from "../errors.js";
 import { describeExit } from "../proc/child.js";
 import type { ResolvedLabOptions } from "./options.js";
@@ -50,8 +50,9 @@ export function ensureUp(envoy: EnvoyHandle): void {
 }
 
 /**
- * Polls Envoy's hosts of cluster 'server' until `done` holds; returns how long
- * that took, in ms. Envoy exiting ends the wait at once, with its stderr.
+ * Waits until Envoy's hosts of cluster 'server' satisfy `done` and its load
+ * balancer routes to them (pollEnvoyHosts); returns how long that took, in ms.
+ * Envoy exiting ends the wait at once, with its stderr.
  */
 export async function waitForHosts(
   envoy: EnvoyHandle,
@@ -59,6 +60,7 @@ export async function waitForHosts(
   done: (hosts: UpstreamHost[]) => boolean,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  replies: HostWaitOptions["replies"] = "address",
 ): Promise<number> {
   const { ms } = await pollEnvoyHosts(
     () => envoy.admin,
@@ -68,6 +70,8 @@ export async function waitForHosts(
       timeoutMs,
       signal,
       ensureUp: () => ensureUp(envoy),
+      listener: `127.0.0.1:${envoy.listenerPort}`,
+      replies,
     },
   );
   return ms;

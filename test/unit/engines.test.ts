@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { composePreset, kubernetesPreset } from "../../src/deploy/presets.js";
 import { describeTimings, engineBudgets } from "../../src/envoy/budgets.js";
 import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
-import { notRoutedTo, routesToExactly } from "../../src/envoy/wait-hosts.js";
+import { notRoutedTo, probeMatches, routesToExactly } from "../../src/envoy/wait-hosts.js";
 import { callsStartedSince, firstReplies, lastReplyMs } from "../../src/lab/scenarios/results.js";
 import type { RequestResult } from "../../src/loadgen/paced-load.js";
 
@@ -18,8 +18,8 @@ const ok = (serverId: string, startMs: number, endMs = startMs + 1): RequestResu
 describe("engine budgets", () => {
   it("follow from the Compose config's timings (2 s checks and refresh, 1 s merge window)", () => {
     const b = engineBudgets(resolveEnvoyConfigOptions(composePreset.envoy));
-    // (2 + 1) × 2000 + 2 × 1000 + 250 slack; 2000 + (1 + 1) × 2000 + 1000 + 1000 + 250; 2 × 2000 + 250.
-    assert.deepEqual(b, { detectionMs: 8250, joinMs: 8250, removalMs: 4250 });
+    // (2 + 1) × 2000 + 2 × 1000 + 1000 merge window + 250 slack; 2000 + (1 + 1) × 2000 + 1000 + 1000 + 250; 2 × 2000 + 250.
+    assert.deepEqual(b, { detectionMs: 9250, joinMs: 8250, removalMs: 4250 });
     assert.match(
       describeTimings(resolveEnvoyConfigOptions(composePreset.envoy)),
       /every 2000 ms .*DNS refresh every 2000 ms/,
@@ -28,7 +28,7 @@ describe("engine budgets", () => {
 
   it("grow with the production defaults the Kubernetes config keeps", () => {
     const b = engineBudgets(resolveEnvoyConfigOptions(kubernetesPreset.envoy));
-    assert.deepEqual(b, { detectionMs: 17_250, joinMs: 17_250, removalMs: 10_250 });
+    assert.deepEqual(b, { detectionMs: 18_250, joinMs: 17_250, removalMs: 10_250 });
   });
 
   it("without health checks, detection is left to DNS", () => {
@@ -51,6 +51,23 @@ describe("engine host predicates", () => {
     assert.equal(routesToExactly(["10.0.0.1:50051", "10.0.0.3:50051"])(hosts), true);
     assert.equal(routesToExactly(["10.0.0.1:50051"])(hosts), false);
     assert.equal(routesToExactly(["10.0.0.1:50051", "10.0.0.2:50051", "10.0.0.3:50051"])(hosts), false);
+  });
+
+  it("a probe confirms the load balancer only when exactly the healthy hosts answered", () => {
+    const probe = (answered: string[], failed: Record<string, number> = {}) => ({
+      answered: new Map(answered.map((a) => [`${a}:50051`, 3])),
+      failed,
+    });
+    assert.equal(probeMatches(hosts, probe(["10.0.0.1", "10.0.0.3"]), "address"), true);
+    // The balancer has not taken 10.0.0.3 yet, or still has 10.0.0.2.
+    assert.equal(probeMatches(hosts, probe(["10.0.0.1"]), "address"), false);
+    assert.equal(probeMatches(hosts, probe(["10.0.0.1", "10.0.0.2", "10.0.0.3"]), "address"), false);
+    assert.equal(probeMatches(hosts, probe(["10.0.0.1", "10.0.0.3"], { UNAVAILABLE: 1 }), "address"), false);
+    // Behind one virtual IP a reply names a server Envoy does not know: any reply from the one host will do.
+    const vip = [host("10.96.0.5", true)];
+    assert.equal(probeMatches(vip, probe(["10.244.0.7"]), "opaque"), true);
+    assert.equal(probeMatches(vip, probe([]), "opaque"), false);
+    assert.equal(probeMatches(hosts, probe(["10.244.0.7"]), "opaque"), false);
   });
 });
 

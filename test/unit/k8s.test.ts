@@ -99,8 +99,8 @@ describe("k8s scenario measurements", () => {
 
   it("derives its budgets from the kubernetes preset's Envoy timings", () => {
     const b = k8sBudgets();
-    // DNS: two refresh periods (5 s) + slack + CoreDNS's TTL (5 s) + merge window (1 s); health checks take longer.
-    assert.equal(b.removalMs, 16_250);
+    // DNS: two refresh periods (5 s) + slack + CoreDNS's TTL (5 s), no merge window for a removal; health checks take longer.
+    assert.equal(b.removalMs, 15_250);
     // A refresh + (healthy threshold 1 + 1) × 5 s checks + 1 s timeout + merge window + slack + the TTL.
     assert.equal(b.joinMs, 22_250);
     assert.ok(

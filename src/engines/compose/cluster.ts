@@ -67,7 +67,7 @@ export async function openComposeCluster(envoyPort: number, signal?: AbortSignal
             last = `${running.length} replicas running`;
             return routesToExactly(running.map((r) => r.address))(hosts) ? running : undefined;
           },
-          { timeoutMs: 60_000, intervalMs: 200, signal: s },
+          { timeoutMs: 60_000, intervalMs: 200, signal: s, listener: target.listenAddress },
           () => last,
         );
         return value;

@@ -107,7 +107,7 @@ export async function runK8sScenario(
             ? pods
             : undefined;
         },
-        { timeoutMs, intervalMs: 250, signal },
+        { timeoutMs, intervalMs: 250, signal, listener: `127.0.0.1:${envoy.grpc.port}` },
         () => `serving pods ${lastPods} in namespace ${kube.namespace}`,
       )
     ).value;

@@ -14,8 +14,10 @@ export const K8S_ENVOY = resolveEnvoyConfigOptions(kubernetesPreset.envoy);
  * pod's endpoint is not ready). The server then reports NOT_SERVING but keeps
  * serving for its drain delay, so that Envoy stops routing to it first, by
  * whichever comes first:
- *  - DNS: CoreDNS's cached answer (one TTL) + Envoy's next refresh + the merge window;
- *  - health checks: `unhealthyThreshold` NOT_SERVING answers, one interval apart.
+ *  - DNS: CoreDNS's cached answer (one TTL) + Envoy's next refresh (a removed host
+ *    reaches Envoy's load balancer at once, no merge window);
+ *  - health checks: `unhealthyThreshold` NOT_SERVING answers, one interval apart, then
+ *    the merge window.
  * Only then does the server refuse new calls and drain in-flight ones within its
  * grace period, all inside the pod's terminationGracePeriodSeconds. On clusters whose
  * CoreDNS answers with kubeadm's 30 s TTL (kind, minikube) the health checks are the
@@ -38,10 +40,7 @@ export function k8sBudgets() {
   return {
     /** From Ready to the first call: the answer may be cached one TTL longer. */
     joinMs: b.joinMs + K8S_TIMING.clusterDnsCacheMs,
-    /** From termination to no more calls: the faster of DNS (cache, refresh, merge) and health checks. */
-    removalMs: Math.min(
-      b.removalMs + K8S_TIMING.clusterDnsCacheMs + K8S_ENVOY.updateMergeWindowMs,
-      b.detectionMs,
-    ),
+    /** From termination to no more calls: the faster of DNS (cache, refresh) and health checks. */
+    removalMs: Math.min(b.removalMs + K8S_TIMING.clusterDnsCacheMs, b.detectionMs),
   };
 }

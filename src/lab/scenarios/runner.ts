@@ -65,7 +65,7 @@ export async function runScenarioOn<Env>(
         () => target.admin,
         what,
         (hosts) => (done(hosts) ? true : undefined),
-        { timeoutMs, signal, ensureUp },
+        { timeoutMs, signal, ensureUp, listener: target.listenAddress },
       );
       return ms;
     },

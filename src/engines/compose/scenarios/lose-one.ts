@@ -50,7 +50,7 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
     load: "paced",
     async run(ctx) {
       const { env: cluster, load, signal } = ctx;
-      const { budgets, target } = cluster;
+      const { budgets } = cluster;
       const before = await cluster.settled(signal);
       if (before.length < 2)
         throw new EngineError(`compose: ${fault.name} needs at least 2 running replicas`);
@@ -80,10 +80,9 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
         const outAt = load.now();
         await pending;
         const faultChecks = (await fault.checksAfterInflict?.(cluster, victim.container, signal)) ?? [];
-        // 200 calls routed after Envoy's balancer has seen the change: the "out" phase.
-        const outFrom = outAt + target.envoy.updateMergeWindowMs;
+        // 200 calls routed after Envoy's balancer took the replica out (the wait confirmed it): the "out" phase.
         await load.waitUntil("200 calls started after Envoy took the replica out", (rs) =>
-          callsStartedSince(rs, outFrom) >= 200 ? true : undefined,
+          callsStartedSince(rs, outAt) >= 200 ? true : undefined,
         );
 
         const restoredAt = load.now();
@@ -100,8 +99,7 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
         const results = await load.finish();
 
         const last = lastReplyMs(results, victim.replica.serverId, restoredAt);
-        // /clusters shows a health change at once; the balancer gets it after the merge window.
-        const whileOut = distribution(results, outFrom, restoredAt);
+        const whileOut = distribution(results, outAt, restoredAt);
         const afterBack = distribution(results, firstAt);
         // The ready line's time is wall clock; the load's clock started at wallZero.
         const wallZero = Date.now() - load.now();

@@ -43,7 +43,7 @@ export const scale: ComposeScenario = {
   load: "paced",
   async run(ctx) {
     const { env: cluster, load, signal } = ctx;
-    const { budgets, target } = cluster;
+    const { budgets } = cluster;
     const before = await cluster.settled(signal);
     // Leave the cluster as found, also after a failure or Ctrl-C half-way: without the
     // signal (it may have fired), and after Ctrl-C without waiting for removed replicas
@@ -92,14 +92,12 @@ export const scale: ComposeScenario = {
       const routed = (await ctx.hosts())
         .filter((h) => h.healthy)
         .map((h) => formatHostPort(h.address, h.port));
-      // /clusters shows a health change at once; the balancer gets it after the merge window.
-      const twoFrom = outAt + target.envoy.updateMergeWindowMs;
       await load.waitUntil(`300 calls started with ${SHRUNK} replicas`, (rs) =>
-        callsStartedSince(rs, twoFrom) >= 300 ? true : undefined,
+        callsStartedSince(rs, outAt) >= 300 ? true : undefined,
       );
       const results = await load.finish();
       const atSix = distribution(results, sixFrom, sixTo);
-      const atTwo = distribution(results, twoFrom);
+      const atTwo = distribution(results, outAt);
       const removed = grown.filter((g) => !kept.some((k) => k.replica.serverId === g.replica.serverId));
       const lastCalls = removed.map((r) => lastReplyMs(results, r.replica.serverId) ?? shrinkAt);
       outcome = {
