@@ -24,8 +24,8 @@ export interface HostWaitOptions {
   replies?: "address" | "opaque";
 }
 
-/** A probe call's deadline, in ms: a settled Envoy answers on loopback in about one. */
-const PROBE_DEADLINE_MS = 2000;
+/** A probe call's deadline, in ms: a settled Envoy answers in a few; a call to a frozen host must not hold a wait long. */
+const PROBE_DEADLINE_MS = 1000;
 
 const describeHost = (h: UpstreamHost): string =>
   `${formatHostPort(h.address, h.port)}${h.healthy ? "" : " (unhealthy)"}`;
