@@ -120,7 +120,7 @@ scenarios() {
   # The human-readable verdicts, from the JSON reports.
   node --input-type=module -e '
     import { readFileSync } from "node:fs";
-    import { formatScenarioReport } from "./dist/src/lab/scenarios/report.js";
+    import { formatScenarioReport } from "./dist/src/scenarios/report.js";
     for (const line of readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean))
       process.stderr.write(formatScenarioReport(JSON.parse(line)));
   ' "$REPORT_DIR/scenarios.jsonl"

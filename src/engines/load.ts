@@ -1,4 +1,4 @@
-import type { LoadBounds } from "../lab/scenarios/scenario-load.js";
+import type { LoadBounds } from "../scenarios/scenario-load.js";
 
 /**
  * Bounds of every engine scenario's steady load (the runner's 200 calls/s over one channel,

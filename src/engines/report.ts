@@ -1,4 +1,4 @@
-import type { ScenarioReport } from "../lab/scenarios/report.js";
+import type { ScenarioReport } from "../scenarios/report.js";
 
 /** The lab's report shape, with the engine's scenario names and the engine it ran on. */
 export interface EngineScenarioReport<N extends string = string> extends ScenarioReport<N> {

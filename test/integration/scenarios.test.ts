@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { LabEvent } from "../../src/lab/events.js";
-import type { ScenarioName, ScenarioReport } from "../../src/lab/scenarios/report.js";
+import type { ScenarioName } from "../../src/lab/scenarios/registry.js";
 import { runScenario } from "../../src/lab/scenarios/run.js";
+import type { ScenarioReport } from "../../src/scenarios/report.js";
 import { waitAllGone } from "../helpers.js";
 
 /** Runs a scenario with its own cluster and checks that every process it started is gone afterwards. */

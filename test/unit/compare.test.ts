@@ -17,7 +17,7 @@ import {
 } from "../../src/lab/compare/report.js";
 import { processRssMb } from "../../src/lab/compare/sampler.js";
 import { layerLabOptions, resolveLabOptions } from "../../src/lab/options.js";
-import { distribution, noFailedCalls, requestTotals } from "../../src/lab/scenarios/report.js";
+import { distribution, noFailedCalls, requestTotals } from "../../src/scenarios/report.js";
 import { captureContext } from "../helpers.js";
 
 const route = (policy: Parameters<typeof resolveEnvoyConfigOptions>[0]) =>

@@ -4,8 +4,8 @@ import { composePreset, kubernetesPreset } from "../../src/deploy/presets.js";
 import { describeTimings, engineBudgets } from "../../src/envoy/budgets.js";
 import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
 import { notRoutedTo, probeMatches, routesToExactly } from "../../src/envoy/wait-hosts.js";
-import { callsStartedSince, firstReplies, lastReplyMs } from "../../src/lab/scenarios/results.js";
 import type { RequestResult } from "../../src/loadgen/paced-load.js";
+import { callsStartedSince, firstReplies, lastReplyMs } from "../../src/scenarios/results.js";
 
 const host = (address: string, healthy: boolean) => ({ address, port: 50051, healthy, requestsTotal: 0 });
 const ok = (serverId: string, startMs: number, endMs = startMs + 1): RequestResult => ({

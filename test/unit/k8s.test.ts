@@ -4,8 +4,8 @@ import { main } from "../../src/cli/main.js";
 import { parsePodLine } from "../../src/engines/k8s/pod-watch.js";
 import { allWithin } from "../../src/engines/k8s/report.js";
 import { K8S_TIMING, k8sBudgets } from "../../src/engines/k8s/timing.js";
-import { firstCallAt, span } from "../../src/lab/scenarios/results.js";
 import type { RequestResult } from "../../src/loadgen/paced-load.js";
+import { firstCallAt, span } from "../../src/scenarios/results.js";
 import { captureContext } from "../helpers.js";
 
 const call = (startMs: number, serverId: string | undefined): RequestResult => ({

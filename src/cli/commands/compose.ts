@@ -7,8 +7,8 @@ import {
 import { ENGINE_LOAD } from "../../engines/load.js";
 import { engineReport } from "../../engines/report.js";
 import { EngineError, messageOf, UsageError } from "../../errors.js";
-import { formatScenarioReport } from "../../lab/scenarios/report.js";
-import { runScenarioOn } from "../../lab/scenarios/runner.js";
+import { formatScenarioReport } from "../../scenarios/report.js";
+import { runScenarioOn } from "../../scenarios/runner.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
 const DEFAULT_ENVOY_PORT = 10000;

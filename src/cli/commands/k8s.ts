@@ -5,8 +5,8 @@ import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
 import { UsageError } from "../../errors.js";
-import { formatScenarioReport } from "../../lab/scenarios/report.js";
-import { SCENARIO_RATE_PER_SEC } from "../../lab/scenarios/scenario-load.js";
+import { formatScenarioReport } from "../../scenarios/report.js";
+import { SCENARIO_RATE_PER_SEC } from "../../scenarios/scenario-load.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
 export const k8sCommand: Command = {

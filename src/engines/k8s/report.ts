@@ -1,4 +1,4 @@
-import type { ScenarioCheck } from "../../lab/scenarios/report.js";
+import type { ScenarioCheck } from "../../scenarios/report.js";
 import type { EngineScenarioReport } from "../report.js";
 
 export const K8S_SCENARIO_NAMES = ["rollout", "scale", "delete-pod", "envoy-restart"] as const;

@@ -1,14 +1,14 @@
 import { describeTimings } from "../../envoy/budgets.js";
 import { pollEnvoyHosts, routesToExactly } from "../../envoy/wait-hosts.js";
 import { EngineError } from "../../errors.js";
-import { retryCounters, runScenarioOn } from "../../lab/scenarios/runner.js";
+import { retryCounters, runScenarioOn } from "../../scenarios/runner.js";
 import type {
   RetryCounters,
   Scenario,
   ScenarioContext,
   ScenarioOutcome,
   ScenarioTarget,
-} from "../../lab/scenarios/scenario.js";
+} from "../../scenarios/scenario.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
 import { ENGINE_LOAD } from "../load.js";
 import { engineReport } from "../report.js";

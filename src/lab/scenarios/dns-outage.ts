@@ -1,5 +1,5 @@
+import { check, distribution, round } from "../../scenarios/report.js";
 import type { LabScenario } from "./lab-scenario.js";
-import { check, distribution, round } from "./report.js";
 
 /** The DNS server goes away for a while: Envoy keeps the hosts it has, and every call still succeeds. */
 export const dnsOutage: LabScenario = {

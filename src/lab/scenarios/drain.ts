@@ -1,7 +1,7 @@
 import { LabError } from "../../errors.js";
+import { check, distribution, round, withinBudget } from "../../scenarios/report.js";
 import { addressOf, detectionBudgetMs, notRoutedTo } from "./budgets.js";
 import type { LabScenario } from "./lab-scenario.js";
-import { check, distribution, round, withinBudget } from "./report.js";
 
 /** SIGTERM one server, as a rolling deploy does: it reports NOT_SERVING, drains, exits 0; no call fails. */
 export const drain: LabScenario = {

@@ -1,7 +1,7 @@
 import { LabError } from "../../errors.js";
+import { check, distribution, round, withinBudget } from "../../scenarios/report.js";
 import { addressOf, detectionBudgetMs, notRoutedTo } from "./budgets.js";
 import type { LabScenario } from "./lab-scenario.js";
-import { check, distribution, round, withinBudget } from "./report.js";
 
 /** kill -9 one of 3 servers mid-run: health checks and outlier detection take it out, retries hide it. */
 export const failover: LabScenario = {

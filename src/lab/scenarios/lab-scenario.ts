@@ -1,6 +1,6 @@
+import type { Scenario } from "../../scenarios/scenario.js";
 import type { LabCluster } from "../cluster.js";
 import type { LabOptions } from "../options.js";
-import type { Scenario } from "./scenario.js";
 
 /** A scenario that acts on the lab (its servers, DNS and Envoy). */
 export interface LabScenario extends Scenario<LabCluster> {

@@ -1,7 +1,7 @@
 import { runLoad } from "../../loadgen/run-load.js";
+import { check, round, totalsOf } from "../../scenarios/report.js";
 import { envoyAgrees } from "../cross-check.js";
 import type { LabScenario } from "./lab-scenario.js";
-import { check, round, totalsOf } from "./report.js";
 
 /**
  * 100 servers behind one name: the DNS answer (about 1.6 KB) is too big for

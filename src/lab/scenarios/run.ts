@@ -1,9 +1,9 @@
+import type { ScenarioReport } from "../../scenarios/report.js";
+import { runScenarioOn } from "../../scenarios/runner.js";
 import { startLabCluster } from "../cluster.js";
 import type { LabEvent } from "../events.js";
 import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.js";
 import { type ScenarioName, scenarios } from "./registry.js";
-import type { ScenarioReport } from "./report.js";
-import { runScenarioOn } from "./runner.js";
 
 /** Starts the lab a scenario needs (with `overrides` on top), runs it, and stops everything. */
 export async function runScenario(

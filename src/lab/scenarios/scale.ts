@@ -1,6 +1,6 @@
+import { check, distribution, round, withinBudget } from "../../scenarios/report.js";
 import { joinBudgetMs, removalBudgetMs } from "./budgets.js";
 import type { LabScenario } from "./lab-scenario.js";
-import { check, distribution, round, withinBudget } from "./report.js";
 
 /** 3 → 6 → 2 servers through DNS alone: new ones get traffic, removed ones stop getting it, nothing fails. */
 export const scale: LabScenario = {

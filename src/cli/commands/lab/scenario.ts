@@ -1,8 +1,8 @@
 import { LB_POLICIES } from "../../../envoy/options.js";
 import { UsageError } from "../../../errors.js";
 import { SCENARIO_NAMES } from "../../../lab/scenarios/registry.js";
-import { formatScenarioReport } from "../../../lab/scenarios/report.js";
 import { runScenario } from "../../../lab/scenarios/run.js";
+import { formatScenarioReport } from "../../../scenarios/report.js";
 import { choiceFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 

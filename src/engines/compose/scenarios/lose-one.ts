@@ -1,13 +1,7 @@
 import { notRoutedTo } from "../../../envoy/wait-hosts.js";
 import { EngineError } from "../../../errors.js";
-import {
-  check,
-  distribution,
-  round,
-  type ScenarioCheck,
-  withinBudget,
-} from "../../../lab/scenarios/report.js";
-import { callsStartedSince, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
+import { check, distribution, round, type ScenarioCheck, withinBudget } from "../../../scenarios/report.js";
+import { callsStartedSince, firstReplies, lastReplyMs } from "../../../scenarios/results.js";
 import type { ComposeCluster } from "../cluster.js";
 import type { ComposeContainer } from "../project.js";
 import { runningReplicas, waitForReplica } from "../replicas.js";

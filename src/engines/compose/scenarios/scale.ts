@@ -1,7 +1,7 @@
 import { EngineError } from "../../../errors.js";
-import { check, distribution, round, withinBudget } from "../../../lab/scenarios/report.js";
-import { callsStartedSince, firstReplies, lastReplyMs } from "../../../lab/scenarios/results.js";
-import type { ScenarioOutcome } from "../../../lab/scenarios/scenario.js";
+import { check, distribution, round, withinBudget } from "../../../scenarios/report.js";
+import { callsStartedSince, firstReplies, lastReplyMs } from "../../../scenarios/results.js";
+import type { ScenarioOutcome } from "../../../scenarios/scenario.js";
 import { formatHostPort } from "../../../util/address.js";
 import { BASE_REPLICAS, type ComposeCluster } from "../cluster.js";
 import { runningReplicas } from "../replicas.js";

@@ -1,4 +1,4 @@
-import type { Scenario } from "../../../lab/scenarios/scenario.js";
+import type { Scenario } from "../../../scenarios/scenario.js";
 import type { EngineScenarioReport } from "../../report.js";
 import type { ComposeCluster } from "../cluster.js";
 

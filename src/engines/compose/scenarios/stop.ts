@@ -1,4 +1,4 @@
-import { check } from "../../../lab/scenarios/report.js";
+import { check } from "../../../scenarios/report.js";
 import { docker } from "../docker.js";
 import { loseOneScenario } from "./lose-one.js";
 

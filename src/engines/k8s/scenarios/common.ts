@@ -1,5 +1,5 @@
-import { firstCallAt, lastReplyMs, span } from "../../../lab/scenarios/results.js";
-import type { ScenarioContext } from "../../../lab/scenarios/scenario.js";
+import { firstCallAt, lastReplyMs, span } from "../../../scenarios/results.js";
+import type { ScenarioContext } from "../../../scenarios/scenario.js";
 import { waitFor } from "../../../util/wait.js";
 import type { PodInfo } from "../pods.js";
 import type { K8sEnv } from "../scenario.js";

@@ -1,5 +1,5 @@
 import { EngineError } from "../../../errors.js";
-import { check, distribution } from "../../../lab/scenarios/report.js";
+import { check, distribution } from "../../../scenarios/report.js";
 
 import { kubectl } from "../kubectl.js";
 import { allWithin } from "../report.js";

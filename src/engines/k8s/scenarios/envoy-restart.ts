@@ -1,4 +1,4 @@
-import { check, distribution, round } from "../../../lab/scenarios/report.js";
+import { check, distribution, round } from "../../../scenarios/report.js";
 
 import { waitFor } from "../../../util/wait.js";
 import { forwardToEnvoy, readyEnvoyPod } from "../envoy.js";

@@ -1,4 +1,4 @@
-import { check, distribution, round } from "../../../lab/scenarios/report.js";
+import { check, distribution, round } from "../../../scenarios/report.js";
 
 import { kubectl } from "../kubectl.js";
 import { allWithin } from "../report.js";

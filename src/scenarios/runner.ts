@@ -1,8 +1,8 @@
-import type { EnvoyAdmin } from "../../envoy/admin.js";
-import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
-import { pollEnvoyHosts } from "../../envoy/wait-hosts.js";
-import { errorFrom, type GrpcLbError, LabError } from "../../errors.js";
-import { waitFor } from "../../util/wait.js";
+import type { EnvoyAdmin } from "../envoy/admin.js";
+import { CLUSTER_NAME } from "../envoy/bootstrap.js";
+import { pollEnvoyHosts } from "../envoy/wait-hosts.js";
+import { errorFrom, type GrpcLbError, LabError } from "../errors.js";
+import { waitFor } from "../util/wait.js";
 import { check, noFailedCalls, type ScenarioReport, totalsOf } from "./report.js";
 import type { RetryCounters, Scenario, ScenarioContext, ScenarioTarget } from "./scenario.js";
 import { LAB_LOAD, type LoadBounds, scenarioLoad, startScenarioLoad, WAIT_MS } from "./scenario-load.js";

@@ -1,8 +1,6 @@
-import type { RequestResult } from "../../loadgen/paced-load.js";
-import { reportOfWindow } from "../../loadgen/recorder.js";
-import type { LoadReport } from "../../loadgen/report.js";
-
-export type { ScenarioName } from "./registry.js";
+import type { RequestResult } from "../loadgen/paced-load.js";
+import { reportOfWindow } from "../loadgen/recorder.js";
+import type { LoadReport } from "../loadgen/report.js";
 
 export interface ScenarioCheck {
   name: string;

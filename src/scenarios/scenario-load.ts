@@ -1,5 +1,5 @@
-import { LabError } from "../../errors.js";
-import { type PacedLoad, type RequestResult, startPacedLoad } from "../../loadgen/paced-load.js";
+import { LabError } from "../errors.js";
+import { type PacedLoad, type RequestResult, startPacedLoad } from "../loadgen/paced-load.js";
 import type { ScenarioContext, ScenarioLoad, ScenarioTarget } from "./scenario.js";
 
 /** How long a wait inside a scenario may take by default, in ms. */

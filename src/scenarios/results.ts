@@ -1,4 +1,4 @@
-import type { RequestResult } from "../../loadgen/paced-load.js";
+import type { RequestResult } from "../loadgen/paced-load.js";
 
 // What a scenario reads from its calls' results (start and end times on the load's clock),
 // the lab's and the engines' scenarios alike; replies per server are report.ts's distribution().
