@@ -69,6 +69,17 @@ export class EnvoyAdmin {
     });
   }
 
+  /**
+   * A static cluster's configuration as Envoy runs it (/config_dump), as JSON: fields left at
+   * their default are absent (no lb_policy means ROUND_ROBIN). Undefined when there is none.
+   */
+  async staticCluster(name: string): Promise<Record<string, unknown> | undefined> {
+    const body = (await (await this.get("/config_dump?resource=static_clusters")).json()) as {
+      configs?: { cluster?: { name?: string } & Record<string, unknown> }[];
+    };
+    return body.configs?.find((c) => c.cluster?.name === name)?.cluster;
+  }
+
   /** The bound port of a listener (the real one when it was configured with port 0). */
   async listenerPort(name: string): Promise<number | undefined> {
     const body = (await (await this.get("/listeners?format=json")).json()) as ListenersJson;

@@ -3,6 +3,7 @@ import { type DnsServerHandle, startDnsServer } from "../dns/server.js";
 import type { UpstreamHost } from "../envoy/admin.js";
 import { type EnvoyBinary, envoyVersion, findEnvoy } from "../envoy/binary.js";
 import { CLUSTER_NAME } from "../envoy/bootstrap.js";
+import type { EnvoyConfigOptions } from "../envoy/options.js";
 import type { EnvoyHandle } from "../envoy/process.js";
 import { errorFrom, LabError } from "../errors.js";
 import { formatHostPort } from "../util/address.js";
@@ -11,7 +12,7 @@ import { abortable } from "../util/wait.js";
 import { loopbackAddresses } from "./addresses.js";
 import { Disposers } from "./disposers.js";
 import type { LabEvent } from "./events.js";
-import { ensureUp, SERVER_NAME, startLabEnvoy, waitForHosts } from "./lab-envoy.js";
+import { ensureUp, labEnvoyBootstrap, SERVER_NAME, startLabEnvoy, waitForHosts } from "./lab-envoy.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { ServerPool } from "./server-pool.js";
 import type { LabServer } from "./servers.js";
@@ -24,6 +25,7 @@ export { SERVER_NAME } from "./lab-envoy.js";
 /** A running lab: DNS, the server pool, a topology and Envoy, with one lifecycle. */
 export interface LabCluster {
   readonly options: ResolvedLabOptions;
+  /** The Envoy serving now: after reloadEnvoy, the new epoch. */
   readonly envoy: EnvoyHandle;
   readonly topology: Topology;
   readonly envoyBinary: EnvoyBinary & { version: string };
@@ -41,6 +43,12 @@ export interface LabCluster {
   requestsPerHost(): Promise<Record<string, number>>;
   /** Throws, with Envoy's stderr, once Envoy has exited. */
   ensureEnvoyUp(): void;
+  /**
+   * Hot-restarts Envoy (Envoy's own protocol; the lab must start with envoy.hotRestart) with
+   * its configuration changed by `changes`, on the same listener: resolves with the new epoch
+   * once it is LIVE, while the old one drains and exits by itself.
+   */
+  reloadEnvoy(changes: EnvoyConfigOptions, signal?: AbortSignal): Promise<EnvoyHandle>;
   /** Stops Envoy, the topology's parts, the servers (gracefully), then DNS, and removes the work directory. */
   stop(reason?: string): Promise<void>;
 }
@@ -82,7 +90,7 @@ export async function startLabCluster(
       onEvent({ kind: "dns-records", name: SERVER_NAME, addresses });
     };
     setRecords(answer);
-    const envoy = disposers.use(await startLabEnvoy(o, binary.path, dns, pool.port, workDir, signal), (e) =>
+    let envoy = disposers.use(await startLabEnvoy(o, binary.path, dns, pool.port, workDir, signal), (e) =>
       e.stop(),
     );
     const listenAddress = formatHostPort("127.0.0.1", envoy.listenerPort);
@@ -108,7 +116,9 @@ export async function startLabCluster(
     let stopping: Promise<void> | undefined;
     return {
       options: o,
-      envoy,
+      get envoy() {
+        return envoy;
+      },
       topology,
       envoyBinary: { ...binary, version },
       dns,
@@ -118,6 +128,23 @@ export async function startLabCluster(
       setServerRecords: (servers) => setRecords(topology.records(servers)),
       hosts: () => envoy.admin.clusterHosts(CLUSTER_NAME),
       ensureEnvoyUp: () => ensureUp(envoy),
+      async reloadEnvoy(changes, s) {
+        const t = performance.now();
+        const bootstrap = labEnvoyBootstrap(o, dns, pool.port, {
+          ...changes,
+          listenPort: envoy.listenerPort,
+        });
+        const next = disposers.use(await envoy.hotRestart(bootstrap, s), (e) => e.stop());
+        onEvent({
+          kind: "envoy-reloaded",
+          epoch: next.epoch,
+          admin: next.adminAddress,
+          pid: next.process.pid,
+          elapsedMs: Math.round(performance.now() - t),
+        });
+        envoy = next;
+        return next;
+      },
       requestsPerHost: () => envoy.admin.endpointCounter(CLUSTER_NAME, "rq_total"),
       stop(reason = "done") {
         stopping ??= (async () => {

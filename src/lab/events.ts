@@ -7,6 +7,7 @@ export type LabEvent =
   | { kind: "dns-records"; name: string; addresses: readonly string[] }
   | { kind: "envoy-started"; listener: string; admin: string; pid: number }
   | { kind: "hosts-ready"; count: number; elapsedMs: number }
+  | { kind: "envoy-reloaded"; epoch: number; admin: string; pid: number; elapsedMs: number }
   | { kind: "stopping"; reason: string }
   | { kind: "stopped"; elapsedMs: number };
 
@@ -21,6 +22,8 @@ const formatters: { [K in LabEvent["kind"]]: (e: Extract<LabEvent, { kind: K }>)
   "envoy-started": (e) => `envoy   listener ${e.listener}, admin http://${e.admin} (pid ${e.pid})`,
   "hosts-ready": (e) =>
     `ready   envoy sees ${e.count} host${e.count === 1 ? "" : "s"} for 'server' after ${e.elapsedMs} ms`,
+  "envoy-reloaded": (e) =>
+    `envoy   hot restart: epoch ${e.epoch} LIVE after ${e.elapsedMs} ms, admin http://${e.admin} (pid ${e.pid}); the old epoch drains`,
   stopping: (e) => `stop    ${e.reason}`,
   stopped: (e) => `stopped everything in ${e.elapsedMs} ms`,
 };

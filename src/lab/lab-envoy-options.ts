@@ -5,7 +5,7 @@ import {
   type OutlierDetectionOptions,
   type RetryOptions,
 } from "../envoy/options.js";
-import type { EnvoyLogLevel } from "../envoy/process.js";
+import type { EnvoyLogLevel, HotRestartOptions } from "../envoy/process.js";
 
 /** The lab's health checks: every 100 ms, so a dead server is out within a few hundred ms. */
 export const LAB_HEALTH_CHECK: HealthCheckOptions = {
@@ -35,7 +35,16 @@ export type LabEnvoyOptions = Omit<
   concurrency?: number;
   /** Envoy's log level. Default "warning". */
   logLevel?: EnvoyLogLevel;
+  /** Start Envoy hot-restartable, so the lab can reload it in place (LAB_HOT_RESTART). Default false. */
+  hotRestart?: boolean;
 };
+
+/**
+ * A hot restart in the lab: the parent tells its connections to go at once (GOAWAY), and
+ * loopback clients reconnect within milliseconds, so 1 s of drain is ample; the parent
+ * exits 2 s after that, with nothing left to cut.
+ */
+export const LAB_HOT_RESTART: HotRestartOptions = { drainTimeS: 1, parentShutdownTimeS: 3 };
 
 /** Lab values of Envoy's options, over the builder's production defaults. */
 export const LAB_ENVOY: Required<LabEnvoyOptions> = {
@@ -56,4 +65,5 @@ export const LAB_ENVOY: Required<LabEnvoyOptions> = {
   retry: LAB_RETRY,
   concurrency: 2,
   logLevel: "warning",
+  hotRestart: false,
 };

@@ -18,13 +18,17 @@ export interface EchoChannelOptions {
 }
 
 /**
- * One Echo channel as the load engine uses it: no client-side retries (every
- * failure Envoy lets through is counted) and no service config from DNS.
+ * One Echo channel as the load engine uses it: no retry policy and no service
+ * config from DNS, so every failure an application would see is counted. What
+ * stays on is gRPC's transparent retry, as in every gRPC client (gRFC A6): a
+ * call that never reached the server's application (a stream refused because
+ * it crossed the GOAWAY of a draining Envoy, or one never started on a closing
+ * connection) is sent again once. Turned off, it would count failures that no
+ * real client ever shows its caller.
  */
 export function echoChannel(target: string, o: EchoChannelOptions = {}): EchoClient {
   const Echo = echoPackage().grpc.lbdemo.v1.Echo;
   const options: ChannelOptions = {
-    "grpc.enable_retries": 0,
     "grpc.service_config_disable_resolution": 1,
   };
   if (/^dns:\/\/[^/]/.test(target)) askTargetsDnsServer();

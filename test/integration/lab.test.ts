@@ -59,6 +59,19 @@ describe("the local cluster with a real Envoy", () => {
     await waitAllGone(c.pids());
   });
 
+  it("a lab started without hot restart refuses to reload Envoy, and keeps serving", async () => {
+    const cluster = await startLabCluster(resolveLabOptions({ servers: 1 }));
+    try {
+      await assert.rejects(
+        cluster.reloadEnvoy({ policy: "least_request" }),
+        /started with hot restart disabled/,
+      );
+      assert.equal((await runLoad({ target: cluster.listenAddress, requests: 5 })).requests.ok, 5);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
   it("Envoy's own counters agree with the client: one upstream request per call, per host", async () => {
     const c = collect();
     const cluster = await startLabCluster(resolveLabOptions({ servers: 2 }), c.onEvent);

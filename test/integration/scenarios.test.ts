@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { describe, it } from "node:test";
 import type { LabEvent } from "../../src/lab/events.js";
 import type { ScenarioName } from "../../src/lab/scenarios/registry.js";
@@ -10,7 +11,12 @@ import { waitAllGone } from "../helpers.js";
 async function run(name: ScenarioName): Promise<ScenarioReport> {
   const pids: number[] = [];
   const onEvent = (e: LabEvent): void => {
-    if (e.kind === "server-started" || e.kind === "envoy-started" || e.kind === "l4-proxy-started")
+    if (
+      e.kind === "server-started" ||
+      e.kind === "envoy-started" ||
+      e.kind === "l4-proxy-started" ||
+      e.kind === "envoy-reloaded"
+    )
       pids.push(e.pid);
   };
   let report: ScenarioReport;
@@ -52,6 +58,19 @@ describe("resilience scenarios under load, real Envoy and servers", () => {
     assert.deepEqual(
       r.distributions.map((d) => Object.keys(d.backends).length),
       [3, 6, 2],
+    );
+  });
+
+  it("envoy-reload: Envoy hot-restarts into least_request under load; zero failed calls, the old epoch exits 0", async () => {
+    const segments = () => readdirSync("/dev/shm").filter((f) => f.startsWith("envoy_shared_memory_"));
+    const before = segments();
+    const r = await run("envoy-reload");
+    assert.equal(r.requests.failed, 0);
+    assert.deepEqual(segments(), before, "hot restart's shared memory is removed with the lab");
+    assert.ok(num(r.measurements.callsDuringHandover) > 0, "calls went on while the old epoch drained");
+    assert.deepEqual(
+      r.distributions.map((d) => Object.keys(d.backends).length),
+      [3, 3],
     );
   });
 

@@ -1,11 +1,12 @@
 import { dnsOutage } from "./dns-outage.js";
 import { drain } from "./drain.js";
+import { envoyReload } from "./envoy-reload.js";
 import { failover } from "./failover.js";
 import type { LabScenario } from "./lab-scenario.js";
 import { many } from "./many.js";
 import { scale } from "./scale.js";
 
-export const SCENARIO_NAMES = ["failover", "scale", "drain", "dns-outage", "many"] as const;
+export const SCENARIO_NAMES = ["failover", "scale", "drain", "dns-outage", "many", "envoy-reload"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 // A record over every name: a scenario missing here is a compile error.
@@ -15,4 +16,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   drain,
   "dns-outage": dnsOutage,
   many,
+  "envoy-reload": envoyReload,
 };

@@ -22,7 +22,14 @@ export async function runScenario(
     return await runScenarioOn(
       scenario,
       lab,
-      { listenAddress: lab.listenAddress, admin: lab.envoy.admin, ensureUp: () => lab.ensureEnvoyUp() },
+      {
+        listenAddress: lab.listenAddress,
+        // The Envoy of now: a scenario may hot-restart it.
+        get admin() {
+          return lab.envoy.admin;
+        },
+        ensureUp: () => lab.ensureEnvoyUp(),
+      },
       signal,
     );
   } finally {
