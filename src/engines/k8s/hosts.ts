@@ -42,13 +42,13 @@ export async function envoyHostsReport(t: KubeTarget, waitMs: number, signal?: A
   const envoy = await forwardToEnvoy(t, pod, 0, signal);
   try {
     const expected = await expectedHosts(t, signal);
-    const { value: hosts } = await pollEnvoyHosts(
+    await pollEnvoyHosts(
       () => envoy.admin,
       `Envoy (pod ${pod}) to route to exactly what the server Service answers`,
       async (now) => {
         const want = await expectedHosts(t, signal);
         Object.assign(expected, want);
-        return routesToExactly(want.addresses)(now) ? now : undefined;
+        return routesToExactly(want.addresses)(now) ? true : undefined;
       },
       {
         timeoutMs: Math.max(waitMs, 1),
@@ -62,6 +62,8 @@ export async function envoyHostsReport(t: KubeTarget, waitMs: number, signal?: A
       if (signal?.aborted) throw e;
       throw new EngineError(messageOf(e), { cause: e });
     });
+    // Read again: the counts then include the calls that confirmed the routing.
+    const hosts = await envoy.admin.clusterHosts(CLUSTER_NAME);
     return formatHostsTable(
       `Envoy pod ${pod}, cluster ${CLUSTER_NAME}: ${hosts.length} host(s), ${expected.what}`,
       hosts,
