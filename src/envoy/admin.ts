@@ -32,9 +32,9 @@ interface ListenersJson {
 export class EnvoyAdmin {
   constructor(readonly address: string) {}
 
-  private async get(path: string): Promise<Response> {
+  private async get(path: string, method: "GET" | "POST" = "GET"): Promise<Response> {
     try {
-      const res = await fetch(`http://${this.address}${path}`, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`http://${this.address}${path}`, { method, signal: AbortSignal.timeout(3000) });
       if (!res.ok) {
         await res.body?.cancel();
         throw new Error(`HTTP ${res.status}`);
@@ -50,6 +50,15 @@ export class EnvoyAdmin {
     // /ready answers 503 until Envoy is LIVE.
     const res = await this.get("/ready").catch(() => undefined);
     return res !== undefined && (await res.text()).trim() === "LIVE";
+  }
+
+  /**
+   * POST /healthcheck/fail: /ready answers 503 (DRAINING) from now on, so whatever sends
+   * this Envoy new connections by its readiness stops, and every HTTP/2 connection it
+   * serves gets a GOAWAY at its next response, whatever the drain strategy.
+   */
+  async failHealthcheck(): Promise<void> {
+    await (await this.get("/healthcheck/fail", "POST")).body?.cancel();
   }
 
   async clusterHosts(cluster: string): Promise<UpstreamHost[]> {

@@ -1,4 +1,10 @@
-import { isHashPolicy, lbPolicyName, type ResolvedEnvoyConfigOptions, type RetryOptions } from "./options.js";
+import {
+  ENVOY_DRAIN_TIMEOUT_MS,
+  isHashPolicy,
+  lbPolicyName,
+  type ResolvedEnvoyConfigOptions,
+  type RetryOptions,
+} from "./options.js";
 import type {
   Bootstrap,
   CaresDnsResolverConfig,
@@ -67,6 +73,17 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
               codec_type: "AUTO",
               // A peer that never finishes its headers must not hold a connection forever.
               request_headers_timeout: duration(o.requestHeadersTimeoutMs),
+              // Written only when set, so configs that keep Envoy's defaults stay as they were.
+              ...(o.maxConnectionDurationMs > 0
+                ? {
+                    common_http_protocol_options: {
+                      max_connection_duration: duration(o.maxConnectionDurationMs),
+                    },
+                  }
+                : {}),
+              ...(o.drainTimeoutMs === ENVOY_DRAIN_TIMEOUT_MS
+                ? {}
+                : { drain_timeout: duration(o.drainTimeoutMs) }),
               route_config: {
                 name: "grpc_routes",
                 virtual_hosts: [

@@ -10,10 +10,15 @@ export interface L4ProxyOptions {
   virtualIp: string;
   /** The Service port (the servers' port). */
   port: number;
-  /** The servers behind the virtual IP. */
-  endpoints: readonly { address: string; port: number }[];
+  /** The servers behind the virtual IP; `healthPort` is where `readiness` asks, when not `port`. */
+  endpoints: readonly { address: string; port: number; healthPort?: number }[];
   /** Admin API port on 127.0.0.1; 0 picks a free one. */
   adminPort: number;
+  /**
+   * New connections go only to endpoints whose GET `path` answers 200, as a Service sends
+   * them only to ready pods; connections already made stay. Default: every endpoint, always.
+   */
+  readiness?: { path: string; intervalMs: number; timeoutMs: number };
 }
 
 /**
@@ -53,11 +58,34 @@ export function buildL4ProxyBootstrap(o: L4ProxyOptions): Bootstrap<TcpListener,
           type: "STATIC",
           connect_timeout: duration(1000),
           lb_policy: "ROUND_ROBIN",
+          ...(o.readiness === undefined
+            ? {}
+            : {
+                health_checks: [
+                  {
+                    timeout: duration(o.readiness.timeoutMs),
+                    interval: duration(o.readiness.intervalMs),
+                    // Not 60 s before the first connection (Envoy's default): readiness is readiness.
+                    no_traffic_interval: duration(o.readiness.intervalMs),
+                    // One answer decides, as a readiness probe with failureThreshold 1.
+                    unhealthy_threshold: 1,
+                    healthy_threshold: 1,
+                    http_health_check: { path: o.readiness.path },
+                  },
+                ],
+              }),
           load_assignment: {
             cluster_name: L4_CLUSTER_NAME,
             endpoints: [
               {
-                lb_endpoints: o.endpoints.map((e) => ({ endpoint: { address: socket(e.address, e.port) } })),
+                lb_endpoints: o.endpoints.map((e) => ({
+                  endpoint: {
+                    address: socket(e.address, e.port),
+                    ...(e.healthPort === undefined
+                      ? {}
+                      : { health_check_config: { port_value: e.healthPort } }),
+                  },
+                })),
               },
             ],
           },

@@ -86,6 +86,9 @@ export const DEFAULT_RETRY: RetryOptions = {
   minRetryConcurrency: 10,
 };
 
+/** Envoy's own drain_timeout of a connection manager, in ms. */
+export const ENVOY_DRAIN_TIMEOUT_MS = 5000;
+
 export interface EnvoyConfigOptions {
   /** Address of the gRPC listener. Default "127.0.0.1" ("0.0.0.0" in containers). */
   listenAddress?: string;
@@ -111,6 +114,16 @@ export interface EnvoyConfigOptions {
   maxDownstreamConnections?: number;
   /** A client must finish sending request headers within this, in ms, or gets 408 and is closed. Default 10000. */
   requestHeadersTimeoutMs?: number;
+  /**
+   * Envoy tells a client connection to go (GOAWAY) once it is this old, in ms, so clients
+   * behind a connection balancer spread again over Envoy replicas; 0 is never. Default 0.
+   */
+  maxConnectionDurationMs?: number;
+  /**
+   * A connection told to go (drain, connection age) keeps serving its calls this long
+   * between the first GOAWAY and the last one, in ms. Default 5000 (Envoy's own).
+   */
+  drainTimeoutMs?: number;
   /**
    * Envoy batches host health changes for this long before its balancer sees them, in ms:
    * a new healthy host waits up to this for traffic. Default 1000 (Envoy's own default).
@@ -145,6 +158,8 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     connectTimeoutMs: options.connectTimeoutMs ?? 1000,
     maxDownstreamConnections: options.maxDownstreamConnections ?? 10_000,
     requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? 10_000,
+    maxConnectionDurationMs: options.maxConnectionDurationMs ?? 0,
+    drainTimeoutMs: options.drainTimeoutMs ?? ENVOY_DRAIN_TIMEOUT_MS,
     updateMergeWindowMs: options.updateMergeWindowMs ?? 1000,
     healthyPanicThresholdPercent: options.healthyPanicThresholdPercent ?? 50,
     healthCheck: options.healthCheck ?? DEFAULT_HEALTH_CHECK,
@@ -163,6 +178,11 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
   }
   if (!/^[0-9a-z_.-]+$/.test(o.hashHeader)) {
     throw new UsageError(`envoy config: hashHeader must be a lower-case header name, got '${o.hashHeader}'`);
+  }
+  if (!(o.maxConnectionDurationMs >= 0) || !(o.drainTimeoutMs >= 1)) {
+    throw new UsageError(
+      "envoy config: maxConnectionDurationMs must be 0 or more and drainTimeoutMs at least 1 ms",
+    );
   }
   if (o.dnsRefreshMs < 1 || o.connectTimeoutMs < 1) {
     throw new UsageError("envoy config: dnsRefreshMs and connectTimeoutMs must be at least 1 ms");

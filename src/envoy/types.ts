@@ -47,6 +47,8 @@ export interface HttpConnectionManager {
   stat_prefix: string;
   codec_type: "AUTO" | "HTTP1" | "HTTP2";
   request_headers_timeout: Duration;
+  common_http_protocol_options?: { max_connection_duration: Duration };
+  drain_timeout?: Duration;
   route_config: {
     name: string;
     virtual_hosts: { name: string; domains: string[]; routes: Route[] }[];
@@ -153,13 +155,31 @@ export interface Cluster {
   };
 }
 
+/** An HTTP/1.1 health check: a host is healthy while GET `path` answers 200. */
+export interface HttpHealthCheck {
+  timeout: Duration;
+  interval: Duration;
+  no_traffic_interval: Duration;
+  unhealthy_threshold: number;
+  healthy_threshold: number;
+  http_health_check: { path: string };
+}
+
 /** A cluster with a fixed list of hosts. */
 export interface StaticCluster {
   name: string;
   type: "STATIC";
   connect_timeout: Duration;
   lb_policy: LbPolicyName;
-  load_assignment: Cluster["load_assignment"];
+  health_checks?: HttpHealthCheck[];
+  load_assignment: {
+    cluster_name: string;
+    endpoints: {
+      lb_endpoints: {
+        endpoint: { address: SocketAddress; health_check_config?: { port_value: number } };
+      }[];
+    }[];
+  };
 }
 
 export interface DownstreamConnectionsConfig {

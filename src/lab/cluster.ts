@@ -11,6 +11,7 @@ import { portIsFree } from "../util/port-free.js";
 import { abortable } from "../util/wait.js";
 import { loopbackAddresses } from "./addresses.js";
 import { Disposers } from "./disposers.js";
+import { type EnvoyTier, type StartTierEnvoy, startEnvoyTier } from "./envoy-tier.js";
 import type { LabEvent } from "./events.js";
 import { ensureUp, labEnvoyBootstrap, SERVER_NAME, startLabEnvoy, waitForHosts } from "./lab-envoy.js";
 import type { ResolvedLabOptions } from "./options.js";
@@ -25,13 +26,15 @@ export { SERVER_NAME } from "./lab-envoy.js";
 /** A running lab: DNS, the server pool, a topology and Envoy, with one lifecycle. */
 export interface LabCluster {
   readonly options: ResolvedLabOptions;
-  /** The Envoy serving now: after reloadEnvoy, the new epoch. */
+  /** The Envoy serving now: after reloadEnvoy, the new epoch; with several, the first. */
   readonly envoy: EnvoyHandle;
+  /** With `envoys` above 1: the Envoys and the connection balancer in front of them. */
+  readonly tier: EnvoyTier | undefined;
   readonly topology: Topology;
   readonly envoyBinary: EnvoyBinary & { version: string };
   readonly dns: DnsServerHandle;
   readonly pool: ServerPool;
-  /** host:port of Envoy's gRPC listener: where clients connect. */
+  /** host:port of Envoy's gRPC listener (of the front, with several Envoys): where clients connect. */
   readonly listenAddress: string;
   /** Servers started and not stopped, in start order. */
   servers(): readonly LabServer[];
@@ -90,35 +93,48 @@ export async function startLabCluster(
       onEvent({ kind: "dns-records", name: SERVER_NAME, addresses });
     };
     setRecords(answer);
-    let envoy = disposers.use(await startLabEnvoy(o, binary.path, dns, pool.port, workDir, signal), (e) =>
-      e.stop(),
-    );
-    const listenAddress = formatHostPort("127.0.0.1", envoy.listenerPort);
-    onEvent({
-      kind: "envoy-started",
-      listener: listenAddress,
-      admin: envoy.adminAddress,
-      pid: envoy.process.pid,
-    });
+    const startOne: StartTierEnvoy = (name, ports, s) =>
+      startLabEnvoy(o, binary.path, dns, pool.port, workDir, s, name, ports);
+    let envoy: EnvoyHandle;
+    let tier: EnvoyTier | undefined;
+    if (o.envoys > 1) {
+      tier = await startEnvoyTier(o, binary.path, startOne, workDir, disposers, onEvent, signal);
+      envoy = tier.envoys[0] as EnvoyHandle;
+    } else {
+      envoy = disposers.use(await startLabEnvoy(o, binary.path, dns, pool.port, workDir, signal), (e) =>
+        e.stop(),
+      );
+      onEvent({
+        kind: "envoy-started",
+        listener: formatHostPort("127.0.0.1", envoy.listenerPort),
+        admin: envoy.adminAddress,
+        pid: envoy.process.pid,
+      });
+    }
+    const listenAddress = tier?.listenAddress ?? formatHostPort("127.0.0.1", envoy.listenerPort);
 
     const want = new Set(answer.map((host) => formatHostPort(host, pool.port)));
-    await waitForHosts(
-      envoy,
-      `Envoy to route to all ${want.size} addresses of '${SERVER_NAME}', healthy hosts of cluster '${CLUSTER_NAME}'`,
-      (hs) =>
-        hs.length === want.size && hs.every((h) => h.healthy && want.has(formatHostPort(h.address, h.port))),
-      o.startTimeoutMs,
-      signal,
-      topology.envoySeesServers ? "address" : "opaque",
-    );
+    for (const [i, e] of (tier?.envoys ?? [envoy]).entries()) {
+      await waitForHosts(
+        e,
+        `${tier ? `Envoy ${i + 1}` : "Envoy"} to route to all ${want.size} addresses of '${SERVER_NAME}', healthy hosts of cluster '${CLUSTER_NAME}'`,
+        (hs) =>
+          hs.length === want.size &&
+          hs.every((h) => h.healthy && want.has(formatHostPort(h.address, h.port))),
+        o.startTimeoutMs,
+        signal,
+        topology.envoySeesServers ? "address" : "opaque",
+      );
+    }
     onEvent({ kind: "hosts-ready", count: want.size, elapsedMs: Math.round(performance.now() - started) });
 
     let stopping: Promise<void> | undefined;
     return {
       options: o,
       get envoy() {
-        return envoy;
+        return tier?.envoys[0] ?? envoy;
       },
+      tier,
       topology,
       envoyBinary: { ...binary, version },
       dns,
@@ -126,9 +142,10 @@ export async function startLabCluster(
       listenAddress,
       servers: () => pool.live(),
       setServerRecords: (servers) => setRecords(topology.records(servers)),
-      hosts: () => envoy.admin.clusterHosts(CLUSTER_NAME),
-      ensureEnvoyUp: () => ensureUp(envoy),
+      hosts: () => (tier?.envoys[0] ?? envoy).admin.clusterHosts(CLUSTER_NAME),
+      ensureEnvoyUp: () => (tier ? tier.ensureUp() : ensureUp(envoy)),
       async reloadEnvoy(changes, s) {
+        if (tier) throw new LabError("a hot restart needs the lab's single Envoy (envoys: 1)");
         const t = performance.now();
         const bootstrap = labEnvoyBootstrap(o, dns, pool.port, {
           ...changes,
@@ -145,7 +162,7 @@ export async function startLabCluster(
         envoy = next;
         return next;
       },
-      requestsPerHost: () => envoy.admin.endpointCounter(CLUSTER_NAME, "rq_total"),
+      requestsPerHost: () => (tier?.envoys[0] ?? envoy).admin.endpointCounter(CLUSTER_NAME, "rq_total"),
       stop(reason = "done") {
         stopping ??= (async () => {
           const t = performance.now();

@@ -6,6 +6,7 @@ export type LabEvent =
   | { kind: "l4-proxy-started"; virtualIp: string; endpoints: number; pid: number }
   | { kind: "dns-records"; name: string; addresses: readonly string[] }
   | { kind: "envoy-started"; listener: string; admin: string; pid: number }
+  | { kind: "envoy-tier-started"; front: string; envoys: number; pid: number }
   | { kind: "hosts-ready"; count: number; elapsedMs: number }
   | { kind: "envoy-reloaded"; epoch: number; admin: string; pid: number; elapsedMs: number }
   | { kind: "stopping"; reason: string }
@@ -20,6 +21,8 @@ const formatters: { [K in LabEvent["kind"]]: (e: Extract<LabEvent, { kind: K }>)
     `l4      kube-proxy stand-in: Envoy tcp_proxy on ${e.virtualIp} spreads connections over ${e.endpoints} servers (pid ${e.pid})`,
   "dns-records": (e) => `dns     '${e.name}' -> ${e.addresses.join(", ")}`,
   "envoy-started": (e) => `envoy   listener ${e.listener}, admin http://${e.admin} (pid ${e.pid})`,
+  "envoy-tier-started": (e) =>
+    `front   clients connect to ${e.front}: Envoy tcp_proxy (the Service in front of Envoy) spreads connections over ${e.envoys} Envoys whose /ready answers 200 (pid ${e.pid})`,
   "hosts-ready": (e) =>
     `ready   envoy sees ${e.count} host${e.count === 1 ? "" : "s"} for 'server' after ${e.elapsedMs} ms`,
   "envoy-reloaded": (e) =>

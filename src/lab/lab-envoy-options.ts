@@ -56,6 +56,8 @@ export const LAB_ENVOY: Required<LabEnvoyOptions> = {
   connectTimeoutMs: 1000,
   maxDownstreamConnections: 10_000,
   requestHeadersTimeoutMs: 2000,
+  maxConnectionDurationMs: 0,
+  drainTimeoutMs: 5000,
   // 0: a new host gets traffic as soon as it is healthy.
   updateMergeWindowMs: 0,
   // Envoy's own default: the lab's DNS drops a server at once, so it never lists a majority unhealthy.

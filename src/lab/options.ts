@@ -10,6 +10,8 @@ export const DEFAULT_VIRTUAL_IP = "127.77.255.254";
 
 /** Upper bound on --servers: each server is one Node process (about 50 MB). */
 export const MAX_LAB_SERVERS = 64;
+/** Upper bound on Envoy replicas behind the lab's front. */
+export const MAX_LAB_ENVOYS = 8;
 /** Upper bound on instances when several share a process (the many-servers scenario). */
 export const MAX_LAB_INSTANCES = 1000;
 
@@ -39,6 +41,11 @@ export interface LabOptions {
   firstServerFaults?: Partial<EchoFaults>;
   /** Servers close connections older than this (grpc.max_connection_age_ms), so L4 clients reconnect; 0 is off. Default 0. */
   maxConnectionAgeMs?: number;
+  /**
+   * Envoy replicas. Above 1, a connection balancer stands in front of them (as a ClusterIP
+   * Service in front of an Envoy Deployment), listening where Envoy's listener would. Default 1.
+   */
+  envoys?: number;
   /** Envoy's options, over LAB_ENVOY. */
   envoy?: LabEnvoyOptions;
 }
@@ -77,6 +84,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     serverFaults,
     firstServerFaults: { ...serverFaults, ...options.firstServerFaults },
     maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
+    envoys: options.envoys ?? 1,
     envoy,
   };
   if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
@@ -107,6 +115,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     throw new UsageError(
       `lab: maxConnectionAgeMs must be a non-negative integer, got ${o.maxConnectionAgeMs}`,
     );
+  }
+  if (!Number.isInteger(o.envoys) || o.envoys < 1 || o.envoys > MAX_LAB_ENVOYS) {
+    throw new UsageError(`lab: --envoys must be from 1 to ${MAX_LAB_ENVOYS}, got ${o.envoys}`);
   }
   if (!Number.isInteger(envoy.concurrency) || envoy.concurrency < 1 || envoy.concurrency > 64) {
     throw new UsageError(`lab: Envoy's --envoy-concurrency must be from 1 to 64, got ${envoy.concurrency}`);

@@ -11,6 +11,8 @@ export type CallSpec =
 /** How a call ended: its status and, when OK, who answered. */
 export interface CallResult {
   code: number;
+  /** The status message of a failed call, as the client received it. */
+  details?: string;
   serverId?: string;
   address?: string;
 }
@@ -30,7 +32,7 @@ export function classify(
   err: ServiceError | null | undefined,
   reply: EchoReply__Output | undefined,
 ): CallResult {
-  if (err) return { code: err.code ?? status.UNKNOWN };
+  if (err) return { code: err.code ?? status.UNKNOWN, details: err.details };
   if (!reply || reply.server_id === "") return { code: status.DATA_LOSS };
   return { code: status.OK, serverId: reply.server_id, address: reply.address };
 }
@@ -64,8 +66,8 @@ export function startCall(
     });
     // 'error' carries the same status as 'status'; it needs a listener to not be thrown.
     call.on("error", () => {});
-    call.on("status", (s: { code: number }) => {
-      if (s.code !== status.OK) resolve({ code: s.code });
+    call.on("status", (s: { code: number; details: string }) => {
+      if (s.code !== status.OK) resolve({ code: s.code, details: s.details });
       // A stream that switched backends or came up short is not one backend's answer.
       else if (mixed || replies !== spec.replies) resolve({ code: status.DATA_LOSS });
       else resolve(classify(null, first));

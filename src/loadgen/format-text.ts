@@ -41,6 +41,8 @@ export function formatReportText(r: LoadReport): string {
     .map(([name, n]) => `${name} ${n}`)
     .join(", ");
   lines.push(`ok ${r.requests.ok}, failed ${r.requests.failed}${errors ? ` (${errors})` : ""}`);
+  for (const [name, details] of Object.entries(r.errorDetails ?? {}))
+    if (details !== "") lines.push(`  first ${name}: ${details}`);
   const l = r.latencyMs;
   lines.push(`latency ms: p50 ${f2(l.p50)}  p90 ${f2(l.p90)}  p99 ${f2(l.p99)}  max ${f2(l.max)}`);
   if (rows.length > 1) {

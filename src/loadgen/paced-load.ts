@@ -10,14 +10,18 @@ export interface RequestResult {
   serverId: string | undefined;
   /** gRPC status code; 0 is OK. */
   code: number;
+  /** The status message of a failed call. */
+  details?: string;
 }
 
 export interface PacedLoadOptions {
   target: string;
   /** Calls started per second. */
   ratePerSec: number;
-  /** Most calls in flight at once (one channel). */
+  /** Most calls in flight at once, over all channels. */
   concurrency: number;
+  /** Channels, each its own HTTP/2 connection, taking calls in turn. Default 1. */
+  connections?: number;
   /** Hard bound on calls. */
   maxRequests: number;
   /** Hard bound on duration, in ms: the load stops by itself then. */
@@ -42,7 +46,7 @@ export interface PacedLoad {
 }
 
 /**
- * Keeps a steady stream of Echo calls going over one channel while a
+ * Keeps a steady stream of Echo calls going over its channels while a
  * scenario changes the cluster, bounded in count and in time: the engine at a
  * constant rate, its outcomes kept as a live list.
  */
@@ -51,6 +55,7 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
   const run = startLoad({
     target: o.target,
     concurrency: o.concurrency,
+    connections: o.connections ?? 1,
     requests: o.maxRequests,
     durationMs: o.maxDurationMs,
     schedule: { kind: "const", rps: o.ratePerSec },
@@ -60,7 +65,14 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
     signal: o.signal,
     // Ctrl-C ends a scenario at once: calls in flight are cancelled, not awaited.
     cancelOnAbort: true,
-    onCall: (c) => results.push({ startMs: c.startMs, endMs: c.endMs, serverId: c.serverId, code: c.code }),
+    onCall: (c) =>
+      results.push({
+        startMs: c.startMs,
+        endMs: c.endMs,
+        serverId: c.serverId,
+        code: c.code,
+        ...(c.details === undefined ? {} : { details: c.details }),
+      }),
   });
   return {
     now: run.now,

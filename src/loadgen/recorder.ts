@@ -19,6 +19,8 @@ export interface CallOutcome {
   endMs: number;
   /** gRPC status code; 0 is OK. */
   code: number;
+  /** The status message of a failed call. */
+  details?: string;
   /** The answering instance and the address it reported; set when code is OK. */
   serverId?: string;
   address?: string;
@@ -63,6 +65,8 @@ export class LoadRecorder {
   private readonly histogram = newHistogram();
   private readonly backends = new Map<string, Backend>();
   private readonly statuses = new Map<string, number>();
+  /** The first status message seen for each failed status. */
+  private readonly firstDetails = new Map<string, string>();
   private readonly seconds = new Map<number, { backends: Map<string, number>; failed: number }>();
   private readonly connections = new Map<number, ConnectionStats & { counts: Map<string, number> }>();
   private ok = 0;
@@ -76,7 +80,9 @@ export class LoadRecorder {
   record(c: CallOutcome): void {
     const latencyUs = Math.max(1, Math.round((c.endMs - c.startMs) * 1000));
     this.histogram.recordValue(latencyUs);
-    bump(this.statuses, statusName(c.code));
+    const name = statusName(c.code);
+    bump(this.statuses, name);
+    if (c.code !== status.OK && !this.firstDetails.has(name)) this.firstDetails.set(name, c.details ?? "");
     const second = Math.max(0, Math.floor(c.endMs / 1000));
     let bucket = this.seconds.get(second);
     if (bucket === undefined) {
@@ -142,6 +148,7 @@ export class LoadRecorder {
       backendAddresses: Object.fromEntries(backends.map(([id, b]) => [id, b.address])),
       latencyMs: summarize(this.histogram, total),
       errors: Object.fromEntries(Object.entries(statuses).filter(([name]) => name !== "OK")),
+      errorDetails: Object.fromEntries([...this.firstDetails].sort(([a], [b]) => a.localeCompare(b))),
       statuses,
       perBackend,
       imbalance: imbalanceOf(backends.map(([, b]) => b.count)),

@@ -61,6 +61,8 @@ export interface LoadReport {
   latencyMs: LatencySummary;
   /** Failed requests by gRPC status name (UNAVAILABLE, DEADLINE_EXCEEDED, …). */
   errors: Record<string, number>;
+  /** The first status message seen for each status in `errors` ("" when the call carried none). */
+  errorDetails: Record<string, string>;
   /** Every finished request by gRPC status name, OK included. */
   statuses: Record<string, number>;
   /** Per backend, busiest first. */

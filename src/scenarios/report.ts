@@ -59,8 +59,23 @@ export const check = (name: string, ok: boolean, detail: string): ScenarioCheck 
 
 /** The check every scenario under load makes: not one call failed. */
 export function noFailedCalls(results: readonly RequestResult[] | LoadReport): ScenarioCheck {
-  const { failed, total } = ("requests" in results ? results : recorded(results)).requests;
-  return check("no failed calls", failed === 0, `${failed} of ${total} failed`);
+  const r = "requests" in results ? results : recorded(results);
+  const { failed, total } = r.requests;
+  const first = Object.entries(r.errorDetails ?? {})
+    .filter(([, d]) => d !== "")
+    .map(([name, d]) => `; first ${name}: ${d}`)
+    .join("");
+  return check(
+    "no failed calls",
+    failed === 0,
+    `${failed} of ${total} failed${statusList(r.errors)}${first}`,
+  );
+}
+
+/** " (DEADLINE_EXCEEDED 1, UNAVAILABLE 2)", or "" when there is no error. */
+function statusList(errors: Record<string, number>): string {
+  const list = Object.entries(errors).map(([name, n]) => `${name} ${n}`);
+  return list.length === 0 ? "" : ` (${list.join(", ")})`;
 }
 
 /** A measured time against its budget. */
@@ -77,7 +92,7 @@ export function formatScenarioReport(r: ScenarioReport<string>): string {
   ];
   for (const c of r.checks) lines.push(`  ${c.ok ? "ok  " : "FAIL"}  ${c.name}: ${c.detail}`);
   lines.push(
-    `  requests: ${r.requests.total} total, ${r.requests.ok} ok, ${r.requests.failed} failed; Envoy retried ${r.envoyRetries} (${r.envoyRetryOverflows} refused by the budget)`,
+    `  requests: ${r.requests.total} total, ${r.requests.ok} ok, ${r.requests.failed} failed${statusList(r.requests.errors)}; Envoy retried ${r.envoyRetries} (${r.envoyRetryOverflows} refused by the budget)`,
   );
   for (const [k, v] of Object.entries(r.measurements)) {
     lines.push(`  ${k}: ${Array.isArray(v) ? v.join(", ") : v}`);

@@ -5,7 +5,14 @@ import { errorFrom, type GrpcLbError, LabError } from "../errors.js";
 import { waitFor } from "../util/wait.js";
 import { check, noFailedCalls, type ScenarioReport, totalsOf } from "./report.js";
 import type { RetryCounters, Scenario, ScenarioContext, ScenarioTarget } from "./scenario.js";
-import { LAB_LOAD, type LoadBounds, scenarioLoad, startScenarioLoad, WAIT_MS } from "./scenario-load.js";
+import {
+  CALL_DEADLINE_MS,
+  LAB_LOAD,
+  type LoadBounds,
+  scenarioLoad,
+  startScenarioLoad,
+  WAIT_MS,
+} from "./scenario-load.js";
 
 /** Calls every paced scenario waits for before it acts, so each phase has traffic before it. */
 export const WARM_UP_CALLS = 200;
@@ -53,8 +60,12 @@ export async function runScenarioOn<Env>(
   const counters = (): Promise<RetryCounters> => retryCounters(target.admin);
   // A long-lived Envoy (Compose, Kubernetes) has counted earlier runs too: report the difference.
   const before = await counters();
-  const paced = scenario.load === "paced" ? startScenarioLoad(target, bounds, signal) : undefined;
-  const load = scenarioLoad(scenario.name, paced, bounds, wait);
+  const deadlineMs = scenario.callDeadlineMs?.(env) ?? CALL_DEADLINE_MS;
+  const paced =
+    scenario.load === "paced"
+      ? startScenarioLoad(target, bounds, signal, deadlineMs, scenario.loadConnections)
+      : undefined;
+  const load = scenarioLoad(scenario.name, paced, bounds, wait, deadlineMs);
   const ctx: ScenarioContext<Env> = {
     env,
     signal,

@@ -4,8 +4,8 @@ import type { ScenarioContext, ScenarioLoad, ScenarioTarget } from "./scenario.j
 
 /** How long a wait inside a scenario may take by default, in ms. */
 export const WAIT_MS = 20_000;
-/** Deadline of each call of the paced load, in ms: past its time bound, every call has ended by then. */
-const CALL_DEADLINE_MS = 5000;
+/** Deadline of each call of the paced load by default, in ms: past its time bound, every call has ended by then. */
+export const CALL_DEADLINE_MS = 5000;
 
 /** Hard bounds of a scenario's paced load: it stops by itself at the first one reached. */
 export interface LoadBounds {
@@ -21,20 +21,23 @@ export const LAB_LOAD: LoadBounds = { maxRequests: 12_000, maxDurationMs: 60_000
 /** Calls per second of the steady load every paced scenario runs under. */
 export const SCENARIO_RATE_PER_SEC = 200;
 
-/** The steady load: 200 calls/s over one channel, at most 8 in flight, within `bounds`. */
+/** The steady load: 200 calls/s over `connections` channels, at most 8 in flight, within `bounds`. */
 export function startScenarioLoad(
   target: ScenarioTarget,
   bounds: LoadBounds,
   signal: AbortSignal,
+  deadlineMs = CALL_DEADLINE_MS,
+  connections = 1,
 ): PacedLoad {
   return startPacedLoad({
     signal,
     target: target.listenAddress,
     ratePerSec: SCENARIO_RATE_PER_SEC,
     concurrency: 8,
+    connections,
     maxRequests: bounds.maxRequests,
     maxDurationMs: bounds.maxDurationMs,
-    deadlineMs: CALL_DEADLINE_MS,
+    deadlineMs,
   });
 }
 
@@ -43,6 +46,7 @@ export function scenarioLoad(
   paced: PacedLoad | undefined,
   bounds: LoadBounds,
   wait: ScenarioContext<unknown>["waitFor"],
+  deadlineMs = CALL_DEADLINE_MS,
 ): ScenarioLoad {
   const need = (): PacedLoad => {
     if (paced === undefined) throw new LabError(`scenario ${name} has no paced load`);
@@ -52,7 +56,7 @@ export function scenarioLoad(
   const boundReached = (p: PacedLoad): string | undefined => {
     if (p.results.length >= bounds.maxRequests)
       return `the load reached its bound of ${bounds.maxRequests} calls (maxRequests)`;
-    if (p.now() >= bounds.maxDurationMs + CALL_DEADLINE_MS)
+    if (p.now() >= bounds.maxDurationMs + deadlineMs)
       return `the load reached its bound of ${bounds.maxDurationMs} ms (maxDurationMs)`;
     return undefined;
   };

@@ -88,6 +88,14 @@ export interface Scenario<Env> {
   load: "paced" | "none";
   /** True when failed calls are measured rather than checked (the runner then adds no "no failed calls"). */
   allowFailedCalls?: boolean;
+  /**
+   * Deadline of each paced call, in ms, when this scenario holds calls longer than the default
+   * (5 s): a frozen replica holds the replies it had begun until it thaws, and no one can retry
+   * a reply already under way.
+   */
+  callDeadlineMs?(env: Env): number;
+  /** Channels of the paced load, each its own connection (to spread over Envoy replicas). Default 1. */
+  loadConnections?: number;
   /** Its actions and checks; every wait through `ctx`, so Ctrl-C ends it at once. */
   run(ctx: ScenarioContext<Env>): Promise<ScenarioOutcome>;
 }

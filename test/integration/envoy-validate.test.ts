@@ -18,6 +18,7 @@ describe("every Envoy config the builder makes passes `envoy --mode validate`", 
       dnsResolvers: { kind: "servers" as const, servers: [{ address: "127.0.0.1", port: 5353 }] },
     },
     containers: { listenAddress: "0.0.0.0", serverHost: "server.grpc-lb.svc.cluster.local" },
+    "connection age and drain": { maxConnectionDurationMs: 300_000, drainTimeoutMs: 15_000 },
     ...Object.fromEntries(LB_POLICIES.map((policy) => [policy, { policy }])),
   };
   for (const [name, options] of Object.entries(variants)) {
@@ -36,6 +37,21 @@ describe("every Envoy config the builder makes passes `envoy --mode validate`", 
         port: 50051,
         endpoints: [1, 2, 3].map((i) => ({ address: `127.77.0.${i}`, port: 50051 })),
         adminPort: 0,
+      }),
+    );
+    const result = await validateEnvoyConfig(envoy, yaml);
+    assert.ok(result.ok, result.output);
+    assert.doesNotMatch(result.output, /deprecated/i);
+  });
+
+  it("the connection balancer in front of Envoy replicas, by their /ready", async () => {
+    const yaml = bootstrapToYaml(
+      buildL4ProxyBootstrap({
+        virtualIp: "127.0.0.1",
+        port: 0,
+        endpoints: [1, 2].map((i) => ({ address: "127.0.0.1", port: 10000 + i, healthPort: 9900 + i })),
+        adminPort: 0,
+        readiness: { path: "/ready", intervalMs: 100, timeoutMs: 250 },
       }),
     );
     const result = await validateEnvoyConfig(envoy, yaml);

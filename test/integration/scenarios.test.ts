@@ -15,6 +15,7 @@ async function run(name: ScenarioName): Promise<ScenarioReport> {
       e.kind === "server-started" ||
       e.kind === "envoy-started" ||
       e.kind === "l4-proxy-started" ||
+      e.kind === "envoy-tier-started" ||
       e.kind === "envoy-reloaded"
     )
       pids.push(e.pid);
@@ -72,6 +73,22 @@ describe("resilience scenarios under load, real Envoy and servers", () => {
       r.distributions.map((d) => Object.keys(d.backends).length),
       [3, 3],
     );
+  });
+
+  it("envoy-restart: one of 2 Envoys drains and restarts behind the front; zero failed calls, clients come back", async () => {
+    const r = await run("envoy-restart");
+    assert.equal(r.requests.failed, 0);
+    const shares = (k: string): number[] => {
+      const v = r.measurements[k];
+      return Array.isArray(v) ? v : [];
+    };
+    assert.ok(num(r.measurements.connectionsToldToGo) >= 1, "the drained Envoy sent its clients a GOAWAY");
+    assert.equal(shares("envoySharesWhileOutPct")[1], 0, "no call through the drained Envoy");
+    for (const k of ["envoySharesBeforePct", "envoySharesAfterPct"])
+      assert.ok(
+        shares(k).length === 2 && shares(k).every((p) => p >= 25),
+        `${k}: ${shares(k).join("/")} (each Envoy at least half its fair share)`,
+      );
   });
 
   it("dns-outage: DNS down for 3 failed refreshes; hosts kept, zero failed calls", async () => {

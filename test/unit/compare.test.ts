@@ -146,7 +146,7 @@ describe("scenario totals over the engine's recorder", () => {
   const results = [
     { startMs: 0, endMs: 1, serverId: "a", code: 0 },
     { startMs: 5, endMs: 6, serverId: "b", code: 0 },
-    { startMs: 10, endMs: 11, serverId: undefined, code: 14 },
+    { startMs: 10, endMs: 11, serverId: undefined, code: 14, details: "no healthy upstream" },
     { startMs: 15, endMs: 16, serverId: "a", code: 0 },
   ];
   it("count per backend in a window and by status", () => {
@@ -154,7 +154,11 @@ describe("scenario totals over the engine's recorder", () => {
     assert.deepEqual(distribution(results, 5, 15), { b: 1 });
     assert.deepEqual(requestTotals(results), { total: 4, ok: 3, failed: 1, errors: { UNAVAILABLE: 1 } });
     assert.equal(noFailedCalls(results).ok, false);
-    assert.equal(noFailedCalls(results).detail, "1 of 4 failed");
+    assert.equal(
+      noFailedCalls(results).detail,
+      "1 of 4 failed (UNAVAILABLE 1); first UNAVAILABLE: no healthy upstream",
+    );
+    assert.equal(noFailedCalls(results.filter((r) => r.code === 0)).detail, "0 of 3 failed");
   });
 });
 

@@ -48,6 +48,18 @@ describe("envoy bootstrap builder", () => {
     );
   });
 
+  it("ages client connections out only when asked, and keeps Envoy's drain timeout unless told", () => {
+    const hcm = (o = {}) =>
+      build(o).static_resources.listeners[0]?.filter_chains[0]?.filters[0]?.typed_config;
+    assert.equal(hcm()?.common_http_protocol_options, undefined);
+    assert.equal(hcm()?.drain_timeout, undefined);
+    const aged = hcm({ maxConnectionDurationMs: 300_000, drainTimeoutMs: 15_000 });
+    assert.deepEqual(aged?.common_http_protocol_options, { max_connection_duration: "300s" });
+    assert.equal(aged?.drain_timeout, "15s");
+    assert.throws(() => build({ drainTimeoutMs: 0 }), UsageError);
+    assert.throws(() => build({ maxConnectionDurationMs: -1 }), UsageError);
+  });
+
   it("keeps per-endpoint stats, for operators' Prometheus", () => {
     assert.deepEqual(build().static_resources.clusters[0]?.track_cluster_stats, { per_endpoint_stats: true });
   });

@@ -44,6 +44,9 @@ describe("lab options", () => {
       () => resolveLabOptions({ envoy: { listenPort: 5000, adminPort: 5000 } }),
       /cannot both be 5000/,
     );
+    assert.throws(() => resolveLabOptions({ envoys: 0 }), /--envoys must be from 1 to 8, got 0/);
+    assert.throws(() => resolveLabOptions({ envoys: 1.5 }), /--envoys must be from 1/);
+    assert.equal(resolveLabOptions({}).envoys, 1);
   });
 });
 

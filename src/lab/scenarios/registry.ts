@@ -1,12 +1,21 @@
 import { dnsOutage } from "./dns-outage.js";
 import { drain } from "./drain.js";
 import { envoyReload } from "./envoy-reload.js";
+import { envoyRestart } from "./envoy-restart.js";
 import { failover } from "./failover.js";
 import type { LabScenario } from "./lab-scenario.js";
 import { many } from "./many.js";
 import { scale } from "./scale.js";
 
-export const SCENARIO_NAMES = ["failover", "scale", "drain", "dns-outage", "many", "envoy-reload"] as const;
+export const SCENARIO_NAMES = [
+  "failover",
+  "scale",
+  "drain",
+  "dns-outage",
+  "many",
+  "envoy-reload",
+  "envoy-restart",
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 // A record over every name: a scenario missing here is a compile error.
@@ -17,4 +26,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   "dns-outage": dnsOutage,
   many,
   "envoy-reload": envoyReload,
+  "envoy-restart": envoyRestart,
 };

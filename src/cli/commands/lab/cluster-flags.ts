@@ -1,12 +1,18 @@
 import { LB_POLICIES } from "../../../envoy/options.js";
 import { UsageError } from "../../../errors.js";
-import { DEFAULT_VIRTUAL_IP, type LabOptions, MAX_LAB_SERVERS } from "../../../lab/options.js";
+import {
+  DEFAULT_VIRTUAL_IP,
+  type LabOptions,
+  MAX_LAB_ENVOYS,
+  MAX_LAB_SERVERS,
+} from "../../../lab/options.js";
 import { TOPOLOGY_KINDS } from "../../../lab/topologies/topology.js";
 import { choiceFlag, intFlag } from "../../args.js";
 
 /** The flags that shape the cluster, for the subcommands that take them. */
 export const CLUSTER_FLAGS = {
   servers: { type: "string" },
+  envoys: { type: "string" },
   policy: { type: "string" },
   discovery: { type: "string" },
   "listen-port": { type: "string" },
@@ -20,6 +26,10 @@ export const CLUSTER_FLAGS = {
 } as const;
 
 export const CLUSTER_FLAGS_USAGE = `  --servers N            number of servers, 1-${MAX_LAB_SERVERS} (default 3)
+  --envoys N             Envoy replicas, 1-${MAX_LAB_ENVOYS} (default 1); above 1, a connection
+                         balancer (Envoy tcp_proxy, as a ClusterIP Service in front of an
+                         Envoy Deployment) takes --listen-port and gives each new client
+                         connection to the next Envoy whose /ready answers 200
   --policy P             ${LB_POLICIES.join(" | ")} (default round_robin)
   --discovery D          headless: DNS answers 'server' with every server's address,
                          as a compose service or a headless Service (default);
@@ -51,6 +61,7 @@ export function clusterOptions(
     Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
   return defined({
     servers: intFlag(command, "servers", v.servers, { min: 1, max: MAX_LAB_SERVERS }),
+    envoys: intFlag(command, "envoys", v.envoys, { min: 1, max: MAX_LAB_ENVOYS }),
     topology: choiceFlag(command, "discovery", v.discovery, TOPOLOGY_KINDS),
     serverPort: port("server-port", v["server-port"]),
     maxConnectionAgeMs: intFlag(command, "max-connection-age-ms", v["max-connection-age-ms"], {

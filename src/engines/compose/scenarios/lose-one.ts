@@ -2,6 +2,7 @@ import { notRoutedTo } from "../../../envoy/wait-hosts.js";
 import { EngineError } from "../../../errors.js";
 import { check, distribution, round, type ScenarioCheck, withinBudget } from "../../../scenarios/report.js";
 import { callsStartedSince, firstReplies, lastReplyMs } from "../../../scenarios/results.js";
+import { WAIT_MS } from "../../../scenarios/scenario-load.js";
 import type { ComposeCluster } from "../cluster.js";
 import type { ComposeContainer } from "../project.js";
 import { runningReplicas, waitForReplica } from "../replicas.js";
@@ -20,6 +21,11 @@ export interface Fault {
   /** Brings it back, as the same process (unpause, reconnect) or a new one (start). */
   restore(cluster: ComposeCluster, victim: ComposeContainer, signal?: AbortSignal): Promise<void>;
   comesBack: "same process" | "new process";
+  /**
+   * True when the replica keeps the calls it was answering until it is restored (a frozen
+   * process): their deadline must outlast the time it is out.
+   */
+  holdsCalls?: boolean;
   /** Checks of this fault once the replica is out (e.g. a stopped server exited 0). */
   checksAfterInflict?(
     cluster: ComposeCluster,
@@ -31,6 +37,8 @@ export interface Fault {
 /** Bounds of the waits below: generous, since a budget check judges the time anyway. */
 const OUT_TIMEOUT_MS = 60_000;
 const BACK_TIMEOUT_MS = 90_000;
+/** How long the docker command that restores a replica may take, in ms. */
+const RESTORE_MS = 5000;
 
 /**
  * One of 3 replicas is lost under load, then brought back: the shared course of the kill,
@@ -42,6 +50,12 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
     name: fault.name,
     summary: fault.summary,
     load: "paced",
+    // A reply the frozen replica had begun (headers sent, trailers not) cannot be retried: it
+    // ends when the replica thaws. The longest it can be out: until Envoy routes around it
+    // (the detection budget), the out phase's 200 calls (within WAIT_MS), then the restore.
+    ...(fault.holdsCalls
+      ? { callDeadlineMs: (cluster: ComposeCluster) => cluster.budgets.detectionMs + WAIT_MS + RESTORE_MS }
+      : {}),
     async run(ctx) {
       const { env: cluster, load, signal } = ctx;
       const { budgets } = cluster;
@@ -93,6 +107,10 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
         const results = await load.finish();
 
         const last = lastReplyMs(results, victim.replica.serverId, restoredAt);
+        // Calls the replica had taken before it was lost and answered only once restored.
+        const held = results.filter(
+          (r) => r.serverId === victim.replica.serverId && r.startMs < lostAt && r.endMs >= restoredAt,
+        );
         const whileOut = distribution(results, outAt, restoredAt);
         const afterBack = distribution(results, firstAt);
         // The ready line's time is wall clock; the load's clock started at wallZero.
@@ -130,6 +148,8 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
           measurements: {
             lostToNotRoutedMs: round(outMs),
             lostToLastCallMs: last === undefined ? 0 : round(Math.max(0, last - lostAt)),
+            callsHeldUntilRestore: held.length,
+            longestHeldCallMs: round(Math.max(0, ...held.map((r) => r.endMs - r.startMs))),
             detectionBudgetMs: budgets.detectionMs,
             restoreToFirstCallMs: round(restoreToFirstCallMs),
             ...(fault.comesBack === "new process" ? { readyToFirstCallMs: round(joinMs) } : {}),
