@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { EnvoyError, messageOf } from "../errors.js";
 
 /** One upstream host as Envoy's /clusters reports it. */
@@ -32,24 +33,36 @@ interface ListenersJson {
 export class EnvoyAdmin {
   constructor(readonly address: string) {}
 
-  private async get(path: string, method: "GET" | "POST" = "GET"): Promise<Response> {
-    try {
-      const res = await fetch(`http://${this.address}${path}`, { method, signal: AbortSignal.timeout(3000) });
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new Error(`HTTP ${res.status}`);
-      }
-      return res;
-    } catch (e) {
+  /**
+   * One request on a connection of its own, its body as text. Never a kept-alive one: an
+   * Envoy that hot-restarts hands the admin port to its new epoch, while a connection kept
+   * from before would go on asking the old one until it exits.
+   */
+  private send(path: string, method: "GET" | "POST" = "GET"): Promise<string> {
+    const url = `http://${this.address}${path}`;
+    return new Promise<string>((resolve, reject) => {
+      const req = request(url, { method, agent: false, timeout: 3000 }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("error", reject);
+        res.on("end", () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`)),
+        );
+      });
+      req.on("timeout", () => req.destroy(new Error("no answer within 3000 ms")));
+      req.on("error", reject);
+      req.end();
+    }).catch((e: unknown) => {
       throw new EnvoyError(`admin ${this.address}${path}: ${messageOf(e)}`, { cause: e });
-    }
+    });
   }
 
   /** True when the server state is LIVE (initialization done). */
   async live(): Promise<boolean> {
     // /ready answers 503 until Envoy is LIVE.
-    const res = await this.get("/ready").catch(() => undefined);
-    return res !== undefined && (await res.text()).trim() === "LIVE";
+    const body = await this.send("/ready").catch(() => undefined);
+    return body?.trim() === "LIVE";
   }
 
   /**
@@ -58,11 +71,11 @@ export class EnvoyAdmin {
    * serves gets a GOAWAY at its next response, whatever the drain strategy.
    */
   async failHealthcheck(): Promise<void> {
-    await (await this.get("/healthcheck/fail", "POST")).body?.cancel();
+    await this.send("/healthcheck/fail", "POST");
   }
 
   async clusterHosts(cluster: string): Promise<UpstreamHost[]> {
-    const body = (await (await this.get("/clusters?format=json")).json()) as ClustersJson;
+    const body = JSON.parse(await this.send("/clusters?format=json")) as ClustersJson;
     const status = body.cluster_statuses?.find((c) => c.name === cluster);
     return (status?.host_statuses ?? []).map((h) => {
       const flags = Object.entries(h.health_status ?? {}).filter(
@@ -83,7 +96,7 @@ export class EnvoyAdmin {
    * their default are absent (no lb_policy means ROUND_ROBIN). Undefined when there is none.
    */
   async staticCluster(name: string): Promise<Record<string, unknown> | undefined> {
-    const body = (await (await this.get("/config_dump?resource=static_clusters")).json()) as {
+    const body = JSON.parse(await this.send("/config_dump?resource=static_clusters")) as {
       configs?: { cluster?: { name?: string } & Record<string, unknown> }[];
     };
     return body.configs?.find((c) => c.cluster?.name === name)?.cluster;
@@ -91,15 +104,13 @@ export class EnvoyAdmin {
 
   /** The bound port of a listener (the real one when it was configured with port 0). */
   async listenerPort(name: string): Promise<number | undefined> {
-    const body = (await (await this.get("/listeners?format=json")).json()) as ListenersJson;
+    const body = JSON.parse(await this.send("/listeners?format=json")) as ListenersJson;
     return body.listener_statuses?.find((l) => l.name === name)?.local_address?.socket_address?.port_value;
   }
 
   /** A counter or gauge from /stats, e.g. "cluster.server.upstream_rq_total". */
   async stat(name: string): Promise<number | undefined> {
-    const text = await (
-      await this.get(`/stats?filter=${encodeURIComponent(`^${name.replaceAll(".", "\\.")}$`)}`)
-    ).text();
+    const text = await this.send(`/stats?filter=${encodeURIComponent(`^${name.replaceAll(".", "\\.")}$`)}`);
     const m = /: (\d+)\s*$/m.exec(text);
     return m?.[1] === undefined ? undefined : Number(m[1]);
   }
@@ -109,7 +120,7 @@ export class EnvoyAdmin {
    * /stats/prometheus gives it to operators: "rq_total" reads envoy_cluster_endpoint_rq_total.
    */
   async endpointCounter(cluster: string, name: string): Promise<Record<string, number>> {
-    const text = await (await this.get("/stats/prometheus")).text();
+    const text = await this.send("/stats/prometheus");
     const out: Record<string, number> = {};
     const metric = `envoy_cluster_endpoint_${name}{`;
     for (const line of text.split("\n")) {

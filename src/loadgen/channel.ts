@@ -15,11 +15,35 @@ export interface EchoChannelOptions {
   ownConnection?: boolean;
   /** Client-side balancing policy; default none (grpc-js's default, pick_first). */
   lb?: ClientLbPolicy;
+  /**
+   * HTTP/2 keepalive: a PING every this many ms, and the connection is given up when its
+   * answer takes as long (a frozen or vanished peer); 0 is none. Default 0.
+   */
+  keepaliveMs?: number;
+  /**
+   * A retry policy for UNAVAILABLE (gRPC service config): a call that failed so, before any
+   * reply, is tried again, up to this many attempts in all; 0 or 1 is none. Default 0.
+   */
+  retryUnavailableAttempts?: number;
+}
+
+/** The service config's retry policy for every Echo method: UNAVAILABLE only, quick backoff. */
+export function retryUnavailablePolicy(maxAttempts: number) {
+  return {
+    name: [{ service: "lbdemo.v1.Echo" }],
+    retryPolicy: {
+      maxAttempts,
+      initialBackoff: "0.05s",
+      maxBackoff: "0.5s",
+      backoffMultiplier: 2,
+      retryableStatusCodes: ["UNAVAILABLE"],
+    },
+  };
 }
 
 /**
- * One Echo channel as the load engine uses it: no retry policy and no service
- * config from DNS, so every failure an application would see is counted. What
+ * One Echo channel as the load engine uses it: no retry policy unless asked for
+ * and no service config from DNS, so every failure an application would see is counted. What
  * stays on is gRPC's transparent retry, as in every gRPC client (gRFC A6): a
  * call that never reached the server's application (a stream refused because
  * it crossed the GOAWAY of a draining Envoy, or one never started on a closing
@@ -33,7 +57,17 @@ export function echoChannel(target: string, o: EchoChannelOptions = {}): EchoCli
   };
   if (/^dns:\/\/[^/]/.test(target)) askTargetsDnsServer();
   if (o.ownConnection) options["grpc.use_local_subchannel_pool"] = 1;
-  if (o.lb) options["grpc.service_config"] = JSON.stringify({ loadBalancingConfig: [{ [o.lb]: {} }] });
+  const retry = (o.retryUnavailableAttempts ?? 0) > 1;
+  if (o.lb || retry)
+    options["grpc.service_config"] = JSON.stringify({
+      ...(o.lb ? { loadBalancingConfig: [{ [o.lb]: {} }] } : {}),
+      ...(retry ? { methodConfig: [retryUnavailablePolicy(o.retryUnavailableAttempts ?? 0)] } : {}),
+    });
+  if ((o.keepaliveMs ?? 0) > 0) {
+    options["grpc.keepalive_time_ms"] = o.keepaliveMs;
+    options["grpc.keepalive_timeout_ms"] = o.keepaliveMs;
+    options["grpc.keepalive_permit_without_calls"] = 1;
+  }
   return new Echo(target, credentials.createInsecure(), options);
 }
 

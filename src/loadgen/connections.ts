@@ -13,6 +13,10 @@ export interface PoolOptions {
   /** Replace a channel after this many calls on it (connection churn); 0 never. */
   newConnectionEvery: number;
   lb: ClientLbPolicy | undefined;
+  /** HTTP/2 keepalive of each channel, in ms; 0 none. */
+  keepaliveMs?: number;
+  /** Attempts of a call that failed UNAVAILABLE (the channel's retry policy); 0 none. */
+  retryUnavailableAttempts?: number;
 }
 
 /** A channel lent to one call; `release()` when the call has ended. */
@@ -49,6 +53,8 @@ export class ConnectionPool {
     const client = echoChannel(this.o.target, {
       ownConnection: true,
       ...(this.o.lb ? { lb: this.o.lb } : {}),
+      keepaliveMs: this.o.keepaliveMs ?? 0,
+      retryUnavailableAttempts: this.o.retryUnavailableAttempts ?? 0,
     });
     return { client, slot, generation, started: 0, inFlight: 0, retired: false };
   }

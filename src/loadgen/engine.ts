@@ -38,6 +38,10 @@ export interface EngineOptions {
   newConnectionEvery?: number;
   /** grpc-js balancing policy for client-side targets. Default none. */
   lb?: ClientLbPolicy | undefined;
+  /** HTTP/2 keepalive of each connection: a PING every this many ms, given up after as long; 0 none. Default 0. */
+  keepaliveMs?: number;
+  /** A retry policy for UNAVAILABLE, up to this many attempts in all; 0 none. Default 0. */
+  retryUnavailableAttempts?: number;
   /** Stops starting calls; the report covers the calls made and says `interrupted`. */
   signal?: AbortSignal | undefined;
   /** On `signal`, cancel the calls in flight too instead of letting them finish. Default false. */
@@ -66,6 +70,8 @@ export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
     connectTimeoutMs: o.connectTimeoutMs ?? 5000,
     metadata: o.metadata ?? [],
     newConnectionEvery: o.newConnectionEvery ?? 0,
+    keepaliveMs: o.keepaliveMs ?? 0,
+    retryUnavailableAttempts: o.retryUnavailableAttempts ?? 0,
     cancelOnAbort: o.cancelOnAbort ?? false,
   };
 }
@@ -103,6 +109,8 @@ export function startLoad(options: EngineOptions): LoadRun {
     connections: o.connections,
     newConnectionEvery: o.newConnectionEvery,
     lb: o.lb,
+    keepaliveMs: o.keepaliveMs,
+    retryUnavailableAttempts: o.retryUnavailableAttempts,
   });
   const recorder = new LoadRecorder();
   let t0 = performance.now();

@@ -22,6 +22,10 @@ export interface PacedLoadOptions {
   concurrency: number;
   /** Channels, each its own HTTP/2 connection, taking calls in turn. Default 1. */
   connections?: number;
+  /** HTTP/2 keepalive of each channel, in ms; 0 none. Default 0. */
+  keepaliveMs?: number;
+  /** A retry policy for UNAVAILABLE, up to this many attempts; 0 none. Default 0. */
+  retryUnavailableAttempts?: number;
   /** Hard bound on calls. */
   maxRequests: number;
   /** Hard bound on duration, in ms: the load stops by itself then. */
@@ -56,6 +60,8 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
     target: o.target,
     concurrency: o.concurrency,
     connections: o.connections ?? 1,
+    keepaliveMs: o.keepaliveMs ?? 0,
+    retryUnavailableAttempts: o.retryUnavailableAttempts ?? 0,
     requests: o.maxRequests,
     durationMs: o.maxDurationMs,
     schedule: { kind: "const", rps: o.ratePerSec },

@@ -1,3 +1,4 @@
+import { status } from "@grpc/grpc-js";
 import type { RequestResult } from "../loadgen/paced-load.js";
 import { reportOfWindow } from "../loadgen/recorder.js";
 import type { LoadReport } from "../loadgen/report.js";
@@ -57,18 +58,45 @@ export function totalsOf(r: LoadReport): ScenarioReport["requests"] {
 
 export const check = (name: string, ok: boolean, detail: string): ScenarioCheck => ({ name, ok, detail });
 
-/** The check every scenario under load makes: not one call failed. */
-export function noFailedCalls(results: readonly RequestResult[] | LoadReport): ScenarioCheck {
+/** Calls a fault cut mid-reply (ScenarioOutcome.cutReplies): INTERNAL by a reset stream, in its window. */
+export function repliesCut(
+  results: readonly RequestResult[],
+  w: { fromMs: number; toMs: number; withinMs: number },
+): number {
+  return results.filter(
+    (r) =>
+      r.code === status.INTERNAL &&
+      /RST_STREAM/.test(r.details ?? "") &&
+      r.startMs <= w.toMs &&
+      r.endMs >= w.fromMs &&
+      r.endMs <= w.toMs + w.withinMs,
+  ).length;
+}
+
+/**
+ * The check every scenario under load makes: not one call failed, besides `cut` replies a
+ * fault cut mid-way (see ScenarioOutcome.cutReplies), which are named apart.
+ */
+export function noFailedCalls(
+  results: readonly RequestResult[] | LoadReport,
+  cut?: { count: number; by: string },
+): ScenarioCheck {
   const r = "requests" in results ? results : recorded(results);
-  const { failed, total } = r.requests;
-  const first = Object.entries(r.errorDetails ?? {})
-    .filter(([, d]) => d !== "")
-    .map(([name, d]) => `; first ${name}: ${d}`)
+  const { total } = r.requests;
+  const failed = r.requests.failed - (cut?.count ?? 0);
+  const first = (name: string): string => r.errorDetails?.[name] ?? "";
+  const firsts = Object.keys(r.errors)
+    .filter((name) => first(name) !== "")
+    .map((name) => `; first ${name}: ${first(name)}`)
     .join("");
+  const apart =
+    cut === undefined || cut.count === 0
+      ? ""
+      : `; ${cut.count} ${cut.count === 1 ? "reply" : "replies"} cut mid-way by ${cut.by}, which no one can retry (INTERNAL: ${first("INTERNAL")})`;
   return check(
     "no failed calls",
     failed === 0,
-    `${failed} of ${total} failed${statusList(r.errors)}${first}`,
+    `${failed} of ${total} failed${failed > 0 ? `${statusList(r.errors)}${firsts}` : ""}${apart}`,
   );
 }
 

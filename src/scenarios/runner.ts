@@ -3,7 +3,7 @@ import { CLUSTER_NAME } from "../envoy/bootstrap.js";
 import { pollEnvoyHosts } from "../envoy/wait-hosts.js";
 import { errorFrom, type GrpcLbError, LabError } from "../errors.js";
 import { waitFor } from "../util/wait.js";
-import { check, noFailedCalls, type ScenarioReport, totalsOf } from "./report.js";
+import { check, noFailedCalls, repliesCut, type ScenarioReport, totalsOf } from "./report.js";
 import type { RetryCounters, Scenario, ScenarioContext, ScenarioTarget } from "./scenario.js";
 import {
   CALL_DEADLINE_MS,
@@ -93,10 +93,17 @@ export async function runScenarioOn<Env>(
     const totals = paced?.report();
     const after = await counters();
     const earlier = target.replacedEnvoys ?? { retries: 0, overflows: 0 };
-    const retries = after.retries - before.retries + earlier.retries;
-    const overflows = after.overflows - before.overflows + earlier.overflows;
+    // A counter that went back belongs to a new Envoy (a hot restart's new epoch does not
+    // always carry its parent's counts over): what it counted is all since then.
+    const since = (a: number, b: number): number => (a >= b ? a - b : a);
+    const retries = since(after.retries, before.retries) + earlier.retries;
+    const overflows = since(after.overflows, before.overflows) + earlier.overflows;
+    const cut = outcome.cutReplies;
+    const cutCount = cut && paced ? repliesCut(paced.results, cut) : 0;
     const checks = [
-      ...(totals && !scenario.allowFailedCalls ? [noFailedCalls(totals)] : []),
+      ...(totals && !scenario.allowFailedCalls
+        ? [noFailedCalls(totals, cut && { count: cutCount, by: cut.by })]
+        : []),
       ...outcome.checks,
       check("no retry refused by the budget", overflows === 0, `${overflows} refused`),
     ];
@@ -105,7 +112,7 @@ export async function runScenarioOn<Env>(
       verdict: checks.every((c) => c.ok) ? "pass" : "fail",
       checks,
       requests: outcome.requests ?? (totals ? totalsOf(totals) : { total: 0, ok: 0, failed: 0, errors: {} }),
-      measurements: outcome.measurements,
+      measurements: cut ? { ...outcome.measurements, repliesCutMidway: cutCount } : outcome.measurements,
       distributions: outcome.distributions,
       envoyRetries: retries,
       envoyRetryOverflows: overflows,

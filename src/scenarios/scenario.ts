@@ -78,6 +78,14 @@ export interface ScenarioOutcome {
   distributions: ScenarioReport["distributions"];
   /** Calls by status, for a scenario that sends its own load; the runner counts the paced load's. */
   requests?: ScenarioReport["requests"];
+  /**
+   * A fault that can cut a reply already under way (kill -9 of a server between its reply's
+   * first bytes and its trailers): no one can retry such a reply, and the client sees
+   * INTERNAL (Envoy resets the stream). Calls that ended so, started before the fault was
+   * done (`toMs`) and ended after it began (`fromMs`) but within `withinMs` of its end, are
+   * counted apart from the failed calls, as replies cut by `by`.
+   */
+  cutReplies?: { fromMs: number; toMs: number; withinMs: number; by: string };
 }
 
 /** One experiment on an environment (the lab, a Compose or Kubernetes cluster): what it does to it, under load. */

@@ -5,6 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { composePreset, ENVOY_IMAGE, SERVER_IMAGE } from "../../src/deploy/presets.js";
+import { PARENT_SHUTDOWN_MS } from "../../src/engines/compose/scenarios/envoy-reload.js";
 import { engineBudgets } from "../../src/envoy/budgets.js";
 import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
 import { packageRoot } from "../../src/paths.js";
@@ -106,9 +107,21 @@ describe(`${COMPOSE_FILE}`, () => {
     assert.match(envoy.image, /^envoyproxy\/envoy:v1\.40\.\d+$/);
     assert.deepEqual(
       envoy.volumes.map((v: Manifest) => [v.type, v.source, v.target, v.read_only]),
-      [["bind", join(packageRoot, composePreset.output.path), "/etc/envoy/envoy.yaml", true]],
+      [
+        ["bind", join(packageRoot, composePreset.output.path), "/etc/envoy/envoy.yaml", true],
+        ["bind", join(packageRoot, "deploy/envoy/hot-restarter.sh"), "/etc/envoy/hot-restarter.sh", true],
+      ],
     );
-    assert.ok(envoy.command.includes("/etc/envoy/envoy.yaml"));
+    // PID 1 is the hot restarter: it runs a copy of the mounted config from a tmpfs, where a
+    // changed one can be written, and passes Envoy its drain and parent shutdown times.
+    assert.deepEqual(envoy.entrypoint, ["/bin/bash", "/etc/envoy/hot-restarter.sh"]);
+    assert.deepEqual(envoy.command.slice(0, 2), ["/etc/envoy/envoy.yaml", "/run/envoy"]);
+    assert.match(JSON.stringify(envoy.tmpfs), /\/run\/envoy/);
+    const arg = (flag: string) => envoy.command[envoy.command.indexOf(flag) + 1];
+    assert.equal(arg("--drain-strategy"), "immediate");
+    assert.ok(Number(arg("--parent-shutdown-time-s")) > Number(arg("--drain-time-s")));
+    // compose scenario envoy-reload judges the old epoch's exit by this time.
+    assert.equal(Number(arg("--parent-shutdown-time-s")) * 1000, PARENT_SHUTDOWN_MS);
     // Only the gRPC listener, only on 127.0.0.1; the admin API (9901) is never published.
     assert.deepEqual(
       envoy.ports.map((p: Manifest) => [p.host_ip, p.published, p.target]),

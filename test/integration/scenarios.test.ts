@@ -91,6 +91,18 @@ describe("resilience scenarios under load, real Envoy and servers", () => {
       );
   });
 
+  it("envoy-freeze: a frozen Envoy hangs calls without keepalive; keepalive bounds it, a retry policy hides it", async () => {
+    const r = await run("envoy-freeze");
+    assert.ok(num(r.measurements.keepaliveFailed) >= 1, "keepalive gave up the frozen connection's calls");
+    assert.ok(num(r.measurements.keepaliveLastFailureAfterFreezeMs) <= num(r.measurements.detectionBudgetMs));
+    assert.equal(r.measurements.retryFailed, 0);
+    assert.ok(
+      num(r.measurements.retryHeldThenRetried) >= 1,
+      "the retrying client had calls on the frozen Envoy",
+    );
+    assert.ok(num(r.measurements.plainSlowestMs) >= 4000, "without keepalive a call waits out its deadline");
+  });
+
   it("dns-outage: DNS down for 3 failed refreshes; hosts kept, zero failed calls", async () => {
     const r = await run("dns-outage");
     assert.equal(r.requests.failed, 0);

@@ -17,7 +17,7 @@ import {
 } from "../../src/lab/compare/report.js";
 import { processRssMb } from "../../src/lab/compare/sampler.js";
 import { layerLabOptions, resolveLabOptions } from "../../src/lab/options.js";
-import { distribution, noFailedCalls, requestTotals } from "../../src/scenarios/report.js";
+import { distribution, noFailedCalls, repliesCut, requestTotals } from "../../src/scenarios/report.js";
 import { captureContext } from "../helpers.js";
 
 const route = (policy: Parameters<typeof resolveEnvoyConfigOptions>[0]) =>
@@ -159,6 +159,32 @@ describe("scenario totals over the engine's recorder", () => {
       "1 of 4 failed (UNAVAILABLE 1); first UNAVAILABLE: no healthy upstream",
     );
     assert.equal(noFailedCalls(results.filter((r) => r.code === 0)).detail, "0 of 3 failed");
+  });
+
+  it("counts replies a fault cut mid-way apart: INTERNAL by a reset stream, in the fault's window only", () => {
+    const reset = "Received RST_STREAM with code 2 (Internal server error)";
+    const rs = [
+      { startMs: 0, endMs: 1, serverId: "a", code: 0 },
+      { startMs: 5, endMs: 12, serverId: undefined, code: 13, details: reset },
+      { startMs: 40, endMs: 41, serverId: undefined, code: 13, details: reset },
+      { startMs: 6, endMs: 11, serverId: undefined, code: 14, details: "no healthy upstream" },
+    ];
+    const window = { fromMs: 10, toMs: 10, withinMs: 20 };
+    // The second only: the third started after the kill, the fourth is no cut reply.
+    assert.equal(repliesCut(rs, window), 1);
+    const mixed = noFailedCalls(rs, { count: repliesCut(rs, window), by: "the kill" });
+    assert.equal(mixed.ok, false);
+    assert.match(
+      mixed.detail,
+      /^2 of 4 failed \(INTERNAL 2, UNAVAILABLE 1\).*; 1 reply cut mid-way by the kill/,
+    );
+    const cutOnly = rs.slice(0, 2);
+    const ok = noFailedCalls(cutOnly, { count: repliesCut(cutOnly, window), by: "the kill" });
+    assert.equal(ok.ok, true);
+    assert.equal(
+      ok.detail,
+      `0 of 2 failed; 1 reply cut mid-way by the kill, which no one can retry (INTERNAL: ${reset})`,
+    );
   });
 });
 

@@ -24,12 +24,14 @@ under a steady load through Envoy's published listener (200 calls/s over one
 channel, at most 8 in flight, bounded to 150 s and 30 000 calls). It prints a
 verdict and leaves the cluster as it found it (3 replicas).
 
-  kill        docker kill (SIGKILL) one of 3 replicas, then docker start it
-  stop        docker stop (SIGTERM, drain) one replica, then docker start it
-  pause       docker pause one replica, then docker unpause it
-  disconnect  docker network disconnect one replica, then connect it again
-  scale       docker compose up --scale server=6, then server=2, then back to 3
-  all         each of them in turn
+  kill          docker kill (SIGKILL) one of 3 replicas, then docker start it
+  stop          docker stop (SIGTERM, drain) one replica, then docker start it
+  pause         docker pause one replica, then docker unpause it
+  disconnect    docker network disconnect one replica, then connect it again
+  scale         docker compose up --scale server=6, then server=2, then back to 3
+  envoy-reload  Envoy's hot restart in its container into least_request (SIGHUP to
+                its restarter), then back to the mounted config
+  all           each of them in turn
 
 Each checks: no failed call, Envoy stops routing to a lost replica within the
 budget that follows from the timings in deploy/compose/envoy.yaml, and a new or

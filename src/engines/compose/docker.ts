@@ -8,13 +8,15 @@ export interface DockerRunOptions {
   /** Extra environment (Compose variables). */
   env?: Record<string, string>;
   cwd?: string;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
 }
 
 /** Runs `docker ARGS` to completion and returns its stdout; any failure is one EngineError line. */
 export function docker(args: readonly string[], o: DockerRunOptions = {}): Promise<string> {
   const what = `docker ${args.join(" ")}`;
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       "docker",
       args,
       {
@@ -36,5 +38,10 @@ export function docker(args: readonly string[], o: DockerRunOptions = {}): Promi
         reject(new EngineError(`compose: ${what}: ${code}: ${detail}`, { cause: err }));
       },
     );
+    if (o.input !== undefined) {
+      // A command that exits without reading all of it is judged by its exit, not by EPIPE.
+      child.stdin?.on("error", () => {});
+      child.stdin?.end(o.input);
+    }
   });
 }

@@ -14,6 +14,7 @@ export const failover: LabScenario = {
     if (victim === undefined) throw new LabError("failover needs at least 2 servers");
     const killedAt = load.now();
     await lab.pool.kill(victim);
+    const deadAt = load.now();
     const detectMs = await waitForHosts(`Envoy to stop routing to ${addressOf(victim)}`, notRoutedTo(victim));
     const detectedAt = load.now();
     await load.waitForMore(400);
@@ -39,6 +40,7 @@ export const failover: LabScenario = {
         { phase: "before the kill", backends: distribution(results, 0, killedAt) },
         { phase: "after detection", backends: after },
       ],
+      cutReplies: { fromMs: killedAt, toMs: deadAt, withinMs: budget, by: "the kill" },
     };
   },
 };

@@ -1,5 +1,6 @@
 import { dnsOutage } from "./dns-outage.js";
 import { drain } from "./drain.js";
+import { envoyFreeze } from "./envoy-freeze.js";
 import { envoyReload } from "./envoy-reload.js";
 import { envoyRestart } from "./envoy-restart.js";
 import { failover } from "./failover.js";
@@ -15,6 +16,7 @@ export const SCENARIO_NAMES = [
   "many",
   "envoy-reload",
   "envoy-restart",
+  "envoy-freeze",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -27,4 +29,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   many,
   "envoy-reload": envoyReload,
   "envoy-restart": envoyRestart,
+  "envoy-freeze": envoyFreeze,
 };

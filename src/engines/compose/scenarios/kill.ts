@@ -8,6 +8,7 @@ export const kill = loseOneScenario({
   action: "docker kill",
   restoreAction: "docker start",
   comesBack: "new process",
+  cutsReplies: true,
   inflict: async (_cluster, victim, signal) => {
     await docker(["kill", "--signal", "KILL", victim.id], { signal });
   },

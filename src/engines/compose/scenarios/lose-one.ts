@@ -26,6 +26,8 @@ export interface Fault {
    * process): their deadline must outlast the time it is out.
    */
   holdsCalls?: boolean;
+  /** True when it can cut a reply under way (kill -9): see ScenarioOutcome.cutReplies. */
+  cutsReplies?: boolean;
   /** Checks of this fault once the replica is out (e.g. a stopped server exited 0). */
   checksAfterInflict?(
     cluster: ComposeCluster,
@@ -70,7 +72,10 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
       let restored = false;
       try {
         const lostAt = load.now();
-        const pending = fault.inflict(cluster, victim.container, signal);
+        let inflictedAt = Number.POSITIVE_INFINITY;
+        const pending = fault.inflict(cluster, victim.container, signal).then(() => {
+          inflictedAt = load.now();
+        });
         inflicting = pending;
         // Awaited below (and before restoring); a wait failing first must not leave it unhandled.
         pending.catch(() => {});
@@ -160,6 +165,16 @@ export function loseOneScenario(fault: Fault): ComposeScenario {
             { phase: `out (${fault.action})`, backends: whileOut },
             { phase: `back (${fault.restoreAction})`, backends: afterBack },
           ],
+          ...(fault.cutsReplies
+            ? {
+                cutReplies: {
+                  fromMs: lostAt,
+                  toMs: inflictedAt,
+                  withinMs: budgets.detectionMs,
+                  by: fault.action,
+                },
+              }
+            : {}),
         };
       } finally {
         // Leave the cluster as found, also after a failure or Ctrl-C half-way: let the fault

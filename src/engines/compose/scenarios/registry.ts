@@ -1,4 +1,5 @@
 import { disconnect } from "./disconnect.js";
+import { envoyReload } from "./envoy-reload.js";
 import { kill } from "./kill.js";
 import { pause } from "./pause.js";
 import { scale } from "./scale.js";
@@ -12,4 +13,5 @@ export const composeScenarios: Record<ComposeScenarioName, ComposeScenario> = {
   pause,
   disconnect,
   scale,
+  "envoy-reload": envoyReload,
 };

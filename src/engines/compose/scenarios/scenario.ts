@@ -2,7 +2,14 @@ import type { Scenario } from "../../../scenarios/scenario.js";
 import type { EngineScenarioReport } from "../../report.js";
 import type { ComposeCluster } from "../cluster.js";
 
-export const COMPOSE_SCENARIO_NAMES = ["kill", "stop", "pause", "disconnect", "scale"] as const;
+export const COMPOSE_SCENARIO_NAMES = [
+  "kill",
+  "stop",
+  "pause",
+  "disconnect",
+  "scale",
+  "envoy-reload",
+] as const;
 export type ComposeScenarioName = (typeof COMPOSE_SCENARIO_NAMES)[number];
 
 export type ComposeScenarioReport = EngineScenarioReport<ComposeScenarioName>;
