@@ -61,8 +61,8 @@ k8s-compare: build ## Kubernetes: switch the server Service to a cluster IP (L4)
 k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
 	$(K8S_KUBECTL) delete namespace $(K8S_NS) --ignore-not-found
 
-k8s-scenarios: build ## Kubernetes: every day-two scenario under load (rollout, scale, delete-pod, envoy-restart)
-	@rc=0; for s in rollout scale delete-pod envoy-restart; do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc
+k8s-scenarios: build ## Kubernetes: every day-two scenario under load (servers and the Envoy tier)
+	@rc=0; for s in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale; do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc
 
 e2e-k8s: ## Kubernetes end to end: engine, images, local cluster, every check, teardown (CI=true or GRPC_LB_ALLOW_INSTALL=1)
 	$(K8S_LOCAL)/e2e.sh

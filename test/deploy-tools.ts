@@ -12,9 +12,15 @@ export interface ToolRun {
 }
 
 /** Runs a tool to completion (60 s at most) from the repository root; never throws for a non-zero exit. */
-export function runTool(binary: string, args: string[], cwd = packageRoot): Promise<ToolRun> {
+export function runTool(
+  binary: string,
+  args: string[],
+  cwd = packageRoot,
+  env: Record<string, string> = {},
+): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    execFile(binary, args, { cwd, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const options = { cwd, timeout: 60_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } };
+    execFile(binary, args, options, (err, stdout, stderr) => {
       if (err !== null && typeof err.code !== "number") {
         reject(new Error(`cannot run ${binary} ${args.join(" ")}: ${err.message}`, { cause: err }));
         return;

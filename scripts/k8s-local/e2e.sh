@@ -142,7 +142,7 @@ stage "back to headless: make k8s-cluster + make k8s-load"
 expect "back to headless: spread again (33/33/34)" '^3 backends answered 100 of 100 requests: 33/33/34$' \
   "${REPORTS}/k8s-load-back.txt"
 
-for scenario in rollout scale delete-pod envoy-restart; do
+for scenario in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale; do
   stage "day two: grpc-lb k8s scenario ${scenario}"
   if "${GRPC_LB}" k8s scenario "${scenario}" --json >"${REPORTS}/scenario-${scenario}.json"; then
     log "check ok: scenario ${scenario}"

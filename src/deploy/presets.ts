@@ -79,7 +79,13 @@ export const composePreset: DeployPreset = {
 export const kubernetesPreset: DeployPreset = {
   name: "kubernetes",
   description: "Kubernetes (deploy/k8s/base)",
-  envoy: inContainer(`${SERVER_SERVICE}.${K8S_NAMESPACE}.svc.cluster.local`),
+  envoy: {
+    ...inContainer(`${SERVER_SERVICE}.${K8S_NAMESPACE}.svc.cluster.local`),
+    // Two Envoys behind a ClusterIP Service: a client connection is told to go after 30 s
+    // (GOAWAY, 5 s to finish its calls), so clients that all moved to one Envoy during a
+    // rollout spread over both again within 30 s.
+    maxConnectionDurationMs: 30_000,
+  },
   output: {
     kind: "configmap",
     path: "deploy/k8s/base/envoy-configmap.yaml",

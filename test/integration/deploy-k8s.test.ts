@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { presetEnvoyYaml } from "../../src/deploy/generate.js";
 import { ENVOY_IMAGE, K8S_NAMESPACE, kubernetesPreset, SERVER_IMAGE } from "../../src/deploy/presets.js";
 import { K8S_TIMING, k8sBudgets } from "../../src/engines/k8s/timing.js";
+import { findEnvoy } from "../../src/envoy/binary.js";
+import { buildBootstrap } from "../../src/envoy/bootstrap.js";
+import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
+import { type EnvoyHandle, type EnvoyProcessOptions, startEnvoy } from "../../src/envoy/process.js";
 import { resolveServerOptions } from "../../src/server/server.js";
 import { findObject, kubernetesValidateBin, kustomize, type Manifest, runTool } from "../deploy-tools.js";
 
@@ -177,7 +181,7 @@ describe("deploy/k8s, rendered by kustomize", () => {
     );
   });
 
-  it("runs the pinned official Envoy with the generated ConfigMap, probed on its listener", () => {
+  it("runs the pinned official Envoy with the generated ConfigMap, 2 replicas that never all go at once", () => {
     const configMap = findObject(rendered.base.objects, "ConfigMap", "envoy");
     assert.equal(configMap.data["envoy.yaml"], presetEnvoyYaml(kubernetesPreset));
     const deployment = findObject(rendered.base.objects, "Deployment", "envoy");
@@ -189,10 +193,31 @@ describe("deploy/k8s, rendered by kustomize", () => {
     const mount = c.volumeMounts.find((m: Manifest) => m.name === volume.name);
     assert.equal(mount.readOnly, true);
     assert.equal(`${c.args[c.args.indexOf("-c") + 1]}`, `${mount.mountPath}/envoy.yaml`);
-    // Admin is on 127.0.0.1 inside the pod, out of the kubelet's reach: probe the listener.
-    for (const probe of [c.readinessProbe, c.livenessProbe]) {
-      assert.deepEqual(probe.tcpSocket, { port: kubernetesPreset.envoy.listenPort });
-    }
+    // Readiness is Envoy's own /ready, asked from inside the pod; liveness is the listener.
+    assert.equal(c.readinessProbe.exec.command[0], "/bin/bash");
+    assert.match(c.readinessProbe.exec.command[2], /GET \/ready /);
+    assert.equal(c.readinessProbe.failureThreshold, 1);
+    assert.deepEqual(c.livenessProbe.tcpSocket, { port: kubernetesPreset.envoy.listenPort });
+    assert.deepEqual(c.env, [
+      {
+        name: "ENVOY_ADMIN_PORT",
+        value: String(resolveEnvoyConfigOptions(kubernetesPreset.envoy).adminPort),
+      },
+    ]);
+    // Replicas, a rollout that adds before it removes, a soft spread, a disruption budget.
+    const spec = deployment.spec;
+    assert.equal(spec.replicas, 2);
+    assert.deepEqual(spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
+    const spread = spec.template.spec.topologySpreadConstraints[0];
+    assert.equal(spread.whenUnsatisfiable, "ScheduleAnyway");
+    assert.equal(spread.topologyKey, "kubernetes.io/hostname");
+    const pdb = findObject(rendered.base.objects, "PodDisruptionBudget", "envoy");
+    assert.equal(pdb.spec.minAvailable, 1);
+    assert.deepEqual(pdb.spec.selector.matchLabels, spec.selector.matchLabels);
+    // The preStop drain fits in the grace period, and connections have an age.
+    const drainSeconds = Number(/DRAIN_SECONDS:-(\d+)/.exec(c.lifecycle.preStop.exec.command[2])?.[1]);
+    assert.ok(drainSeconds >= 5 && spec.template.spec.terminationGracePeriodSeconds >= drainSeconds + 10);
+    assert.ok((kubernetesPreset.envoy.maxConnectionDurationMs ?? 0) > 0);
     assertLockedDown(deployment);
     const service = findObject(rendered.base.objects, "Service", "envoy");
     assert.equal(service.spec.type, "ClusterIP");
@@ -216,3 +241,53 @@ describe("deploy/k8s, rendered by kustomize", () => {
     assertLockedDown(job);
   });
 });
+
+describe("the Envoy pod's readiness probe and preStop hook, run by bash against a real Envoy", () => {
+  let envoy: EnvoyHandle | undefined;
+  let dir = "";
+  let probe: string[] = [];
+  let preStop: string[] = [];
+  const run = (command: string[], env: Record<string, string> = {}) =>
+    runTool(command[0] ?? "", command.slice(1), dir, {
+      ENVOY_ADMIN_PORT: String(envoy?.adminAddress.split(":")[1]),
+      ...env,
+    });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "grpc-lb-k8s-probe-"));
+    const c = container(findObject((await kustomize(LAYOUTS.base)).objects, "Deployment", "envoy"));
+    probe = c.readinessProbe.exec.command;
+    preStop = c.lifecycle.preStop.exec.command;
+    envoy = await startEnvoy({
+      binary: findEnvoy().path,
+      bootstrap: labEnvoyBootstrapFor(),
+      workDir: dir,
+      concurrency: 1,
+      logLevel: "error",
+      startTimeoutMs: 20_000,
+    });
+  });
+  after(async () => {
+    await envoy?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("is ready while Envoy is LIVE; the preStop hook fails its health check, and it is ready no more", async () => {
+    assert.equal((await run(probe)).code, 0);
+    const log = join(dir, "prestop.log");
+    const hook = await run(preStop, { DRAIN_SECONDS: "0", PRESTOP_LOG: log });
+    assert.equal(hook.code, 0, hook.stderr);
+    assert.match(await readFile(log, "utf8"), /preStop: POST \/healthcheck\/fail answered 200/);
+    assert.equal((await run(probe)).code, 1);
+    assert.equal(await envoy?.admin.live(), false, "/ready answers DRAINING");
+  });
+
+  it("is not ready when nothing answers on the admin port", async () => {
+    assert.notEqual((await run(probe, { ENVOY_ADMIN_PORT: "1" })).code, 0);
+  });
+});
+
+/** The builder's Envoy on free loopback ports, its servers at localhost: enough for its admin API. */
+function labEnvoyBootstrapFor(): EnvoyProcessOptions["bootstrap"] {
+  return buildBootstrap(resolveEnvoyConfigOptions({ listenPort: 0, adminPort: 0, serverHost: "localhost" }));
+}

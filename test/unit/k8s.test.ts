@@ -19,10 +19,13 @@ describe("grpc-lb k8s: bad input", () => {
   const cases: [string[], RegExp][] = [
     [["k8s"], /k8s: name a subcommand: scenario, envoy-hosts/],
     [["k8s", "deploy"], /unknown subcommand 'deploy'/],
-    [["k8s", "scenario"], /name one of rollout, scale, delete-pod, envoy-restart/],
+    [
+      ["k8s", "scenario"],
+      /name one of rollout, scale, delete-pod, envoy-restart, envoy-delete-pod, envoy-scale/,
+    ],
     [
       ["k8s", "scenario", "failover"],
-      /--scenario must be one of rollout, scale, delete-pod, envoy-restart, got 'failover'/,
+      /--scenario must be one of rollout, scale, delete-pod, envoy-restart, envoy-delete-pod, envoy-scale, got 'failover'/,
     ],
     [["k8s", "scenario", "scale", "extra"], /name one of/],
     [

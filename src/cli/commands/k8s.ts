@@ -18,11 +18,15 @@ export const k8sCommand: Command = {
 Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
 while a steady load (${SCENARIO_RATE_PER_SEC} calls/s over one channel) goes through Envoy, reached by
 kubectl port-forward to the Envoy pod (its admin API too), and prints a verdict
-(exit 0 pass, 1 fail) with the measured times. NAME is one of:
-  rollout        kubectl rollout restart deployment/server
-  scale          kubectl scale deployment/server 3 → 6 → 2 (then back to 3)
-  delete-pod     kubectl delete pod of one server
-  envoy-restart  kubectl rollout restart deployment/envoy (failed calls measured)
+(exit 0 pass, 1 fail) with the measured times. The envoy-* operations take the
+Envoy pods themselves away: their load runs in a pod of its own instead, through
+the envoy Service, as any client in the cluster. NAME is one of:
+  rollout           kubectl rollout restart deployment/server
+  scale             kubectl scale deployment/server 3 → 6 → 2 (then back to 3)
+  delete-pod        kubectl delete pod of one server
+  envoy-restart     kubectl rollout restart deployment/envoy
+  envoy-delete-pod  kubectl delete pod of one Envoy
+  envoy-scale       kubectl scale deployment/envoy 2 → 3 → 2
 
 'envoy-hosts' checks that Envoy's server cluster routes to exactly what the server
 Service answers, every host healthy: each ready pod's IP when it is headless, its

@@ -3,9 +3,9 @@ import { formatHostsTable } from "../../envoy/hosts-table.js";
 import { pollEnvoyHosts, routesToExactly } from "../../envoy/wait-hosts.js";
 import { EngineError, messageOf } from "../../errors.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
-import { forwardToEnvoy, podAddress, readyEnvoyPod } from "./envoy.js";
+import { forwardToEnvoy, podAddress } from "./envoy.js";
 import { type KubeTarget, kubectl } from "./kubectl.js";
-import { listPods, SERVER_SELECTOR, servingPods } from "./pods.js";
+import { ENVOY_SELECTOR, listPods, SERVER_SELECTOR, servingPods } from "./pods.js";
 
 /** What Envoy should route to: every ready pod behind a headless Service, or the one cluster IP of a ClusterIP one. */
 async function expectedHosts(
@@ -32,13 +32,28 @@ async function expectedHosts(
 }
 
 /**
- * Waits (up to `waitMs`) until Envoy's `server` cluster routes to exactly what the
- * server Service's name answers, every host healthy: each ready pod's IP when it
- * is headless, its cluster IP otherwise; calls through the pod's listener confirm
- * that its load balancer does. Returns the hosts as a table.
+ * Waits (up to `waitMs` in all) until the `server` cluster of every ready Envoy pod routes to
+ * exactly what the server Service's name answers, every host healthy: each ready pod's IP
+ * when it is headless, its cluster IP otherwise; calls through each pod's listener confirm
+ * that its load balancer does. A client of the envoy Service may reach any of them. Returns
+ * the hosts of each as a table.
  */
 export async function envoyHostsReport(t: KubeTarget, waitMs: number, signal?: AbortSignal): Promise<string> {
-  const pod = await readyEnvoyPod(t, signal);
+  const deadline = Date.now() + waitMs;
+  const pods = servingPods(await listPods(t, ENVOY_SELECTOR, signal));
+  if (pods.length === 0) throw new EngineError(`no ready Envoy pod in namespace ${t.namespace}`);
+  const tables: string[] = [];
+  for (const pod of pods)
+    tables.push(await envoyPodHosts(t, pod.name, Math.max(deadline - Date.now(), 1), signal));
+  return tables.join("\n");
+}
+
+async function envoyPodHosts(
+  t: KubeTarget,
+  pod: string,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
   const envoy = await forwardToEnvoy(t, pod, 0, signal);
   try {
     const expected = await expectedHosts(t, signal);

@@ -43,13 +43,15 @@ export interface KubectlOptions {
   signal?: AbortSignal;
   /** Run without `-n <namespace>` (cluster-wide objects). */
   clusterWide?: boolean;
+  /** Written to kubectl's stdin (`-f -`), which is then closed. */
+  input?: string;
 }
 
 /** Runs one kubectl command in the target's namespace and returns its stdout; fails with its stderr's last line. */
 export function kubectl(t: KubeTarget, args: readonly string[], o: KubectlOptions = {}): Promise<string> {
   const full = o.clusterWide ? [...args] : ["-n", t.namespace, ...args];
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       t.kubectl,
       full,
       {
@@ -67,5 +69,9 @@ export function kubectl(t: KubeTarget, args: readonly string[], o: KubectlOption
         reject(new EngineError(`kubectl ${full.join(" ")}: ${last}`, { cause: err }));
       },
     );
+    if (o.input !== undefined) {
+      child.stdin?.on("error", () => {});
+      child.stdin?.end(o.input);
+    }
   });
 }

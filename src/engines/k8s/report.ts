@@ -1,7 +1,14 @@
 import type { ScenarioCheck } from "../../scenarios/report.js";
 import type { EngineScenarioReport } from "../report.js";
 
-export const K8S_SCENARIO_NAMES = ["rollout", "scale", "delete-pod", "envoy-restart"] as const;
+export const K8S_SCENARIO_NAMES = [
+  "rollout",
+  "scale",
+  "delete-pod",
+  "envoy-restart",
+  "envoy-delete-pod",
+  "envoy-scale",
+] as const;
 export type K8sScenarioName = (typeof K8S_SCENARIO_NAMES)[number];
 
 /** What `grpc-lb k8s scenario <name> --json` prints: the lab scenarios' shape, on Kubernetes. */

@@ -52,8 +52,13 @@ export interface K8sStart {
 export interface K8sScenario {
   name: K8sScenarioName;
   summary: string;
-  /** True when failed calls are measured, not a check (an Envoy restart). */
+  /** True when failed calls are measured, not a check. */
   allowFailedCalls?: boolean;
+  /**
+   * True when the scenario sends its own load from inside the cluster, through the envoy
+   * Service (an Envoy-tier operation: a port-forward would pin the load to one Envoy pod).
+   */
+  inCluster?: boolean;
   run(ctx: ScenarioContext<K8sEnv>, start: K8sStart): Promise<ScenarioOutcome>;
 }
 
@@ -138,16 +143,24 @@ export async function runK8sScenario(
   const opened: Scenario<K8sEnv> = {
     name: scenario.name,
     summary: scenario.summary,
-    load: "paced",
+    load: scenario.inCluster ? "none" : "paced",
     ...(scenario.allowFailedCalls ? { allowFailedCalls: true } : {}),
     async run(ctx) {
-      watch = watchPods(kube, SERVER_SELECTOR, ctx.load.now);
+      const t0 = performance.now();
+      watch = watchPods(
+        kube,
+        SERVER_SELECTOR,
+        scenario.inCluster ? () => performance.now() - t0 : ctx.load.now,
+      );
       try {
-        await ctx.load.waitForMore(MORE_BEFORE_ACTING);
+        if (!scenario.inCluster) await ctx.load.waitForMore(MORE_BEFORE_ACTING);
         const before = servingPods(await servers());
         await learnIds(before);
         progress(`scenario ${scenario.name}: ${scenario.summary}`);
-        return await scenario.run(ctx, { before, opAt: ctx.load.now() });
+        return await scenario.run(ctx, {
+          before,
+          opAt: scenario.inCluster ? performance.now() - t0 : ctx.load.now(),
+        });
       } finally {
         await watch.stop();
       }

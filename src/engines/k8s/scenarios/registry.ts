@@ -1,7 +1,7 @@
 import type { K8sScenarioName } from "../report.js";
 import type { K8sScenario } from "../scenario.js";
 import { deletePod } from "./delete-pod.js";
-import { envoyRestart } from "./envoy-restart.js";
+import { envoyDeletePod, envoyRestart, envoyScale } from "./envoy-tier.js";
 import { rollout } from "./rollout.js";
 import { scale } from "./scale.js";
 
@@ -11,4 +11,6 @@ export const k8sScenarios: Record<K8sScenarioName, K8sScenario> = {
   scale,
   "delete-pod": deletePod,
   "envoy-restart": envoyRestart,
+  "envoy-delete-pod": envoyDeletePod,
+  "envoy-scale": envoyScale,
 };
