@@ -3,6 +3,7 @@ import { SCHEDULING_SLACK_MS } from "../../envoy/budgets.js";
 import type { EnvoyHandle } from "../../envoy/process.js";
 import { LabError } from "../../errors.js";
 import { check, round, withinBudget } from "../../scenarios/report.js";
+import { sharesPct, startShareSampler } from "../../scenarios/shares.js";
 import type { EnvoyTier } from "../envoy-tier.js";
 import { FRONT_READINESS } from "../envoy-tier.js";
 import { waitForHosts } from "../lab-envoy.js";
@@ -20,68 +21,37 @@ const SAMPLE_MS = 100;
 const SHARE_WINDOW_MS = 1000;
 
 /**
- * Each Envoy's requests (http.<listener>.downstream_rq_total), read every SAMPLE_MS into one
- * running total per place in the tier: a restarted Envoy counts from 0, so its old total is
- * carried over and the totals never go back.
+ * Each Envoy's requests (http.<listener>.downstream_rq_total) by its place in the tier
+ * ("envoy-1", …): a restarted Envoy counts from 0, so its old total is carried over and the
+ * totals never go back.
  */
-function startCounting(tier: EnvoyTier, now: () => number) {
-  const samples: { at: number; totals: number[] }[] = [];
-  const carried = tier.envoys.map(() => 0);
-  const last = tier.envoys.map(() => ({ handle: undefined as EnvoyHandle | undefined, value: 0 }));
-  let running = true;
-  const read = async (): Promise<void> => {
-    const totals = await Promise.all(
-      tier.envoys.map(async (e, i) => {
-        const seen = last[i] ?? { handle: undefined, value: 0 };
-        if (seen.handle !== undefined && seen.handle !== e) {
-          carried[i] = (carried[i] ?? 0) + seen.value;
-          seen.value = 0;
-        }
-        seen.handle = e;
-        // A stopped or starting Envoy has served nothing more than it had.
-        const value = await e.admin.stat(`http.${LISTENER_NAME}.downstream_rq_total`).catch(() => undefined);
-        if (value !== undefined) seen.value = value;
-        last[i] = seen;
-        return (carried[i] ?? 0) + seen.value;
-      }),
+function tierTotals(tier: EnvoyTier): () => Promise<Map<string, number>> {
+  const seen = tier.envoys.map(() => ({
+    handle: undefined as EnvoyHandle | undefined,
+    value: 0,
+    carried: 0,
+  }));
+  return async () =>
+    new Map(
+      await Promise.all(
+        tier.envoys.map(async (e, i): Promise<[string, number]> => {
+          const s = seen[i] ?? { handle: undefined, value: 0, carried: 0 };
+          if (s.handle !== undefined && s.handle !== e) {
+            s.carried += s.value;
+            s.value = 0;
+          }
+          s.handle = e;
+          // A stopped or starting Envoy has served nothing more than it had.
+          const value = await e.admin
+            .stat(`http.${LISTENER_NAME}.downstream_rq_total`)
+            .catch(() => undefined);
+          if (value !== undefined) s.value = value;
+          seen[i] = s;
+          return [`envoy-${i + 1}`, s.carried + s.value];
+        }),
+      ),
     );
-    samples.push({ at: now(), totals });
-  };
-  const loop = (async () => {
-    while (running) {
-      await read();
-      await new Promise((r) => setTimeout(r, SAMPLE_MS));
-    }
-    await read();
-  })();
-  /** Requests each Envoy took between the samples nearest `from` and `to`. */
-  const between = (from: number, to: number): number[] => {
-    const first = samples.find((s) => s.at >= from) ?? samples.at(-1);
-    const end = [...samples].reverse().find((s) => s.at <= to) ?? samples.at(-1);
-    if (first === undefined || end === undefined) return tier.envoys.map(() => 0);
-    return end.totals.map((t, i) => Math.max(0, t - (first.totals[i] ?? 0)));
-  };
-  return {
-    between,
-    /** The window's counts once every Envoy carries at least half its fair share of it. */
-    balancedOver(windowMs: number): number[] | undefined {
-      const at = samples.at(-1)?.at;
-      if (at === undefined) return undefined;
-      const counts = between(at - windowMs, at);
-      const sum = counts.reduce((a, b) => a + b, 0);
-      return sum > 0 && counts.every((c) => c >= sum / counts.length / 2) ? counts : undefined;
-    },
-    async stop(): Promise<void> {
-      running = false;
-      await loop;
-    },
-  };
 }
-
-const sharesPct = (counts: readonly number[]): number[] => {
-  const sum = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => (sum === 0 ? 0 : Math.round((1000 * c) / sum) / 10));
-};
 
 /**
  * The Envoy tier loses a replica and gets it back, as a rolling restart does: Envoy 2's
@@ -107,7 +77,10 @@ export const envoyRestart: LabScenario = {
     // The last Envoy restarts: the first stays the scenario's view of Envoy (its retry counters).
     const victim = tier.envoys.length - 1;
     const name = `Envoy ${victim + 1}`;
-    const counts = startCounting(tier, load.now);
+    const keys = tier.envoys.map((_, i) => `envoy-${i + 1}`);
+    const counts = startShareSampler(tierTotals(tier), load.now, SAMPLE_MS, signal);
+    // About even: each Envoy at least half its fair share.
+    const balanced = () => counts.balanced(keys, SHARE_WINDOW_MS, 1 / 2);
     try {
       const { intervalMs, timeoutMs } = FRONT_READINESS;
       const readinessBudgetMs = intervalMs + timeoutMs + SCHEDULING_SLACK_MS;
@@ -115,11 +88,7 @@ export const envoyRestart: LabScenario = {
       // connection, a readiness check of the front.
       const rebalanceBudgetMs = CONNECTION_AGE_MS + DRAIN_MS + readinessBudgetMs + SHARE_WINDOW_MS;
 
-      await waitFor(
-        "every Envoy to carry its share of the calls",
-        () => counts.balancedOver(SHARE_WINDOW_MS),
-        rebalanceBudgetMs * 2,
-      );
+      await waitFor("every Envoy to carry its share of the calls", balanced, rebalanceBudgetMs * 2);
       const failAt = load.now();
       const old = tier.envoys[victim] as EnvoyHandle;
       await old.admin.failHealthcheck();
@@ -158,9 +127,9 @@ export const envoyRestart: LabScenario = {
         readinessBudgetMs * 4,
       );
       const readyAt = load.now();
-      const balanced = await waitFor(
+      const spread = await waitFor(
         "clients to spread over every Envoy again",
-        () => counts.balancedOver(SHARE_WINDOW_MS),
+        balanced,
         rebalanceBudgetMs * 4,
       );
       const balancedAt = load.now();
@@ -181,8 +150,8 @@ export const envoyRestart: LabScenario = {
           withinBudget(`${name}'s clients leave it (GOAWAY) in time`, drainedAt - outAt, drainBudgetMs),
           check(
             `only the other Envoys carry calls while ${name} is out`,
-            servedAtStop === servedWhenDrained && whileOut.some((c) => c > 0),
-            `${whileOut.join("/")} calls; ${name} took ${(servedAtStop ?? 0) - (servedWhenDrained ?? 0)} after its clients left`,
+            servedAtStop === servedWhenDrained && [...whileOut.values()].some((c) => c > 0),
+            `${[...whileOut.values()].join("/")} calls; ${name} took ${(servedAtStop ?? 0) - (servedWhenDrained ?? 0)} after its clients left`,
           ),
           withinBudget(
             "clients spread over every Envoy again in time",
@@ -199,7 +168,7 @@ export const envoyRestart: LabScenario = {
           rebalanceBudgetMs,
           envoySharesBeforePct: sharesPct(before),
           envoySharesWhileOutPct: sharesPct(whileOut),
-          envoySharesAfterPct: sharesPct(after.every((c) => c === 0) ? balanced : after),
+          envoySharesAfterPct: sharesPct([...after.values()].some((c) => c > 0) ? after : spread),
           connectionAgeMs: CONNECTION_AGE_MS,
         },
         distributions: [],

@@ -3,6 +3,7 @@ import { ENVOY_DRAIN_TIMEOUT_MS } from "../../../envoy/options.js";
 import { EngineError } from "../../../errors.js";
 import { check, noFailedCalls, round, withinBudget } from "../../../scenarios/report.js";
 import type { ScenarioContext } from "../../../scenarios/scenario.js";
+import { sharesPct, startShareSampler } from "../../../scenarios/shares.js";
 import { waitFor } from "../../../util/wait.js";
 import { envoyRequestCounts, servingEnvoys, startInClusterLoad } from "../in-cluster-load.js";
 import { kubectl } from "../kubectl.js";
@@ -27,52 +28,6 @@ const CONNECTION_AGE_MS = kubernetesPreset.envoy.maxConnectionDurationMs ?? 0;
  * for kube-proxy and a loaded machine.
  */
 const REBALANCE_BUDGET_MS = CONNECTION_AGE_MS + ENVOY_DRAIN_TIMEOUT_MS + SHARE_WINDOW_MS + 10_000;
-
-/** Each Envoy pod's request totals, read every SAMPLE_MS while a scenario runs. */
-function countEnvoys(ctx: ScenarioContext<K8sEnv>, now: () => number) {
-  const samples: { at: number; counts: Map<string, number> }[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running && !ctx.signal.aborted) {
-      const counts = await envoyRequestCounts(ctx.env.kube, ctx.signal).catch(
-        () => new Map<string, number>(),
-      );
-      samples.push({ at: now(), counts });
-      await new Promise((r) => setTimeout(r, SAMPLE_MS));
-    }
-  })();
-  /** Requests each pod took between the samples nearest `from` and `to` (a pod that came later counts from 0). */
-  const between = (from: number, to: number): Map<string, number> => {
-    const first = samples.find((s) => s.at >= from);
-    const last = [...samples].reverse().find((s) => s.at <= to);
-    const out = new Map<string, number>();
-    if (first === undefined || last === undefined) return out;
-    for (const [pod, n] of last.counts) out.set(pod, Math.max(0, n - (first.counts.get(pod) ?? 0)));
-    return out;
-  };
-  return {
-    between,
-    /**
-     * The last window's counts, once every serving Envoy carries at least a quarter of its
-     * fair share: clients reach each of them (kube-proxy places connections at random).
-     */
-    async balanced(): Promise<Map<string, number> | undefined> {
-      const at = samples.at(-1)?.at;
-      if (at === undefined) return undefined;
-      const serving = await servingEnvoys(ctx.env.kube, ctx.signal);
-      const window = between(at - SHARE_WINDOW_MS, at);
-      const sum = serving.reduce((a, p) => a + (window.get(p) ?? 0), 0);
-      const fair = sum / Math.max(1, serving.length);
-      return sum > 0 && serving.every((p) => (window.get(p) ?? 0) >= fair / 4)
-        ? new Map(serving.map((p) => [p, window.get(p) ?? 0]))
-        : undefined;
-    },
-    async stop(): Promise<void> {
-      running = false;
-      await loop;
-    },
-  };
-}
 
 /**
  * An operation on the Envoy Deployment under a steady load from inside the cluster (the load
@@ -101,28 +56,23 @@ function envoyTierScenario(
         { rps: RATE, durationMs: loadMs, connections: CONNECTIONS, concurrency: 32 },
         signal,
       );
-      const counts = countEnvoys(ctx, now);
+      const counts = startShareSampler(() => envoyRequestCounts(env.kube, signal), now, SAMPLE_MS, signal);
+      // Every serving Envoy pod carries at least a quarter of its fair share: clients reach each
+      // of them (kube-proxy places connections at random, so an even split is not promised).
+      const reachEvery = (what: string, timeoutMs: number) =>
+        waitFor(
+          what,
+          async () => counts.balanced(await servingEnvoys(env.kube, signal), SHARE_WINDOW_MS, 1 / 4),
+          { timeoutMs, intervalMs: SAMPLE_MS, signal },
+        );
       try {
-        const before = await waitFor("every Envoy pod to carry calls", () => counts.balanced(), {
-          timeoutMs: REBALANCE_BUDGET_MS,
-          intervalMs: SAMPLE_MS,
-          signal,
-        });
+        const before = await reachEvery("every Envoy pod to carry calls", REBALANCE_BUDGET_MS);
         const opAt = now();
-        const reached = () =>
-          waitFor("clients to reach every Envoy pod", () => counts.balanced(), {
-            timeoutMs: REBALANCE_BUDGET_MS * 2,
-            intervalMs: SAMPLE_MS,
-            signal,
-          });
+        const reached = () => reachEvery("clients to reach every Envoy pod", REBALANCE_BUDGET_MS * 2);
         const what = await act(ctx, reached);
         const doneAt = now();
         env.progress(`${what}; waiting for clients to reach every Envoy pod again`);
-        const after = await waitFor("clients to reach every Envoy pod again", () => counts.balanced(), {
-          timeoutMs: REBALANCE_BUDGET_MS * 2,
-          intervalMs: SAMPLE_MS,
-          signal,
-        });
+        const after = await reachEvery("clients to reach every Envoy pod again", REBALANCE_BUDGET_MS * 2);
         const balancedAt = now();
         env.progress(`load pod ${load.pod}: waiting for its report`);
         const report = await load.report(loadMs + 60_000, signal);
@@ -154,8 +104,8 @@ function envoyTierScenario(
             connectionAgeMs: CONNECTION_AGE_MS,
             envoyPodsBefore: before.size,
             envoyPodsAfter: after.size,
-            envoySharesBeforePct: [...before.values()].map((n) => Math.round((1000 * n) / sum(before)) / 10),
-            envoySharesAfterPct: [...after.values()].map((n) => Math.round((1000 * n) / sum(after)) / 10),
+            envoySharesBeforePct: sharesPct(before),
+            envoySharesAfterPct: sharesPct(after),
           },
           distributions: [{ phase: "servers, whole run", backends: report.backends }],
         };
@@ -166,12 +116,6 @@ function envoyTierScenario(
     },
   };
 }
-
-const sum = (m: Map<string, number>): number =>
-  Math.max(
-    1,
-    [...m.values()].reduce((a, b) => a + b, 0),
-  );
 
 export const envoyRestart = envoyTierScenario(
   "envoy-restart",
