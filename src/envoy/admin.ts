@@ -1,5 +1,6 @@
 import { request } from "node:http";
 import { EnvoyError, messageOf } from "../errors.js";
+import { formatHostPort } from "../util/address.js";
 
 /** One upstream host as Envoy's /clusters reports it. */
 export interface UpstreamHost {
@@ -38,7 +39,7 @@ export class EnvoyAdmin {
    * Envoy that hot-restarts hands the admin port to its new epoch, while a connection kept
    * from before would go on asking the old one until it exits.
    */
-  private send(path: string, method: "GET" | "POST" = "GET"): Promise<string> {
+  send(path: string, method: "GET" | "POST" = "GET"): Promise<string> {
     const url = `http://${this.address}${path}`;
     return new Promise<string>((resolve, reject) => {
       const req = request(url, { method, agent: false, timeout: 3000 }, (res) => {
@@ -89,6 +90,29 @@ export class EnvoyAdmin {
         requestsTotal: Number(h.stats?.find((s) => s.name === "rq_total")?.value ?? 0),
       };
     });
+  }
+
+  /**
+   * Every host's request counters, per cluster: cluster → host:port → counter → value
+   * (rq_total, rq_success, rq_error, rq_active, cx_total, …), from /clusters. Counting
+   * which upstream answered calls of any service is a difference of two of these.
+   */
+  async hostCounters(): Promise<Map<string, Map<string, Record<string, number>>>> {
+    const body = JSON.parse(await this.send("/clusters?format=json")) as ClustersJson;
+    const out = new Map<string, Map<string, Record<string, number>>>();
+    for (const c of body.cluster_statuses ?? []) {
+      const hosts = new Map<string, Record<string, number>>();
+      for (const h of c.host_statuses ?? []) {
+        const a = h.address?.socket_address;
+        if (a === undefined) continue;
+        hosts.set(
+          formatHostPort(a.address, a.port_value),
+          Object.fromEntries((h.stats ?? []).map((s) => [s.name, Number(s.value ?? 0)])),
+        );
+      }
+      out.set(c.name, hosts);
+    }
+    return out;
   }
 
   /**
