@@ -4,7 +4,7 @@
  * and every class keeps the original error as `cause`.
  */
 
-export type Area = "usage" | "server" | "load" | "envoy" | "dns" | "lab" | "process" | "engine";
+export type Area = "usage" | "server" | "load" | "envoy" | "dns" | "lab" | "process" | "engine" | "doctor";
 
 export class GrpcLbError extends Error {
   override name = "GrpcLbError";
@@ -49,6 +49,14 @@ export class DnsError extends GrpcLbError {
   override name = "DnsError";
   constructor(message: string, options?: ErrorOptions) {
     super("dns", message, options);
+  }
+}
+
+/** The admin API given to `grpc-lb doctor` is not an Envoy's, or does not answer: exit 2. */
+export class DoctorError extends GrpcLbError {
+  override name = "DoctorError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("doctor", message, options);
   }
 }
 

@@ -2,6 +2,7 @@ import { GrpcLbError, messageOf, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./args.js";
 import { composeCommand } from "./commands/compose.js";
 import { deployGenCommand } from "./commands/deploy-gen.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { envoyConfigCommand } from "./commands/envoy-config.js";
 import { envoyHostsCommand } from "./commands/envoy-hosts.js";
 import { k8sCommand } from "./commands/k8s.js";
@@ -12,6 +13,7 @@ import { serveCommand } from "./commands/serve.js";
 export const commands: readonly Command[] = [
   serveCommand,
   loadCommand,
+  doctorCommand,
   envoyConfigCommand,
   envoyHostsCommand,
   labCommand,

@@ -1,0 +1,79 @@
+import type { DoctorReport } from "./doctor.js";
+import { type Finding, type FixTarget, fixYaml } from "./finding.js";
+
+const indent = (text: string, by: string): string =>
+  text
+    .split("\n")
+    .map((l) => by + l)
+    .join("\n");
+
+/** Where the fix's YAML goes, in the words of Envoy's configuration. */
+function fixPlace(t: FixTarget): string {
+  switch (t.kind) {
+    case "cluster":
+      return `merge into cluster ${t.name}`;
+    case "route":
+      return `merge into the route action (route:) of ${t.where}`;
+    case "manager":
+      return `merge into the http_connection_manager of listener ${t.listener}`;
+    case "admin":
+      return "merge into admin";
+    case "outside":
+      return "outside Envoy";
+  }
+}
+
+function formatFinding(f: Finding): string {
+  const lines = [
+    `${f.severity.toUpperCase().padEnd(8)}${f.check}  ${f.subject}`,
+    `  saw:  ${f.evidence.field} = ${f.evidence.value}`,
+    `  why:  ${f.why}`,
+    `  docs: ${f.docs}`,
+  ];
+  if (f.fix !== undefined) {
+    const where = f.fix.note ?? fixPlace(f.fix.target);
+    lines.push(`  fix:  ${where}:`, indent(fixYaml(f.fix), "          "));
+  }
+  return lines.join("\n");
+}
+
+/** The report as a person reads it: what was checked, each finding, the live split, the verdict. */
+export function formatDoctorText(r: DoctorReport): string {
+  const out = [
+    `doctor: Envoy ${r.envoyVersion}, admin ${r.admin}`,
+    `checked: ${r.clusters.map((c) => `cluster ${c}`).join(", ")} (${r.routes} gRPC route${r.routes === 1 ? "" : "s"}${r.routesGuessed ? ", taken as gRPC: no route matches gRPC explicitly" : ""}), ${r.checks} checks`,
+    "",
+  ];
+  for (const f of r.findings) out.push(formatFinding(f), "");
+  if (r.findings.length === 0) out.push("no finding", "");
+  if (r.live !== undefined) {
+    const l = r.live;
+    const failed = Object.entries(l.failed)
+      .map(([name, f]) => `${f.count} ${name}`)
+      .join(", ");
+    out.push(
+      `live: ${l.calls} ${l.method} calls through ${l.listener}: ${l.ok} ok${failed ? `, ${failed}` : ""}`,
+    );
+    if (l.cluster === undefined)
+      out.push("  no host's request counter moved: the calls did not reach a cluster in scope");
+    else {
+      out.push(
+        `  cluster ${l.cluster}, requests per host (Envoy's rq_total before and after):`,
+        ...Object.entries(l.hosts)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([h, n]) => `    ${h.padEnd(24)}${String(n).padStart(6)}${n === 0 ? "  never reached" : ""}`),
+        `  max/min ${l.maxMinRatio === null ? "n/a (one host)" : Number.isFinite(l.maxMinRatio) ? l.maxMinRatio.toFixed(2) : "∞ (a host got none)"}`,
+      );
+    }
+    out.push("");
+  }
+  const c = r.counts;
+  out.push(
+    `result: ${c.error} error${c.error === 1 ? "" : "s"}, ${c.warning} warning${c.warning === 1 ? "" : "s"}, ${c.info} info → exit ${c.error > 0 ? 1 : 0}`,
+  );
+  return `${out.join("\n")}\n`;
+}
+
+export function formatDoctorJson(r: DoctorReport): string {
+  return `${JSON.stringify(r, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v), 2)}\n`;
+}
