@@ -7,6 +7,7 @@
 #   make docker-cluster       3 servers and Envoy (IMAGES=standin: the stand-ins instead of the
 #                             official node and envoyproxy/envoy images)
 #   make docker-test          100 calls through Envoy, the distribution
+#   make docker-doctor        grpc-lb doctor on the running cluster's Envoy
 #   make e2e-compose          all of it from nothing, every fault scenario, teardown
 
 # official: node:20.20.2-bookworm-slim and envoyproxy/envoy:v1.40.0 from the registry (users with
@@ -23,7 +24,7 @@ else
 $(error IMAGES must be 'official' or 'standin', not '$(IMAGES)')
 endif
 
-.PHONY: docker-engine docker-engine-down docker-images compose-scenarios e2e-compose
+.PHONY: docker-engine docker-engine-down docker-images compose-scenarios docker-doctor e2e-compose
 
 docker-engine: ## a Docker engine with Compose v2: the one that answers, or install+start one (see README)
 	scripts/docker/engine-up.sh
@@ -46,6 +47,9 @@ docker-test: ## Docker Compose: run the client (100 calls through Envoy) and pri
 
 docker-down: ## Docker Compose: stop and remove everything
 	$(COMPOSE_ENV) $(COMPOSE) --profile client down --remove-orphans --volumes
+
+docker-doctor: build ## Docker Compose: grpc-lb doctor on the cluster's Envoy, with live calls through its listener
+	$(GRPC_LB) compose doctor --port $(ENVOY_PORT)
 
 compose-scenarios: build ## every Compose fault scenario against the running cluster (docker-cluster first)
 	$(GRPC_LB) compose scenario all --port $(ENVOY_PORT)

@@ -10,7 +10,7 @@ K8S_DIR        = $$($(K8S_LOCAL)/kustomize-dir.sh $(1))
 # The stand-in Envoy image is tagged with the Makefile's ENVOY_VERSION; the scripts read it from here.
 export ENVOY_VERSION
 
-.PHONY: k8s-local-up k8s-local-down k8s-local-images k8s-local-build k8s-scenarios e2e-k8s
+.PHONY: k8s-local-up k8s-local-down k8s-local-images k8s-local-build k8s-scenarios k8s-doctor e2e-k8s
 
 k8s-local-build: ## Kubernetes: build Kubernetes v1.34.3 and CoreDNS from the Go module proxy into .tools/
 	$(K8S_LOCAL)/build.sh all
@@ -60,6 +60,9 @@ k8s-compare: build ## Kubernetes: switch the server Service to a cluster IP (L4)
 
 k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
 	$(K8S_KUBECTL) delete namespace $(K8S_NS) --ignore-not-found
+
+k8s-doctor: build ## Kubernetes: grpc-lb doctor on every Envoy pod, with live calls through each
+	$(GRPC_LB) k8s doctor --namespace $(K8S_NS)
 
 k8s-scenarios: build ## Kubernetes: every day-two scenario under load (servers and the Envoy tier)
 	@rc=0; for s in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale; do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc

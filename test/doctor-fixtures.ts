@@ -239,3 +239,83 @@ export const FIXTURES: DoctorFixture[] = [
     live: true,
   },
 ];
+
+/**
+ * The seed's minimal configuration: STRICT_DNS on 'server', round robin, HTTP/2 to the servers and
+ * nothing more; its admin, DNS resolver and server port are taken from the lab's `lab0`.
+ */
+export function seedMinimal(lab0: Json): Json {
+  const resolver = dnsOf(lab0).typed_dns_resolver_config;
+  return {
+    admin: lab0.admin,
+    static_resources: {
+      listeners: [
+        {
+          name: "grpc",
+          address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: "envoy.filters.network.http_connection_manager",
+                  typed_config: {
+                    "@type":
+                      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                    stat_prefix: "grpc",
+                    route_config: {
+                      virtual_hosts: [
+                        {
+                          name: "all",
+                          domains: ["*"],
+                          routes: [{ match: { prefix: "/" }, route: { cluster: "server" } }],
+                        },
+                      ],
+                    },
+                    http_filters: [
+                      {
+                        name: "envoy.filters.http.router",
+                        typed_config: {
+                          "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: "server",
+          type: "STRICT_DNS",
+          lb_policy: "ROUND_ROBIN",
+          typed_dns_resolver_config: resolver,
+          load_assignment: {
+            cluster_name: "server",
+            endpoints: [
+              {
+                lb_endpoints: [
+                  {
+                    endpoint: {
+                      address: {
+                        socket_address: { address: "server", port_value: endpointOf(lab0).port_value },
+                      },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+          typed_extension_protocol_options: {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+              "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+              explicit_http_config: { http2_protocol_options: {} },
+            },
+          },
+        },
+      ],
+    },
+  };
+}

@@ -6,6 +6,7 @@
 #   seed       make docker-test: 3 servers, 33/33/34 for 100 calls, asserted; then the seed's
 #              own sequence on 4 more fresh clusters (make docker-down, make docker-cluster,
 #              make docker-test at once), each asserted exact ($E2E_SEED_RUNS in all, default 5)
+#   doctor     make docker-doctor: no error finding on the deployed Envoy, 30 live calls 10/10/10
 #   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
 #   ctrl-c     SIGINT during a scenario: exit 130, the replica put back, the cluster whole
 #   teardown   make docker-down, and the engine if this run started it
@@ -194,6 +195,7 @@ stage engine make --no-print-directory docker-engine
 stage images make --no-print-directory docker-images
 stage cluster make --no-print-directory docker-cluster
 stage seed seed_runs
+stage doctor make --no-print-directory docker-doctor
 stage scenarios scenarios
 stage ctrl-c interrupt_check
 stage ctrl-c-scale interrupt_scale

@@ -101,6 +101,9 @@ stage "headless: make k8s-cluster"
 "${GRPC_LB}" k8s envoy-hosts --wait-ms 60000 | tee "${REPORTS}/hosts-headless.txt" >&2 ||
   failures+=("Envoy's cluster shows every pod IP (headless)")
 
+stage "headless: make k8s-doctor"
+"${MAKE_[@]}" k8s-doctor | tee "${REPORTS}/doctor-headless.txt" >&2 || failures+=("make k8s-doctor: no error finding")
+
 stage "headless: make k8s-export K8S_PORT=${E2E_PORT} + make k8s-test"
 setsid "${MAKE_[@]}" k8s-export K8S_PORT="${E2E_PORT}" >"${REPORTS}/export.log" 2>&1 &
 forward_pid=$!
@@ -133,6 +136,9 @@ stage "ClusterIP: make k8s-compare"
 "${MAKE_[@]}" k8s-compare | tee "${REPORTS}/k8s-compare.txt" >&2
 expect "k8s-compare (ClusterIP): every call on one pod" '^1 backend answered 100 of 100 requests: 100$' \
   "${REPORTS}/k8s-compare.txt"
+"${GRPC_LB}" k8s doctor >"${REPORTS}/doctor-clusterip.txt" || true
+expect "k8s doctor (ClusterIP): one host, the signature of a ClusterIP" '^WARNING one-host  cluster server$' \
+  "${REPORTS}/doctor-clusterip.txt"
 
 stage "back to headless: make k8s-cluster + make k8s-load"
 "${MAKE_[@]}" k8s-cluster

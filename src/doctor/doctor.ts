@@ -2,7 +2,7 @@ import type { EnvoyAdmin } from "../envoy/admin.js";
 import { DoctorError } from "../errors.js";
 import { CHECKS, runChecks } from "./checks.js";
 import { readEnvoy } from "./envoy-view.js";
-import type { Finding, Severity } from "./finding.js";
+import { bySeverity, type Finding, type Severity } from "./finding.js";
 import { type LiveCaller, type LiveResult, liveFindings, sendLiveCalls } from "./live.js";
 import { scopeOf } from "./scope.js";
 
@@ -60,6 +60,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     const healthy = (name: string): string[] =>
       (view.clusters.get(name)?.hosts ?? []).filter((h) => h.failed.length === 0).map((h) => h.address);
     findings.push(...liveFindings(live, healthy));
+    findings.sort(bySeverity);
   }
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of findings) counts[f.severity] += 1;

@@ -74,6 +74,7 @@ export function formatDoctorText(r: DoctorReport): string {
   return `${out.join("\n")}\n`;
 }
 
+/** One line of JSON per report, so several (one per Envoy pod) read as JSON Lines. */
 export function formatDoctorJson(r: DoctorReport): string {
-  return `${JSON.stringify(r, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v), 2)}\n`;
+  return `${JSON.stringify(r, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v))}\n`;
 }

@@ -19,7 +19,7 @@ import { labEnvoyBootstrap } from "../../src/lab/lab-envoy.js";
 import { LAB_HEALTH_CHECK } from "../../src/lab/lab-envoy-options.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
 import { waitFor } from "../../src/util/wait.js";
-import { applyFix, type DoctorFixture, dnsOf, FIXTURES } from "../doctor-fixtures.js";
+import { applyFix, type DoctorFixture, FIXTURES, seedMinimal } from "../doctor-fixtures.js";
 import { captureContext } from "../helpers.js";
 
 const envoyBinary = findEnvoy().path;
@@ -145,7 +145,7 @@ describe("doctor on the project's own configuration and the seed's minimal one",
   });
 
   it("the seed's minimal configuration gets the findings it deserves", async () => {
-    const report = await doctorOn("seed-minimal", seedMinimal(), 3, true);
+    const report = await doctorOn("seed-minimal", seedMinimal(labBootstrap()), 3, true);
     assert.deepEqual(checksOf(report).sort(), [
       "no-health-check",
       "no-max-connection-duration",
@@ -156,82 +156,6 @@ describe("doctor on the project's own configuration and the seed's minimal one",
     assert.deepEqual(Object.values(report.live?.hosts ?? {}).sort(), [10, 10, 10]);
   });
 });
-
-/** STRICT_DNS on 'server', round robin, HTTP/2 to the servers, and nothing more (the lab's DNS to resolve it). */
-function seedMinimal(): Json {
-  const lab0 = labBootstrap();
-  const resolver = dnsOf(lab0).typed_dns_resolver_config;
-  return {
-    admin: lab0.admin,
-    static_resources: {
-      listeners: [
-        {
-          name: "grpc",
-          address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: "envoy.filters.network.http_connection_manager",
-                  typed_config: {
-                    "@type":
-                      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-                    stat_prefix: "grpc",
-                    route_config: {
-                      virtual_hosts: [
-                        {
-                          name: "all",
-                          domains: ["*"],
-                          routes: [{ match: { prefix: "/" }, route: { cluster: "server" } }],
-                        },
-                      ],
-                    },
-                    http_filters: [
-                      {
-                        name: "envoy.filters.http.router",
-                        typed_config: {
-                          "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: "server",
-          type: "STRICT_DNS",
-          lb_policy: "ROUND_ROBIN",
-          typed_dns_resolver_config: resolver,
-          load_assignment: {
-            cluster_name: "server",
-            endpoints: [
-              {
-                lb_endpoints: [
-                  {
-                    endpoint: {
-                      address: { socket_address: { address: "server", port_value: lab.servers()[0]?.port } },
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-          typed_extension_protocol_options: {
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-              "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-              explicit_http_config: { http2_protocol_options: {} },
-            },
-          },
-        },
-      ],
-    },
-  };
-}
 
 describe("grpc-lb doctor: exit status and errors", () => {
   const run = async (args: string[]) => {

@@ -1,3 +1,4 @@
+import { healthCaller } from "../../doctor/live.js";
 import { openComposeCluster } from "../../engines/compose/cluster.js";
 import { composeScenarios } from "../../engines/compose/scenarios/registry.js";
 import {
@@ -10,6 +11,7 @@ import { EngineError, messageOf, UsageError } from "../../errors.js";
 import { formatScenarioReport } from "../../scenarios/report.js";
 import { runScenarioOn } from "../../scenarios/runner.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
+import { doctorAndPrint } from "./doctor.js";
 
 const DEFAULT_ENVOY_PORT = 10000;
 
@@ -17,6 +19,7 @@ export const composeCommand: Command = {
   name: "compose",
   summary: "day-two scenarios on the running Docker Compose cluster",
   usage: `Usage: grpc-lb compose scenario NAME|all [options]
+       grpc-lb compose doctor [options]
 
 Runs a fault or scaling scenario on the Docker Compose cluster that
 'make docker-cluster' started (project grpc-envoy-lb, deploy/compose/compose.yaml),
@@ -37,6 +40,9 @@ Each checks: no failed call, Envoy stops routing to a lost replica within the
 budget that follows from the timings in deploy/compose/envoy.yaml, and a new or
 returning replica gets calls within its budget. Envoy's admin API is read through
 a short-lived relay container in Envoy's network namespace (it is never published).
+
+'doctor' runs grpc-lb doctor on the Compose cluster's Envoy (its admin API through
+the relay) with live health-check calls through the published listener.
 
 Options:
   --port PORT   the port Envoy's listener is published on, on 127.0.0.1
@@ -59,9 +65,27 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
       return 0;
     }
     const [sub, name, ...extra] = positionals;
+    if (sub === "doctor") {
+      if (name !== undefined) throw new UsageError("grpc-lb compose doctor: takes no argument");
+      const cluster = await openComposeCluster(portOf(values.port), ctx.signal);
+      try {
+        const listener = cluster.target.listenAddress;
+        return await doctorAndPrint(
+          {
+            admin: cluster.target.admin,
+            live: { listener, caller: healthCaller(listener), deadlineMs: 2000 },
+            signal: ctx.signal,
+          },
+          values.json === true,
+          ctx,
+        );
+      } finally {
+        await cluster.close();
+      }
+    }
     if (sub !== "scenario") {
       throw new UsageError(
-        `grpc-lb compose: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: 'scenario NAME' (see grpc-lb compose --help)`,
+        `grpc-lb compose: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: 'scenario NAME' or 'doctor' (see grpc-lb compose --help)`,
       );
     }
     const choices = [...COMPOSE_SCENARIO_NAMES, "all"] as const;
@@ -71,10 +95,7 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
         `grpc-lb compose scenario: name one of ${choices.join(", ")} (see grpc-lb compose --help)`,
       );
     }
-    const port =
-      intFlag("compose", "port", values.port, { min: 1, max: 65535 }) ??
-      intFlag("compose", "port (from ENVOY_PORT)", process.env.ENVOY_PORT, { min: 1, max: 65535 }) ??
-      DEFAULT_ENVOY_PORT;
+    const port = portOf(values.port);
     const names = chosen === "all" ? COMPOSE_SCENARIO_NAMES : [chosen];
     const cluster = await openComposeCluster(port, ctx.signal);
     const reports: ComposeScenarioReport[] = [];
@@ -112,3 +133,12 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
     return reports.every((r) => r.verdict === "pass") ? 0 : 1;
   },
 };
+
+/** --port, else $ENVOY_PORT, else compose.yaml's default. */
+function portOf(flag: string | undefined): number {
+  return (
+    intFlag("compose", "port", flag, { min: 1, max: 65535 }) ??
+    intFlag("compose", "port (from ENVOY_PORT)", process.env.ENVOY_PORT, { min: 1, max: 65535 }) ??
+    DEFAULT_ENVOY_PORT
+  );
+}

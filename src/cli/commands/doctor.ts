@@ -1,11 +1,11 @@
 import { CHECKS } from "../../doctor/checks.js";
-import { runDoctor } from "../../doctor/doctor.js";
+import { type DoctorOptions, runDoctor } from "../../doctor/doctor.js";
 import { formatDoctorJson, formatDoctorText } from "../../doctor/format.js";
 import { healthCaller } from "../../doctor/live.js";
 import { EnvoyAdmin } from "../../envoy/admin.js";
 import { DoctorError, UsageError } from "../../errors.js";
 import { formatHostPort } from "../../util/address.js";
-import { type Command, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import { type Command, type CommandContext, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 
 /** Exit status when the admin API is not an Envoy's or does not answer (as for bad usage). */
 export const EXIT_NOT_ENVOY = 2;
@@ -78,8 +78,8 @@ when the admin API does not answer or is not Envoy's.
 
     const admin = new EnvoyAdmin(formatHostPort(adminHp?.host ?? "", adminHp?.port ?? 0));
     const listener = listenerHp === undefined ? undefined : formatHostPort(listenerHp.host, listenerHp.port);
-    try {
-      const report = await runDoctor({
+    return doctorAndPrint(
+      {
         admin,
         cluster: values.cluster,
         live:
@@ -87,13 +87,25 @@ when the admin API does not answer or is not Envoy's.
             ? undefined
             : { listener, caller: healthCaller(listener), requests, deadlineMs },
         signal: ctx.signal,
-      });
-      ctx.stdout(format === "json" ? formatDoctorJson(report) : formatDoctorText(report));
-      return report.counts.error > 0 ? 1 : 0;
-    } catch (e) {
-      if (!(e instanceof DoctorError)) throw e;
-      ctx.stderr(`grpc-lb: ${e.message}\n`);
-      return EXIT_NOT_ENVOY;
-    }
+      },
+      format === "json",
+      ctx,
+    );
   },
 };
+
+/**
+ * Runs doctor and prints its report; the exit status: 0 no error finding, 1 one, 2 when the
+ * admin API is not Envoy's or does not answer. Shared by `doctor`, `compose doctor` and `k8s doctor`.
+ */
+export async function doctorAndPrint(o: DoctorOptions, json: boolean, ctx: CommandContext): Promise<number> {
+  try {
+    const report = await runDoctor(o);
+    ctx.stdout(json ? formatDoctorJson(report) : formatDoctorText(report));
+    return report.counts.error > 0 ? 1 : 0;
+  } catch (e) {
+    if (!(e instanceof DoctorError)) throw e;
+    ctx.stderr(`grpc-lb: ${e.message}\n`);
+    return EXIT_NOT_ENVOY;
+  }
+}

@@ -1,19 +1,24 @@
 import { K8S_NAMESPACE } from "../../deploy/presets.js";
+import { healthCaller } from "../../doctor/live.js";
+import { forwardToEnvoy } from "../../engines/k8s/envoy.js";
 import { envoyHostsReport } from "../../engines/k8s/hosts.js";
-import { resolveKubeTarget } from "../../engines/k8s/kubectl.js";
+import { type KubeTarget, resolveKubeTarget } from "../../engines/k8s/kubectl.js";
+import { ENVOY_SELECTOR, listPods, servingPods } from "../../engines/k8s/pods.js";
 import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
-import { UsageError } from "../../errors.js";
+import { EngineError, UsageError } from "../../errors.js";
 import { formatScenarioReport } from "../../scenarios/report.js";
 import { SCENARIO_RATE_PER_SEC } from "../../scenarios/scenario-load.js";
-import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
+import { type Command, type CommandContext, choiceFlag, intFlag, parseFlags } from "../args.js";
+import { doctorAndPrint } from "./doctor.js";
 
 export const k8sCommand: Command = {
   name: "k8s",
   summary: "day-two operations under load on the Kubernetes deployment (deploy/k8s)",
   usage: `Usage: grpc-lb k8s scenario NAME [options]
        grpc-lb k8s envoy-hosts [--wait-ms MS] [options]
+       grpc-lb k8s doctor [options]
 
 Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
 while a steady load (${SCENARIO_RATE_PER_SEC} calls/s over one channel) goes through Envoy, reached by
@@ -31,6 +36,10 @@ the envoy Service, as any client in the cluster. NAME is one of:
 'envoy-hosts' checks that Envoy's server cluster routes to exactly what the server
 Service answers, every host healthy: each ready pod's IP when it is headless, its
 cluster IP otherwise (waiting up to --wait-ms, default 0); it prints the hosts.
+
+'doctor' runs grpc-lb doctor on every ready Envoy pod (admin API and listener
+through kubectl port-forward), with live health-check calls through each; exit 1
+when any pod has an error finding.
 
 The cluster is the local one of 'make k8s-local-up' when .tools/k8s-local/kubeconfig
 exists, otherwise kubectl's current context.
@@ -65,13 +74,17 @@ Options:
       ctx.stdout(await envoyHostsReport(resolveKubeTarget(namespace), waitMs, ctx.signal));
       return 0;
     }
+    if (values["wait-ms"] !== undefined)
+      throw new UsageError(`grpc-lb k8s ${sub ?? ""}: --wait-ms is for envoy-hosts`.replace("  ", " "));
+    if (sub === "doctor") {
+      if (nameArg !== undefined) throw new UsageError("grpc-lb k8s doctor: takes no argument");
+      return doctorOnEveryEnvoy(resolveKubeTarget(namespace), values.json === true, ctx);
+    }
     if (sub !== "scenario") {
       throw new UsageError(
-        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario, envoy-hosts (see grpc-lb k8s --help)`,
+        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario, envoy-hosts, doctor (see grpc-lb k8s --help)`,
       );
     }
-    if (values["wait-ms"] !== undefined)
-      throw new UsageError("grpc-lb k8s scenario: --wait-ms is for envoy-hosts");
     const name = choiceFlag("k8s scenario", "scenario", nameArg, K8S_SCENARIO_NAMES);
     if (name === undefined || extra.length > 0) {
       throw new UsageError(
@@ -88,3 +101,30 @@ Options:
     return report.verdict === "pass" ? 0 : 1;
   },
 };
+
+/** Doctor on each ready Envoy pod in turn, through port-forwards; the worst exit status. */
+async function doctorOnEveryEnvoy(t: KubeTarget, json: boolean, ctx: CommandContext): Promise<number> {
+  const pods = servingPods(await listPods(t, ENVOY_SELECTOR, ctx.signal));
+  if (pods.length === 0) throw new EngineError(`k8s: no ready Envoy pod in namespace ${t.namespace}`);
+  let worst = 0;
+  for (const pod of pods) {
+    ctx.stderr(`k8s: doctor on pod ${pod.name}\n`);
+    const forward = await forwardToEnvoy(t, pod.name, 0, ctx.signal);
+    try {
+      const listener = `127.0.0.1:${forward.grpc.port}`;
+      const code = await doctorAndPrint(
+        {
+          admin: forward.admin,
+          live: { listener, caller: healthCaller(listener), deadlineMs: 2000 },
+          signal: ctx.signal,
+        },
+        json,
+        ctx,
+      );
+      worst = Math.max(worst, code);
+    } finally {
+      await forward.stop();
+    }
+  }
+  return worst;
+}
