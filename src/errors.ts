@@ -4,7 +4,17 @@
  * and every class keeps the original error as `cause`.
  */
 
-export type Area = "usage" | "server" | "load" | "envoy" | "dns" | "lab" | "process" | "engine" | "doctor";
+export type Area =
+  | "usage"
+  | "server"
+  | "load"
+  | "grpc"
+  | "envoy"
+  | "dns"
+  | "lab"
+  | "process"
+  | "engine"
+  | "doctor";
 
 export class GrpcLbError extends Error {
   override name = "GrpcLbError";
@@ -35,6 +45,14 @@ export class LoadError extends GrpcLbError {
   override name = "LoadError";
   constructor(message: string, options?: ErrorOptions) {
     super("load", message, options);
+  }
+}
+
+/** A gRPC method could not be described: reflection failed, or the server could not be reached for it. */
+export class GrpcError extends GrpcLbError {
+  override name = "GrpcError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("grpc", message, options);
   }
 }
 

@@ -1,12 +1,47 @@
 import { type Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import type { EchoReply__Output } from "../generated/lbdemo/v1/EchoReply.js";
+import type { GrpcMethod } from "../grpc/method.js";
+import { methodRequests, startMethodCall } from "./method-call.js";
 
-/** What each call of a run is. */
-export type CallSpec =
+/** An Echo call: who answered is the reply's server_id. */
+export type EchoCallSpec =
   | { kind: "unary"; message: string }
   /** Server streaming: one EchoStream call asking for `replies` replies, all from one backend. */
-  | { kind: "stream"; message: string; replies: number };
+  | { kind: "stream"; message: string; replies: number; intervalMs?: number };
+
+/** What each call of a run is. */
+export type CallSpec = EchoCallSpec | MethodCallSpec;
+
+/**
+ * A call of any method (see resolveMethod): who answered is the call's peer,
+ * or Envoy's counters when the run reads them.
+ */
+export interface MethodCallSpec {
+  kind: "method";
+  method: GrpcMethod;
+  /**
+   * The request as JSON (protobuf's JSON mapping); for a client- or bidi-streaming method a
+   * JSON array is the messages sent one after another. Default {}.
+   */
+  request?: unknown;
+}
+
+/** Starts one call of a run on a channel. */
+export type StartCall = (client: EchoClient, metadata: Metadata, deadlineMs: number) => ActiveCall;
+
+/**
+ * How the run starts each call of `spec`; a method's requests are serialized
+ * here, once, so a request that does not fit its type fails before any call.
+ */
+export function callStarter(spec: CallSpec, o: { byPeer: boolean }): StartCall {
+  // byPeer: whether a successful call's peer names who answered (not when Envoy's counters do).
+  if (spec.kind !== "method")
+    return (client, metadata, deadlineMs) => startCall(client, spec, metadata, deadlineMs);
+  const requests = methodRequests(spec.method, spec.request ?? {});
+  return (client, metadata, deadlineMs) =>
+    startMethodCall(client, spec.method, requests, metadata, deadlineMs, o.byPeer);
+}
 
 /** How a call ended: its status and, when OK, who answered. */
 export interface CallResult {
@@ -37,9 +72,10 @@ export function classify(
   return { code: status.OK, serverId: reply.server_id, address: reply.address };
 }
 
+/** One Echo call, unary or server streaming. */
 export function startCall(
   client: EchoClient,
-  spec: CallSpec,
+  spec: EchoCallSpec,
   metadata: Metadata,
   deadlineMs: number,
 ): ActiveCall {
@@ -52,9 +88,13 @@ export function startCall(
     );
     return { done, cancel: () => call.cancel() };
   }
-  const call = client.EchoStream({ message: spec.message, count: spec.replies, interval_ms: 0 }, metadata, {
-    deadline,
-  });
+  const call = client.EchoStream(
+    { message: spec.message, count: spec.replies, interval_ms: spec.intervalMs ?? 0 },
+    metadata,
+    {
+      deadline,
+    },
+  );
   const done = new Promise<CallResult>((resolve) => {
     let first: EchoReply__Output | undefined;
     let replies = 0;

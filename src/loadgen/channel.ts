@@ -52,6 +52,11 @@ export function retryUnavailablePolicy(maxAttempts: number) {
  */
 export function echoChannel(target: string, o: EchoChannelOptions = {}): EchoClient {
   const Echo = echoPackage().grpc.lbdemo.v1.Echo;
+  return new Echo(target, credentials.createInsecure(), channelOptions(target, o));
+}
+
+/** The grpc-js options of a channel to `target` as the load engine opens it (see echoChannel). */
+export function channelOptions(target: string, o: EchoChannelOptions = {}): ChannelOptions {
   const options: ChannelOptions = {
     "grpc.service_config_disable_resolution": 1,
   };
@@ -68,7 +73,7 @@ export function echoChannel(target: string, o: EchoChannelOptions = {}): EchoCli
     options["grpc.keepalive_timeout_ms"] = o.keepaliveMs;
     options["grpc.keepalive_permit_without_calls"] = 1;
   }
-  return new Echo(target, credentials.createInsecure(), options);
+  return options;
 }
 
 /**

@@ -1,11 +1,14 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Metadata } from "@grpc/grpc-js";
+import { EnvoyAdmin } from "../envoy/admin.js";
+import { type HostSplitMeter, startHostSplit } from "../envoy/host-split.js";
 import { LoadError } from "../errors.js";
-import { type ActiveCall, type CallSpec, startCall } from "./calls.js";
+import { type ActiveCall, type CallSpec, callStarter } from "./calls.js";
 import type { ClientLbPolicy } from "./channel.js";
 import { ConnectionPool } from "./connections.js";
+import { reportWithHostSplit } from "./host-split-report.js";
 import { type CallOutcome, LoadRecorder } from "./recorder.js";
-import type { LoadReport } from "./report.js";
+import type { Attribution, CallShape, LoadReport } from "./report.js";
 import { nextDueMs, type Schedule } from "./schedule.js";
 
 /** How far behind its schedule an open loop may fall and still catch up, in ms. */
@@ -26,6 +29,12 @@ export interface EngineOptions {
   schedule?: Schedule;
   /** What each call is. Default unary Echo of "hello". */
   call?: CallSpec;
+  /**
+   * Count who answered by Envoy's per-host counters, read from its admin API (host:port)
+   * before and after the run, in `cluster` or in the clusters whose counters moved; calls
+   * are then not attributed one by one. Default none: by server_id (Echo) or peer.
+   */
+  envoyCounters?: { admin: string; cluster?: string | undefined } | undefined;
   /** Deadline of each call, in ms. Default 5000. */
   deadlineMs?: number;
   /** Wait this long for every connection before the first call, in ms; 0 starts at once. Default 5000. */
@@ -52,10 +61,17 @@ export interface EngineOptions {
   onStart?: (connectMs: number) => void;
 }
 
-export type ResolvedEngineOptions = Required<
-  Omit<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall" | "onStart">
-> &
-  Pick<EngineOptions, "requests" | "durationMs" | "hashKey" | "lb" | "signal" | "onCall" | "onStart">;
+type OptionalOptions =
+  | "requests"
+  | "durationMs"
+  | "hashKey"
+  | "lb"
+  | "signal"
+  | "onCall"
+  | "onStart"
+  | "envoyCounters";
+export type ResolvedEngineOptions = Required<Omit<EngineOptions, OptionalOptions>> &
+  Pick<EngineOptions, OptionalOptions>;
 
 export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
   if (o.requests === undefined && o.durationMs === undefined)
@@ -113,6 +129,13 @@ export function startLoad(options: EngineOptions): LoadRun {
     retryUnavailableAttempts: o.retryUnavailableAttempts,
   });
   const recorder = new LoadRecorder();
+  const attribution: Attribution = o.envoyCounters
+    ? "envoy-counters"
+    : o.call.kind === "method"
+      ? "peer"
+      : "server-id";
+  // Serializes a method's request now: one that does not fit fails before anything connects.
+  const start = callStarter(o.call, { byPeer: attribution === "peer" });
   let t0 = performance.now();
   const now = (): number => performance.now() - t0;
   const stopper = new AbortController();
@@ -140,7 +163,7 @@ export function startLoad(options: EngineOptions): LoadRun {
     for (const [k, v] of o.metadata) metadata.add(k, v);
     if (o.hashKey) metadata.set(o.hashKey.header, `key-${seq % o.hashKey.space}`);
     const startMs = now();
-    const call = startCall(lease.client, o.call, metadata, o.deadlineMs);
+    const call = start(lease.client, metadata, o.deadlineMs);
     active.add(call);
     return call.done.then((r) => {
       active.delete(call);
@@ -198,7 +221,8 @@ export function startLoad(options: EngineOptions): LoadRun {
       target: o.target,
       concurrency: o.concurrency,
       connections: o.connections,
-      call: o.call.kind,
+      ...callMeta(o.call),
+      attribution,
       schedule: o.schedule,
       durationMs: now(),
       interrupted,
@@ -213,12 +237,17 @@ export function startLoad(options: EngineOptions): LoadRun {
         );
         await Promise.race([pool.waitReady(o.connectTimeoutMs), aborted]);
       }
+      let meter: HostSplitMeter | undefined;
+      if (o.envoyCounters !== undefined && !stopper.signal.aborted)
+        meter = await startHostSplit(new EnvoyAdmin(o.envoyCounters.admin), o.envoyCounters.cluster);
       const connectMs = performance.now() - t0;
       t0 = performance.now();
       if (!stopper.signal.aborted) o.onStart?.(connectMs);
       if (o.durationMs !== undefined) bound = setTimeout(() => stopper.abort(), o.durationMs);
       await dispatch();
-      return reportNow();
+      const report = reportNow();
+      if (meter === undefined || o.envoyCounters === undefined) return report;
+      return reportWithHostSplit(report, await meter.finish(), o.envoyCounters.admin);
     } finally {
       clearTimeout(bound);
       o.signal?.removeEventListener("abort", onAbort);
@@ -237,4 +266,25 @@ export function startLoad(options: EngineOptions): LoadRun {
       return await done;
     },
   };
+}
+
+/** The method and call shape a report names for a CallSpec. */
+function callMeta(c: CallSpec): { method: string; call: CallShape } {
+  switch (c.kind) {
+    case "unary":
+      return { method: "/lbdemo.v1.Echo/Echo", call: "unary" };
+    case "stream":
+      return { method: "/lbdemo.v1.Echo/EchoStream", call: "stream" };
+    case "method": {
+      const { requestStream, responseStream } = c.method;
+      const call: CallShape = requestStream
+        ? responseStream
+          ? "bidi-stream"
+          : "client-stream"
+        : responseStream
+          ? "stream"
+          : "unary";
+      return { method: c.method.path, call };
+    }
+  }
 }

@@ -13,6 +13,7 @@ const COLUMNS = [
   "share_pct",
   "p50_ms",
   "p99_ms",
+  "attribution",
 ] as const;
 type Row = Partial<Record<(typeof COLUMNS)[number], string | number>>;
 
@@ -23,7 +24,8 @@ const field = (v: string | number | undefined): string => {
 };
 
 /**
- * The report as CSV: a row per backend (count, share, p50/p99), per status,
+ * The report as CSV: a row per backend (count, share, p50/p99, how it was
+ * known: server-id, peer or envoy-counters, which has no latency), per status,
  * per connection and backend, and per second and backend (status FAILED for
  * the failures of that second).
  */
@@ -36,8 +38,9 @@ export function formatReportCsv(r: LoadReport): string {
       address: b.address,
       count: b.count,
       share_pct: b.sharePct,
-      p50_ms: b.latencyMs.p50,
-      p99_ms: b.latencyMs.p99,
+      p50_ms: b.latencyMs?.p50,
+      p99_ms: b.latencyMs?.p99,
+      attribution: r.attribution,
     });
   for (const [name, n] of Object.entries(r.statuses))
     rows.push({ section: "status", status: name, count: n });

@@ -18,7 +18,15 @@ export function formatReportHtml(r: LoadReport): string {
     ["calls", `${r.requests.total} (${r.requests.ok} ok, ${r.requests.failed} failed)`],
     ["connections", r.connections],
     ["concurrency", r.concurrency],
-    ["call", r.call],
+    ["method", `${r.method} (${r.call})`],
+    [
+      "who answered",
+      r.attribution === "envoy-counters" && r.envoyCounters
+        ? `envoy-counters: ${r.envoyCounters.counter} of cluster ${r.envoyCounters.clusters.join(", ")} at ${r.envoyCounters.admin}, ${r.envoyCounters.counted} counted, ${r.envoyCounters.attempts} attempts; no per-call latency`
+        : r.attribution === "peer"
+          ? "peer: each call's peer address (through a proxy, the proxy)"
+          : r.attribution,
+    ],
     ["schedule", describeSchedule(r.schedule)],
     ["duration", `${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? " (interrupted)" : ""}`],
     [
@@ -32,8 +40,22 @@ export function formatReportHtml(r: LoadReport): string {
     table(["", ""], summary),
     "<h2>Backends</h2>",
     table(
-      ["server_id", "address", "count", "share %", "p50 ms", "p99 ms"],
-      r.perBackend.map((b) => [b.serverId, b.address, b.count, b.sharePct, b.latencyMs.p50, b.latencyMs.p99]),
+      [
+        r.attribution === "server-id" ? "server_id" : r.attribution === "peer" ? "peer" : "upstream host",
+        "address",
+        "count",
+        "share %",
+        "p50 ms",
+        "p99 ms",
+      ],
+      r.perBackend.map((b) => [
+        b.serverId,
+        b.address,
+        b.count,
+        b.sharePct,
+        b.latencyMs?.p50 ?? "-",
+        b.latencyMs?.p99 ?? "-",
+      ]),
     ),
     "<h2>Statuses</h2>",
     table(["status", "count"], Object.entries(r.statuses)),

@@ -1,10 +1,46 @@
-import type { LoadReport } from "./report.js";
+import type { Attribution, CallShape, LoadReport } from "./report.js";
 import { describeSchedule } from "./schedule.js";
 
 const BAR_WIDTH = 40;
 const f2 = (n: number): string => n.toFixed(2);
 /** The first 8 characters of a server_id: enough to tell instances apart in a column header. */
 export const shortId = (id: string): string => id.slice(0, 8);
+
+const COLUMN: Record<Attribution, string> = {
+  "server-id": "server_id",
+  peer: "peer",
+  "envoy-counters": "upstream host",
+};
+
+const SHAPE: Record<CallShape, string> = {
+  unary: "",
+  stream: " (server streams)",
+  "client-stream": " (client streams)",
+  "bidi-stream": " (bidi streams)",
+};
+
+/** " of /pkg.Service/Method (shape)", the method left out when it is the default unary Echo. */
+const callText = (r: LoadReport): string =>
+  `${r.method === "/lbdemo.v1.Echo/Echo" || r.method === "/lbdemo.v1.Echo/EchoStream" ? "" : ` of ${r.method}`}${SHAPE[r.call]}`;
+
+/** How the report knows who answered, unless it is the Echo reply's server_id. */
+function attributionText(r: LoadReport): string | undefined {
+  switch (r.attribution) {
+    case "server-id":
+      return undefined;
+    case "peer":
+      return "who answered: each call's peer address (through a proxy, such as Envoy, the peer is the proxy)";
+    case "envoy-counters": {
+      const e = r.envoyCounters;
+      if (e === undefined) return "who answered: Envoy's per-host counters";
+      return (
+        `who answered: Envoy's ${e.counter} per upstream host of cluster ${e.clusters.join(", ")} (admin ${e.admin}), ` +
+        `${e.counted} for ${r.requests.ok} ok calls, ${e.attempts} attempts; no per-call latency` +
+        (e.vanished.length > 0 ? `; gone during the run, not counted: ${e.vanished.join(", ")}` : "")
+      );
+    }
+  }
+}
 
 /** The human-readable report: one line per backend with a bar, then totals, latency, connections, seconds. */
 export function formatReportText(r: LoadReport): string {
@@ -15,27 +51,33 @@ export function formatReportText(r: LoadReport): string {
   const addrWidth = Math.max(7, ...rows.map((b) => b.address.length));
   const over = r.connections === 1 ? "one channel" : `${r.connections} connections`;
   const rate = r.schedule.kind === "closed" ? "" : `, ${describeSchedule(r.schedule)}`;
-  const call = r.call === "stream" ? " (server streams)" : "";
   lines.push(
-    `${r.requests.total} requests${call} to ${r.target} over ${over}, concurrency ${r.concurrency}${rate}, in ${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? " (interrupted)" : ""}`,
+    `${r.requests.total} requests${callText(r)} to ${r.target} over ${over}, concurrency ${r.concurrency}${rate}, in ${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? " (interrupted)" : ""}`,
   );
+  const who = attributionText(r);
+  if (who !== undefined) lines.push(who);
   lines.push("");
+  const idWidth = Math.max(r.attribution === "server-id" ? 36 : 21, ...rows.map((b) => b.serverId.length));
   lines.push(
-    `  ${"server_id".padEnd(36)}  ${"address".padEnd(addrWidth)}  ${"count".padStart(countWidth)}  share  p50 ms  p99 ms`,
+    `  ${COLUMN[r.attribution].padEnd(idWidth)}  ${"address".padEnd(addrWidth)}  ${"count".padStart(countWidth)}  share  p50 ms  p99 ms`,
   );
   for (const b of rows) {
     const share = r.requests.total === 0 ? 0 : (100 * b.count) / r.requests.total;
-    const bar = "█".repeat(Math.max(1, Math.round((BAR_WIDTH * b.count) / most)));
+    const bar =
+      b.count === 0 ? "(never reached)" : "█".repeat(Math.max(1, Math.round((BAR_WIDTH * b.count) / most)));
+    const ms = (n: number | undefined): string => (n === undefined ? "-" : f2(n)).padStart(6);
     lines.push(
-      `  ${b.serverId.padEnd(36)}  ${b.address.padEnd(addrWidth)}  ${String(b.count).padStart(countWidth)}  ${share.toFixed(1).padStart(5)}%  ${f2(b.latencyMs.p50).padStart(6)}  ${f2(b.latencyMs.p99).padStart(6)}  ${bar}`,
+      `  ${b.serverId.padEnd(idWidth)}  ${b.address.padEnd(addrWidth)}  ${String(b.count).padStart(countWidth)}  ${share.toFixed(1).padStart(5)}%  ${ms(b.latencyMs?.p50)}  ${ms(b.latencyMs?.p99)}  ${bar}`,
     );
   }
   if (rows.length === 0) lines.push("  (no backend answered)");
   lines.push("");
-  const counts = rows.map((b) => b.count);
+  const counts = rows.map((b) => b.count).filter((n) => n > 0);
+  const silent = rows.length - counts.length;
   lines.push(
-    `${rows.length} backend${rows.length === 1 ? "" : "s"} answered ${r.requests.ok} of ${r.requests.total} requests` +
-      (counts.length > 0 ? `: ${[...counts].sort((a, b) => a - b).join("/")}` : ""),
+    `${counts.length} backend${counts.length === 1 ? "" : "s"} answered ${r.requests.ok} of ${r.requests.total} requests` +
+      (counts.length > 0 ? `: ${[...counts].sort((a, b) => a - b).join("/")}` : "") +
+      (silent > 0 ? `; ${silent} never reached` : ""),
   );
   const errors = Object.entries(r.errors)
     .map(([name, n]) => `${name} ${n}`)
@@ -49,7 +91,8 @@ export function formatReportText(r: LoadReport): string {
     const ratio = r.imbalance.maxMinRatio;
     lines.push(`imbalance: max/min ${ratio === null ? "-" : f2(ratio)}, cv ${r.imbalance.cv.toFixed(3)}`);
   }
-  if (r.connectionStats.length > 1) {
+  // With envoy-counters no call has a backend: the per-connection and per-second splits do not exist.
+  if (r.connectionStats.length > 1 && r.attribution !== "envoy-counters") {
     lines.push("", "connections (slot.generation: calls per backend):");
     for (const c of r.connectionStats) {
       const spread = Object.entries(c.backends)
@@ -60,7 +103,7 @@ export function formatReportText(r: LoadReport): string {
       );
     }
   }
-  if (r.perSecond.length > 1) {
+  if (r.perSecond.length > 1 && r.attribution !== "envoy-counters") {
     const ids = rows.map((b) => b.serverId);
     lines.push("", `per second: ${["second", ...ids.map(shortId), "failed"].join("  ")}`);
     for (const s of r.perSecond) {

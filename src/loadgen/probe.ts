@@ -1,6 +1,6 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
-import { type CallSpec, startCall } from "./calls.js";
+import { type EchoCallSpec, startCall } from "./calls.js";
 import { echoChannel } from "./channel.js";
 
 /** What one burst of probe calls saw: replies by the address each server reports, and failures by status. */
@@ -25,7 +25,7 @@ const statusName = (code: number): string => status[code] ?? `code ${code}`;
 
 // One reply of EchoStream: it names the server as Echo does, and the faults a server can be
 // told to inject (--fail-rate, --delay-ms) apply to Echo only, so a probe sees routing alone.
-const PROBE_CALL: CallSpec = { kind: "stream", message: "route probe", replies: 1 };
+const PROBE_CALL: EchoCallSpec = { kind: "stream", message: "route probe", replies: 1 };
 
 /**
  * A prober with its own HTTP/2 connection, so its calls are consecutive picks

@@ -1,7 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import { build, type Histogram } from "hdr-histogram-js";
 import {
+  type Attribution,
   type BackendStats,
+  type CallShape,
   type ConnectionStats,
   imbalanceOf,
   type LatencySummary,
@@ -12,6 +14,8 @@ import {
 } from "./report.js";
 import type { Schedule } from "./schedule.js";
 
+const ECHO_PATH = "/lbdemo.v1.Echo/Echo";
+
 /** One finished call as the engine saw it. */
 export interface CallOutcome {
   /** When the call started and ended, in ms since the load started. */
@@ -21,7 +25,7 @@ export interface CallOutcome {
   code: number;
   /** The status message of a failed call. */
   details?: string;
-  /** The answering instance and the address it reported; set when code is OK. */
+  /** Who answered (server_id or peer) and its address; set when code is OK, unless attributed otherwise. */
   serverId?: string;
   address?: string;
   /** The channel that carried it. */
@@ -35,7 +39,11 @@ export interface ReportMeta {
   durationMs: number;
   interrupted?: boolean;
   connections?: number;
-  call?: "unary" | "stream";
+  /** Default the unary Echo. */
+  method?: string;
+  call?: CallShape;
+  /** Default server-id. */
+  attribution?: Attribution;
   schedule?: Schedule;
 }
 
@@ -100,13 +108,15 @@ export class LoadRecorder {
       }
       conn.calls += 1;
     }
-    if (c.code !== status.OK || c.serverId === undefined) {
+    if (c.code !== status.OK) {
       this.failed += 1;
       bucket.failed += 1;
       if (conn) conn.failed += 1;
       return;
     }
     this.ok += 1;
+    // Attributed after the run (by Envoy's counters), or not at all.
+    if (c.serverId === undefined) return;
     let b = this.backends.get(c.serverId);
     if (b === undefined) {
       b = { address: c.address ?? "", count: 0, histogram: newHistogram() };
@@ -162,7 +172,9 @@ export class LoadRecorder {
         .map(({ counts, ...c }) => ({ ...c, backends: sortedRecord(counts) })),
       connections: meta.connections ?? 1,
       concurrency: meta.concurrency,
+      method: meta.method ?? ECHO_PATH,
       call: meta.call ?? "unary",
+      attribution: meta.attribution ?? "server-id",
       schedule: meta.schedule ?? { kind: "closed" },
       durationMs: round3(meta.durationMs),
       interrupted: meta.interrupted ?? false,

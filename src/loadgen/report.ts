@@ -10,15 +10,44 @@ export interface LatencySummary {
   mean: number;
 }
 
+/**
+ * How a run knows who answered: the server_id an Echo reply carries, the peer
+ * address of each call (through a proxy, the proxy), or the growth of Envoy's
+ * per-host counters over the run (no per-call detail).
+ */
+export type Attribution = "server-id" | "peer" | "envoy-counters";
+
+/** The shape of the calls: "stream" is server streaming. */
+export type CallShape = "unary" | "stream" | "client-stream" | "bidi-stream";
+
 /** One answering instance: how many calls it took and how fast it was. */
 export interface BackendStats {
+  /** Who it is: a server_id, a peer host:port, or an Envoy upstream host (cluster/host:port with several clusters). */
   serverId: string;
-  /** host:port the instance reported in its replies. */
+  /** host:port: the one the instance reported in its replies, or the peer's, or Envoy's upstream host's. */
   address: string;
+  /** Calls it answered; 0 for an Envoy host never reached. */
   count: number;
   /** Percent of the successful calls, 0 to 100. */
   sharePct: number;
-  latencyMs: LatencySummary;
+  /** Null when the attribution has no per-call detail (envoy-counters). */
+  latencyMs: LatencySummary | null;
+}
+
+/** What attribution by Envoy's counters read. */
+export interface EnvoyCountersNote {
+  /** host:port of Envoy's admin API. */
+  admin: string;
+  /** The clusters counted. */
+  clusters: string[];
+  /** The per-host counter whose growth is each backend's count. */
+  counter: string;
+  /** That growth summed over the hosts; compare with requests.ok (other traffic through Envoy adds to it). */
+  counted: number;
+  /** Attempts Envoy sent over the run (rq_total), retries included. */
+  attempts: number;
+  /** Hosts gone by the end of the run: what they answered is not in the counts. */
+  vanished: string[];
 }
 
 /** Successful calls per backend (and failures) that ended within one second of the run. */
@@ -37,7 +66,7 @@ export interface ConnectionStats {
   generation: number;
   calls: number;
   failed: number;
-  /** Successful calls per server_id. */
+  /** Successful calls per backend (none with envoy-counters attribution). */
   backends: Record<string, number>;
 }
 
@@ -75,7 +104,12 @@ export interface LoadReport {
   /** Number of connections (channels) kept open at once. */
   connections: number;
   concurrency: number;
-  call: "unary" | "stream";
+  /** The method called, "/pkg.Service/Method". */
+  method: string;
+  call: CallShape;
+  attribution: Attribution;
+  /** With attribution envoy-counters: what was read. */
+  envoyCounters?: EnvoyCountersNote;
   schedule: Schedule;
   durationMs: number;
   /** True when a signal stopped the run before its bound. */

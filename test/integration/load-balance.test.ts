@@ -82,7 +82,14 @@ describe("grpc-lb load through Envoy (headless discovery)", () => {
   });
 
   it("server streams each stay on one backend and spread over all three", async () => {
-    const { code, report } = await load(["--target", cluster.listenAddress, "--call", "stream", "-n", "30"]);
+    const { code, report } = await load([
+      "--target",
+      cluster.listenAddress,
+      "--call",
+      "lbdemo.v1.Echo/EchoStream",
+      "-n",
+      "30",
+    ]);
     assert.equal(code, 0);
     assert.equal(report.call, "stream");
     // A stream whose replies came from two servers would be counted as DATA_LOSS.

@@ -118,7 +118,7 @@ describe("the one recorder", () => {
       ],
     );
     assert.deepEqual(
-      report.perBackend.map((b) => [b.serverId, b.count, b.sharePct, b.latencyMs.p50, b.latencyMs.max]),
+      report.perBackend.map((b) => [b.serverId, b.count, b.sharePct, b.latencyMs?.p50, b.latencyMs?.max]),
       [
         ["a", 2, 50, 2, 2],
         ["b", 2, 50, 2, 50],
@@ -182,9 +182,9 @@ describe("report formats", () => {
     const csv = formatReportCsv(report);
     const rows = csv.split("\r\n");
     assert.equal(rows.at(-1), "");
-    assert.equal(rows[1], 'backend,,,,"we""ird,<id>",a:1,,1,100,1,1');
-    assert.ok(rows.includes("status,,,,,,UNAVAILABLE,1,,,"));
-    assert.ok(rows.includes("second,0,,,,,FAILED,1,,,"));
+    assert.equal(rows[1], 'backend,,,,"we""ird,<id>",a:1,,1,100,1,1,server-id');
+    assert.ok(rows.includes("status,,,,,,UNAVAILABLE,1,,,,"));
+    assert.ok(rows.includes("second,0,,,,,FAILED,1,,,,"));
   });
 
   it("escapes HTML and keeps the page self-contained", () => {

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
-import { errorFrom, LoadError, UsageError } from "../../errors.js";
+import { errorFrom, LoadError, messageOf, UsageError } from "../../errors.js";
+import { ECHO_METHOD, ECHO_STREAM_METHOD, type GrpcMethod, resolveMethod } from "../../grpc/method.js";
 import type { CallSpec } from "../../loadgen/calls.js";
 import { type EngineOptions, type LoadProgress, startLoad } from "../../loadgen/engine.js";
 import { formatReportCsv } from "../../loadgen/format-csv.js";
@@ -27,12 +28,19 @@ const PROGRESS_AFTER_MS = 3000;
 
 export const loadCommand: Command = {
   name: "load",
-  summary: "send Echo calls over N connections and count who answered",
+  summary: "send calls of any gRPC method over N connections and count who answered",
   usage: `Usage: grpc-lb load --target TARGET [options]
 
-Sends Echo calls over one or more gRPC connections and prints how many each
-backend, by server_id, answered: share, latency p50/p99, which backend each
-connection landed on, calls per second per backend, and the imbalance.
+Sends calls of a gRPC method (Echo by default) over one or more connections and
+prints how many each backend answered: share, latency p50/p99, which backend
+each connection landed on, calls per second per backend, and the imbalance.
+
+Who answered is known, best first, by:
+  server-id       the server_id of the Echo service's replies (lbdemo.v1.Echo methods)
+  envoy-counters  with --envoy-admin: Envoy's per-host counters (rq_success) before and after
+                  the run, for any method through that Envoy; no latency per backend
+  peer            each call's peer address, for other methods: the backend for a server or a
+                  dns:/// target, but the proxy itself through Envoy or an L4 balancer
 
 Target:
   --target TARGET           HOST:PORT (Envoy's listener, an L4 balancer, one server), or
@@ -53,13 +61,25 @@ Load (flag names as ghz's):
   --load-step-duration D    step: how long each step lasts (default 1s)
   --load-max-duration D     step/line: hold the rate after this long (default: no limit)
   --new-connection-every K  replace a connection after K calls on it (connection churn; default 0: never)
-  --call unary|stream       unary Echo, or server-streaming EchoStream (default unary)
-  --stream-replies N        replies per stream with --call stream (default 5)
+  --call METHOD             pkg.Service/Method or pkg.Service.Method (default ${ECHO_METHOD});
+                            ${ECHO_STREAM_METHOD} is the server-streaming Echo
+  -d, --data JSON           the request as JSON (default {"message":"hello"} for Echo, {} otherwise);
+                            for a client- or bidi-streaming method a JSON array is sent one by one,
+                            then the client half-closes; a call counts by its final status
+  --proto FILE              .proto file defining the method (repeatable); without it the server is
+                            asked by reflection (grpc.reflection.v1, then v1alpha); Echo needs neither
+  -i, --import-paths DIR    where --proto's imports are found (repeatable, or comma-separated)
+  --stream-replies N        replies per stream of ${ECHO_STREAM_METHOD} (default 5, or -d's count)
   --metadata K=V            a header on every call (repeatable)
   --hash-key-space K        put one of K keys, in turn, in header --hash-header on each call
   --hash-header NAME        header for --hash-key-space (default x-hash-key)
   --deadline-ms MS          deadline of each call (default 5000)
   --connect-timeout-ms MS   give up if a connection cannot be made in time (default 5000)
+
+Who answered:
+  --envoy-admin HOST:PORT   Envoy's admin API (http://HOST:PORT too): count by its per-host counters
+  --envoy-cluster NAME      the Envoy cluster to count (default: the one whose counters moved;
+                            with several, hosts are named cluster/host:port)
 
 Report:
   --format F                text, json, csv or html (default text)
@@ -93,7 +113,12 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       "load-max-duration": { type: "string" },
       "new-connection-every": { type: "string" },
       call: { type: "string" },
+      data: { type: "string", short: "d" },
+      proto: { type: "string", multiple: true },
+      "import-paths": { type: "string", short: "i", multiple: true },
       "stream-replies": { type: "string" },
+      "envoy-admin": { type: "string" },
+      "envoy-cluster": { type: "string" },
       metadata: { type: "string", multiple: true },
       "hash-key-space": { type: "string" },
       "hash-header": { type: "string" },
@@ -123,12 +148,16 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     const format: Format = values.json
       ? "json"
       : (choiceFlag("load", "format", values.format, Object.keys(FORMATS) as Format[]) ?? "text");
-    const callKind = choiceFlag("load", "call", values.call, ["unary", "stream"] as const) ?? "unary";
-    const replies = int("stream-replies", 1, 1000) ?? 5;
-    const call: CallSpec =
-      callKind === "stream"
-        ? { kind: "stream", message: "hello", replies }
-        : { kind: "unary", message: "hello" };
+    const methodName = values.call ?? ECHO_METHOD;
+    if (methodName === "unary" || methodName === "stream")
+      throw new UsageError(
+        `grpc-lb load: --call takes a method now, as ghz's does: --call ${methodName === "unary" ? ECHO_METHOD : ECHO_STREAM_METHOD} (was --call ${methodName})`,
+      );
+    const data = jsonFlag(values.data);
+    const replies = int("stream-replies", 1, 1000);
+    const envoyAdmin = adminFlag(values["envoy-admin"]);
+    if (values["envoy-cluster"] !== undefined && envoyAdmin === undefined)
+      throw new UsageError("grpc-lb load: --envoy-cluster needs --envoy-admin");
     const hashSpace = int("hash-key-space", 1, 1_000_000);
     const hashHeader = values["hash-header"] ?? "x-hash-key";
     if (!/^[0-9a-z_.-]+$/.test(hashHeader))
@@ -138,20 +167,45 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     const requests = int("requests", 1, 10_000_000);
     const durationMs = dur("duration");
     const connections = int("connections", 1, 1000) ?? 1;
+    const connectTimeoutMs = int("connect-timeout-ms", 1, 3_600_000) ?? 5000;
+
+    const schedule = scheduleOf(flags, num, dur);
+    const concurrency = int("concurrency", 1, 10_000) ?? 1;
+    const deadlineMs = int("deadline-ms", 1, 3_600_000) ?? 5000;
+    const metadata = (values.metadata ?? []).map(metadataPair);
+    const newConnectionEvery = int("new-connection-every", 0, 10_000_000) ?? 0;
+    const gate = {
+      expectBackends: int("expect-backends", 1, 10_000),
+      maxImbalancePct: num("max-imbalance", 0),
+    };
+    // Every flag is checked before the server is asked about the method.
+    const method = await resolveMethod({
+      target,
+      method: methodName,
+      protoFiles: values.proto ?? [],
+      importPaths: (values["import-paths"] ?? []).flatMap((p) => p.split(",")).filter((p) => p !== ""),
+      deadlineMs: connectTimeoutMs,
+      signal: ctx.signal,
+    }).catch((e: unknown) => {
+      throw e instanceof UsageError ? new UsageError(`grpc-lb load: --call ${methodName}: ${e.message}`) : e;
+    });
+    const call = callOf(method, data, replies);
 
     const options: EngineOptions = {
       target,
       requests: requests ?? (durationMs === undefined ? 100 : undefined),
       connections,
-      concurrency: int("concurrency", 1, 10_000) ?? 1,
-      schedule: scheduleOf(flags, num, dur),
+      concurrency,
+      schedule,
       call,
-      deadlineMs: int("deadline-ms", 1, 3_600_000) ?? 5000,
-      connectTimeoutMs: int("connect-timeout-ms", 1, 3_600_000) ?? 5000,
-      metadata: (values.metadata ?? []).map(metadataPair),
+      deadlineMs,
+      connectTimeoutMs,
+      metadata,
       hashKey: hashSpace === undefined ? undefined : { header: hashHeader, space: hashSpace },
-      newConnectionEvery: int("new-connection-every", 0, 10_000_000) ?? 0,
+      newConnectionEvery,
       lb,
+      envoyCounters:
+        envoyAdmin === undefined ? undefined : { admin: envoyAdmin, cluster: values["envoy-cluster"] },
       signal: ctx.signal,
       cancelOnAbort: true,
       onStart: (connectMs) =>
@@ -159,10 +213,6 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
           `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target} up after ${Math.round(connectMs)} ms; sending\n`,
         ),
       ...(durationMs === undefined ? {} : { durationMs }),
-    };
-    const gate = {
-      expectBackends: int("expect-backends", 1, 10_000),
-      maxImbalancePct: num("max-imbalance", 0),
     };
 
     const run = startLoad(options);
@@ -189,6 +239,60 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     return 0;
   },
 };
+
+/**
+ * What each call is: Echo's own methods as the engine's Echo calls (who
+ * answered is the reply's server_id), any other method as it is.
+ */
+function callOf(method: GrpcMethod, data: unknown, replies: number | undefined): CallSpec {
+  const request = (json: unknown): Record<string, unknown> => {
+    try {
+      return method.requestObject(json);
+    } catch (e) {
+      throw new UsageError(`grpc-lb load: -d: ${messageOf(e)}`, { cause: e });
+    }
+  };
+  const path = method.path.slice(1);
+  if (replies !== undefined && path !== ECHO_STREAM_METHOD)
+    throw new UsageError(
+      `grpc-lb load: --stream-replies is for --call ${ECHO_STREAM_METHOD}; other methods take their request from -d`,
+    );
+  if (path === ECHO_METHOD) {
+    const r = request(data ?? { message: "hello" });
+    return { kind: "unary", message: String(r.message) };
+  }
+  if (path === ECHO_STREAM_METHOD) {
+    const r = request(data ?? { message: "hello" });
+    const count = Number(r.count);
+    return {
+      kind: "stream",
+      message: String(r.message),
+      replies: replies ?? (count > 0 ? count : 5),
+      intervalMs: Number(r.interval_ms),
+    };
+  }
+  const json = data ?? {};
+  // Serialized here too so that a request which does not fit is a usage error named after -d.
+  for (const item of method.requestStream && Array.isArray(json) ? json : [json]) request(item);
+  return { kind: "method", method, request: json };
+}
+
+/** -d's JSON, parsed; undefined when absent. */
+function jsonFlag(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`grpc-lb load: -d must be JSON: ${messageOf(e)}`, { cause: e });
+  }
+}
+
+/** --envoy-admin as host:port; an http:// URL of the admin API is taken too. */
+function adminFlag(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const hp = hostPortFlag("load", "envoy-admin", text.replace(/^http:\/\//, "").replace(/\/$/, ""));
+  return formatHostPort(hp?.host ?? "", hp?.port ?? 0);
+}
 
 /** The grpc-js target: HOST:PORT as given, or a dns: target with --dns-server as its authority. */
 function targetOf(target: string | undefined, dnsServer: string | undefined, lb: string | undefined): string {

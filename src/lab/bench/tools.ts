@@ -60,6 +60,9 @@ export function commandOf(tool: ToolRun["tool"], a: ToolArgs): { command: string
       "load",
       "--target",
       a.target,
+      // The default method, spelled as ghz is given it.
+      "--call",
+      ECHO_METHOD,
       "-c",
       String(a.concurrency),
       "--connections",

@@ -38,8 +38,8 @@ export function summarize(
       label: labelOf(s),
       count: b?.count ?? 0,
       sharePct: b?.sharePct ?? 0,
-      p50Ms: b?.latencyMs.p50 ?? 0,
-      p99Ms: b?.latencyMs.p99 ?? 0,
+      p50Ms: b?.latencyMs?.p50 ?? 0,
+      p99Ms: b?.latencyMs?.p99 ?? 0,
     };
   });
   const killSecond = killAtMs === null ? Number.POSITIVE_INFINITY : Math.floor(killAtMs / 1000);
