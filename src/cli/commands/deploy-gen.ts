@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { findDrift, REGENERATE_COMMAND, writeDeployFiles } from "../../deploy/generate.js";
 import { UsageError } from "../../errors.js";
-import { packageRoot } from "../../paths.js";
+import { isCheckout, packageRoot } from "../../paths.js";
 import { type Command, parseFlags } from "../args.js";
 
 export const deployGenCommand: Command = {
@@ -18,7 +18,8 @@ src/deploy/presets.ts:
 Options:
   --check       write nothing; exit 1 if a checked-in file differs from what
                 the builder makes now
-  --root DIR    repository root to write under (default: this package's root)
+  --root DIR    repository root to write under (default: this checkout's root;
+                required when grpc-lb was installed with npm, which ships no deploy/)
   -h, --help    show this help
 `,
   async run(argv, ctx) {
@@ -32,6 +33,12 @@ Options:
     }
     if (values.root !== undefined && values.root.trim() === "") {
       throw new UsageError("grpc-lb deploy-gen: --root must not be empty");
+    }
+    if (values.root === undefined && !isCheckout()) {
+      throw new UsageError(
+        `grpc-lb deploy-gen: ${resolve(packageRoot)} is an installed copy of grpc-lb, not a checkout, and has no deploy/: ` +
+          "pass --root DIR to write the files under DIR (or check them there with --check), or run it in a checkout",
+      );
     }
     const root = resolve(values.root ?? packageRoot);
     if (values.check) {

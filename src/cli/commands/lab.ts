@@ -28,7 +28,7 @@ ${SUBCOMMANDS.map((s) => `  grpc-lb lab ${s.name.padEnd(10)} ${s.summary}`).join
 ${labRun.usage.slice(labRun.usage.indexOf("Options:"))}
 Everything started is stopped at the end, on Ctrl-C (exit 130), and when any
 part fails to start (whose error is shown). Envoy comes from ENVOY_BIN, PATH,
-or .tools/ (see 'make setup').
+or .tools/ (see 'make setup'); without any, it says how to install it.
 `,
   async run(argv, ctx) {
     const [first, ...rest] = argv;

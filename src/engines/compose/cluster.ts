@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { composePreset } from "../../deploy/presets.js";
 import { describeTimings, type EngineBudgets, engineBudgets } from "../../envoy/budgets.js";
@@ -33,6 +34,14 @@ export interface ComposeCluster {
  * itself): finds Envoy, opens the admin relay, and waits for a settled cluster.
  */
 export async function openComposeCluster(envoyPort: number, signal?: AbortSignal): Promise<ComposeCluster> {
+  if (!existsSync(COMPOSE_FILE)) {
+    // npm installs no deploy/: the cluster is built and started from a checkout, and the scenarios name its file.
+    throw new EngineError(
+      `compose: there is no ${COMPOSE_FILE} (an installed copy of grpc-lb ships no deploy/): the Compose ` +
+        "cluster is built and started from a checkout of the repository ('make docker-cluster'); run " +
+        "'./bin/grpc-lb compose scenario ...' there",
+    );
+  }
   const project = new ComposeProject({ composeFile: COMPOSE_FILE, project: COMPOSE_PROJECT, envoyPort });
   const envoy = resolveEnvoyConfigOptions(composePreset.envoy);
   const relay: AdminRelay = await startAdminRelay(project, envoy.adminPort, signal);

@@ -1,6 +1,7 @@
 import { isCtrlC } from "../../../errors.js";
 import { startLabCluster } from "../../../lab/cluster.js";
 import { resolveLabOptions } from "../../../lab/options.js";
+import { isCheckout } from "../../../paths.js";
 import { parseFlags } from "../../args.js";
 import { CLUSTER_FLAGS, CLUSTER_FLAGS_USAGE, clusterOptions } from "./cluster-flags.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
@@ -28,7 +29,7 @@ ${CLUSTER_FLAGS_USAGE.replace("(default: any free port)", "(default 10000)").rep
     const lab = await startLabCluster(resolveLabOptions(options), progress(ctx), ctx.signal);
     ctx.stdout(
       `Envoy listener: ${lab.listenAddress}\nEnvoy admin:    http://${lab.envoy.adminAddress}\n` +
-        `Try: ./bin/grpc-lb load --target ${lab.listenAddress}\nPress Ctrl-C to stop.\n`,
+        `Try: ${isCheckout() ? "./bin/grpc-lb" : "grpc-lb"} load --target ${lab.listenAddress}\nPress Ctrl-C to stop.\n`,
     );
     const proxies = [lab.envoy, ...lab.topology.proxies()];
     await new Promise<void>((resolve) => {
