@@ -1,5 +1,15 @@
-import { type Client, credentials, type GrpcObject, loadPackageDefinition, status } from "@grpc/grpc-js";
+import {
+  type Client,
+  credentials,
+  type GrpcObject,
+  loadPackageDefinition,
+  Metadata,
+  status,
+} from "@grpc/grpc-js";
 import type { EnvoyAdmin } from "../envoy/admin.js";
+import type { GrpcMethod } from "../grpc/method.js";
+import { callStarter } from "../loadgen/calls.js";
+import { echoChannel } from "../loadgen/channel.js";
 import { healthDescription } from "../proto/echo-package.js";
 import { DOCS, type Finding } from "./finding.js";
 
@@ -28,6 +38,24 @@ export interface LiveResult {
 }
 
 type Counters = Map<string, Map<string, Record<string, number>>>;
+
+/**
+ * Calls of any method (resolved by reflection or .proto files), sent as the load tool sends
+ * them; `request` is its JSON (an array of messages for client or bidi streaming).
+ */
+export function methodCaller(listener: string, method: GrpcMethod, request: unknown): LiveCaller {
+  const start = callStarter({ kind: "method", method, request }, { byPeer: false });
+  const client = echoChannel(listener, { ownConnection: true });
+  const metadata = new Metadata();
+  return {
+    method: method.path.slice(1),
+    call: async (deadlineMs) => {
+      const r = await start(client, metadata, deadlineMs).done;
+      return { code: r.code, ...(r.details === undefined ? {} : { details: r.details }) };
+    },
+    close: () => client.close(),
+  };
+}
 
 /** The default call: grpc.health.v1.Health/Check for the whole server (service ""), which most servers serve. */
 export function healthCaller(listener: string): LiveCaller {

@@ -171,6 +171,35 @@ describe("grpc-lb doctor: exit status and errors", () => {
     assert.match(r.out, /result: 0 errors/);
   });
 
+  it("--call any method, found by reflection through the listener; a method nobody serves is exit 2", async () => {
+    const r = await run([
+      "--admin",
+      lab.envoy.adminAddress,
+      "--listener",
+      lab.listenAddress,
+      "--call",
+      "lbdemo.v1.Echo/Echo",
+      "-d",
+      '{"message":"doctor"}',
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.err + r.out);
+    const report = JSON.parse(r.out) as DoctorReport;
+    assert.equal(report.live?.method, "lbdemo.v1.Echo/Echo");
+    assert.deepEqual(Object.values(report.live?.hosts ?? {}), [10, 10, 10]);
+
+    const missing = await run([
+      "--admin",
+      lab.envoy.adminAddress,
+      "--listener",
+      lab.listenAddress,
+      "--call",
+      "nope.v1.Nothing/Call",
+    ]);
+    assert.equal(missing.code, 2, missing.err);
+    assert.match(missing.err, /--call nope\.v1\.Nothing\/Call: /);
+  });
+
   it("json: the report object", async () => {
     const r = await run(["--admin", lab.envoy.adminAddress, "--json"]);
     assert.equal(r.code, 0, r.err);

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { DoctorReport } from "../../src/doctor/doctor.js";
 import { envoyNotFoundMessage, findEnvoy } from "../../src/envoy/binary.js";
 import { startLabCluster } from "../../src/lab/cluster.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
@@ -153,7 +154,7 @@ describe("grpc-envoy-lb installed from its npm tarball", () => {
     assert.ok(!existsSync(join(prefix, "node_modules", "playwright-core")), "playwright-core is dev-only");
   });
 
-  it("grpc-lb load through a lab's Envoy reaches all 3 servers", async () => {
+  it("grpc-lb load and doctor through a lab's Envoy: all 3 servers, no error finding", async () => {
     const lab = await startLabCluster(resolveLabOptions({ servers: 3 }));
     try {
       const load = await runInstalled([
@@ -170,6 +171,19 @@ describe("grpc-envoy-lb installed from its npm tarball", () => {
       const report = JSON.parse(load.stdout) as LoadReport;
       assert.deepEqual(report.requests, { total: 30, ok: 30, failed: 0 });
       assert.equal(Object.keys(report.backends).length, 3);
+
+      const doctor = await runInstalled([
+        "doctor",
+        "--admin",
+        `http://${lab.envoy.adminAddress}`,
+        "--listener",
+        lab.listenAddress,
+        "--json",
+      ]);
+      assert.equal(doctor.code, 0, doctor.stderr + doctor.stdout);
+      const checked = JSON.parse(doctor.stdout) as DoctorReport;
+      assert.equal(checked.counts.error, 0);
+      assert.deepEqual(Object.values(checked.live?.hosts ?? {}), [10, 10, 10]);
     } finally {
       await lab.stop();
     }

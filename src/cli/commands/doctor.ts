@@ -1,9 +1,10 @@
 import { CHECKS } from "../../doctor/checks.js";
 import { type DoctorOptions, runDoctor } from "../../doctor/doctor.js";
 import { formatDoctorJson, formatDoctorText } from "../../doctor/format.js";
-import { healthCaller } from "../../doctor/live.js";
+import { healthCaller, type LiveCaller, methodCaller } from "../../doctor/live.js";
 import { EnvoyAdmin } from "../../envoy/admin.js";
-import { DoctorError, UsageError } from "../../errors.js";
+import { DoctorError, messageOf, UsageError } from "../../errors.js";
+import { resolveMethod } from "../../grpc/method.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, type CommandContext, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 
@@ -27,12 +28,18 @@ Options:
   --listener HOST:PORT    also send calls through this listener and tell, from Envoy's
                           per-host request counters, which upstream took each
   -n, --requests N        live calls to send (default 10 per host, at least 30)
+  --call METHOD           the live call: pkg.Service/Method (default grpc.health.v1.Health/Check)
+  -d, --data JSON         its request as JSON (default {})
+  --proto FILE            .proto file defining --call's method (repeatable); without it the
+                          server is asked by reflection, through the listener
+  -i, --import-paths DIR  where --proto's imports are found (repeatable, or comma-separated)
   --deadline-ms MS        deadline of each live call (default 2000)
   --format F              text or json (default text)
   --json                  the same as --format json
   -h, --help              show this help
 
-The live call is grpc.health.v1.Health/Check, which most gRPC servers serve.
+The default live call is grpc.health.v1.Health/Check, which most gRPC servers serve;
+whatever the method, Envoy's per-host counters tell which upstream took each call.
 
 Checks:
 ${CHECKS.map((c) => `  ${c.id.padEnd(28)}${c.title}`).join("\n")}
@@ -48,6 +55,10 @@ when the admin API does not answer or is not Envoy's.
       listener: { type: "string" },
       requests: { type: "string", short: "n" },
       "deadline-ms": { type: "string" },
+      call: { type: "string" },
+      data: { type: "string", short: "d" },
+      proto: { type: "string", multiple: true },
+      "import-paths": { type: "string", short: "i", multiple: true },
       format: { type: "string" },
       json: { type: "boolean" },
     });
@@ -71,13 +82,17 @@ when the admin API does not answer or is not Envoy's.
     const requests = intFlag("doctor", "requests", values.requests, { min: 1, max: 100_000 });
     const deadlineMs =
       intFlag("doctor", "deadline-ms", values["deadline-ms"], { min: 1, max: 600_000 }) ?? 2000;
-    if (listenerHp === undefined && (requests !== undefined || values["deadline-ms"] !== undefined))
-      throw new UsageError(
-        "grpc-lb doctor: --requests and --deadline-ms are for live calls: add --listener HOST:PORT",
-      );
+    const liveOnly = ["requests", "deadline-ms", "call", "data", "proto", "import-paths"] as const;
+    const stray = liveOnly.find((f) => values[f] !== undefined);
+    if (listenerHp === undefined && stray !== undefined)
+      throw new UsageError(`grpc-lb doctor: --${stray} is for live calls: add --listener HOST:PORT`);
+    if (values.call === undefined && (values.data !== undefined || values.proto !== undefined))
+      throw new UsageError("grpc-lb doctor: -d and --proto describe --call's request: add --call METHOD");
 
     const admin = new EnvoyAdmin(formatHostPort(adminHp?.host ?? "", adminHp?.port ?? 0));
     const listener = listenerHp === undefined ? undefined : formatHostPort(listenerHp.host, listenerHp.port);
+    const caller =
+      listener === undefined ? undefined : await callerOf(listener, values, deadlineMs, ctx.signal);
     return doctorAndPrint(
       {
         admin,
@@ -85,7 +100,7 @@ when the admin API does not answer or is not Envoy's.
         live:
           listener === undefined
             ? undefined
-            : { listener, caller: healthCaller(listener), requests, deadlineMs },
+            : { listener, caller: caller ?? healthCaller(listener), requests, deadlineMs },
         signal: ctx.signal,
       },
       format === "json",
@@ -108,4 +123,34 @@ export async function doctorAndPrint(o: DoctorOptions, json: boolean, ctx: Comma
     ctx.stderr(`grpc-lb: ${e.message}\n`);
     return EXIT_NOT_ENVOY;
   }
+}
+
+/** The live call: --call's method (by reflection through the listener, or --proto), else the health check. */
+async function callerOf(
+  listener: string,
+  values: { call?: string; data?: string; proto?: string[]; "import-paths"?: string[] },
+  deadlineMs: number,
+  signal: AbortSignal,
+): Promise<LiveCaller> {
+  if (values.call === undefined) return healthCaller(listener);
+  const name = values.call;
+  let request: unknown = {};
+  if (values.data !== undefined) {
+    try {
+      request = JSON.parse(values.data) as unknown;
+    } catch (e) {
+      throw new UsageError(`grpc-lb doctor: -d must be JSON: ${messageOf(e)}`, { cause: e });
+    }
+  }
+  const method = await resolveMethod({
+    target: listener,
+    method: name,
+    protoFiles: values.proto ?? [],
+    importPaths: (values["import-paths"] ?? []).flatMap((p) => p.split(",")).filter((p) => p !== ""),
+    deadlineMs,
+    signal,
+  }).catch((e: unknown) => {
+    throw e instanceof UsageError ? new UsageError(`grpc-lb doctor: --call ${name}: ${e.message}`) : e;
+  });
+  return methodCaller(listener, method, request);
 }
