@@ -1,7 +1,7 @@
 # grpc-envoy-lb — every target installs what it needs first.
 #   make demo   the main job: 3 servers behind a real Envoy on loopback, 100 requests, 33/33/34
 #   make test   lint, type-check and every test (unit and integration, real Envoy)
-#   make docker-cluster / k8s-cluster   the same system on Docker Compose or Kubernetes (see README)
+#   make docker-cluster / k8s-cluster   the same system on Docker Compose or Kubernetes (see docs/compose.md, docs/kubernetes.md)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help

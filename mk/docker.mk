@@ -26,7 +26,7 @@ endif
 
 .PHONY: docker-engine docker-engine-down docker-images compose-scenarios docker-doctor e2e-compose
 
-docker-engine: ## a Docker engine with Compose v2: the one that answers, or install+start one (see README)
+docker-engine: ## a Docker engine with Compose v2: the one that answers, or install+start one (see docs/compose.md)
 	scripts/docker/engine-up.sh
 
 docker-engine-down: ## stop only what `make docker-engine` started (recorded in .tools/docker-engine/)
@@ -35,7 +35,7 @@ docker-engine-down: ## stop only what `make docker-engine` started (recorded in 
 docker-images: envoy ## stand-in node/envoy base images and the server image, with no registry
 	scripts/docker/images.sh
 
-docker-image: ## build the server image grpc-envoy-lb:0.1.0 (for Kubernetes; see README)
+docker-image: ## build the server image grpc-envoy-lb:0.1.0 (for Kubernetes; see docs/kubernetes.md)
 	docker build $(if $(filter standin,$(IMAGES)),--build-arg NODE_IMAGE=$(STANDIN_NODE_IMAGE)) -t grpc-envoy-lb:0.1.0 .
 
 docker-cluster: ## Docker Compose: build the image, start 3 servers and Envoy (listener on 127.0.0.1:$(ENVOY_PORT))

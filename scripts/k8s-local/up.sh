@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 require_opt_in
-[[ "$(uname -s)" == Linux ]] || die "a local cluster needs Linux (this is $(uname -s)); use kind or minikube instead (README)"
+[[ "$(uname -s)" == Linux ]] || die "a local cluster needs Linux (this is $(uname -s)); use kind or minikube instead (docs/kubernetes.md)"
 ((EUID == 0)) || die "a local cluster needs root (it runs containerd, the kubelet and iptables); run as root or use kind/minikube"
 
 if [[ -f "${KUBECONFIG_PATH}" ]] && "${KUBECTL}" --kubeconfig "${KUBECONFIG_PATH}" --request-timeout=3s get --raw /readyz >/dev/null 2>&1; then
