@@ -3,12 +3,16 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { before, describe, it } from "node:test";
 import { commands, main } from "../../src/cli/main.js";
+import { COMPOSE_SCENARIO_NAMES } from "../../src/engines/compose/scenarios/scenario.js";
+import { K8S_SCENARIO_NAMES } from "../../src/engines/k8s/report.js";
+import { SCENARIO_NAMES } from "../../src/lab/scenarios/registry.js";
 import { packageRoot } from "../../src/paths.js";
 import {
   anchors,
   codeBlocks,
   codeTexts,
   docPages,
+  inlineCode,
   linkTargets,
   makeTargetsRun,
   slug,
@@ -243,6 +247,21 @@ describe("the CLI reference", () => {
           inline.includes(`grpc-lb ${command.name} ${sub}`),
           `docs/cli.md does not name grpc-lb ${command.name} ${sub}`,
         );
+    }
+  });
+
+  it("lists every scenario of the lab, Compose and Kubernetes", () => {
+    const reference = inlineCode(byPath.get("docs/cli.md")?.text ?? "");
+    const lists: [string, readonly string[]][] = [
+      ["lab scenario", SCENARIO_NAMES],
+      ["compose scenario", COMPOSE_SCENARIO_NAMES],
+      ["k8s scenario", K8S_SCENARIO_NAMES],
+    ];
+    for (const [command, names] of lists) {
+      const row = reference.find((code) => code.startsWith(`grpc-lb ${command} `)) ?? "";
+      const listed = row.replaceAll("\\|", "|").split(" ")[3]?.split("|") ?? [];
+      for (const name of names)
+        assert.ok(listed.includes(name), `docs/cli.md: grpc-lb ${command} lacks ${name}`);
     }
   });
 });
