@@ -131,7 +131,7 @@ const plus = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? "+" : ""}$
 const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(" ");
 
 /** Widths of the table's columns; the header's groups span pairs of them. */
-const WIDTHS = [7, 12, 7, 6, 7, 7, 7, 7, 7, 7, 11, 12, 7] as const;
+const WIDTHS = [7, 12, 7, 6, 7, 8, 7, 8, 8, 8, 11, 12, 7] as const;
 
 function tableLine(cells: readonly string[]): string {
   return cells
