@@ -10,7 +10,12 @@ import {
   netCpuSec,
   statCpuTicks,
 } from "../../src/lab/bench/cpu-account.js";
-import { clockTicksPerSec, processCpuTicks, startCpuWindow } from "../../src/lab/bench/proc-cpu.js";
+import {
+  clockTicksPerSec,
+  processCpuTicks,
+  startCpuWindow,
+  startOwnCpuWindow,
+} from "../../src/lab/bench/proc-cpu.js";
 import {
   formatSizing,
   median,
@@ -61,6 +66,10 @@ describe("bench: CPU accounting", () => {
     assert.ok(processCpuTicks(process.pid) >= 0);
     const w = startCpuWindow(process.pid)();
     assert.ok(w.cpuSec >= 0 && w.wallMs >= 0);
+    const own = startOwnCpuWindow();
+    let x = 0;
+    for (let i = 0; i < 1e6; i++) x += i;
+    assert.ok(x > 0 && own().cpuSec > 0);
   });
 });
 
@@ -72,6 +81,7 @@ const run = (o: Partial<SizingRun> & Pick<SizingRun, "path" | "repeat" | "p50Ms"
   callsPerSec: 200,
   p99Ms: o.p50Ms * 4,
   envoyCpu: o.path === "envoy" ? { cpuSec: 0.27, wallMs: 3000 } : null,
+  clientCpu: { cpuSec: 0.48, wallMs: 3000 },
   ...o,
 });
 
@@ -102,6 +112,9 @@ describe("bench: the sizing table", () => {
     assert.ok(
       row.envoyCoresPer1000CallsPerSec !== null && Math.abs(row.envoyCoresPer1000CallsPerSec - 0.4) < 1e-9,
     );
+    // The load tool spent 0.48 s on 600 direct calls: 800 µs each, so Envoy costs half a client call.
+    assert.ok(row.clientCpuUsPerCall !== null && Math.abs(row.clientCpuUsPerCall - 800) < 1e-6);
+    assert.ok(row.envoyPerClientCpu !== null && Math.abs(row.envoyPerClientCpu - 0.5) < 1e-9);
   });
 
   it("keeps one row per worker count and step, in the order they ran", () => {
@@ -162,7 +175,7 @@ describe("bench: the sizing table", () => {
     );
     assert.match(
       text,
-      /^ +1 200\/s +200 +200 +1\.00 +4\.00 +1\.25 +5\.00 +\+0\.25 +\+1\.00 +400 +0\.40 +0$/m,
+      /^ +1 200\/s +200 +200 +1\.00 +4\.00 +1\.25 +5\.00 +\+0\.25 +\+1\.00 +400 +0\.40 +0\.50 +0$/m,
     );
     assert.match(text, /1 worker 0\.010 cores/);
     assert.match(text, /added p50 varied by up to 0\.00 ms/);

@@ -40,3 +40,13 @@ export function startCpuWindow(pid: number): () => CpuWindow {
   const t0 = performance.now();
   return () => cpuWindow(before, processCpuTicks(pid), perSec, performance.now() - t0);
 }
+
+/** This process's CPU (µs resolution, from getrusage) from now; the function returned gives the window since. */
+export function startOwnCpuWindow(): () => CpuWindow {
+  const before = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const u = process.cpuUsage(before);
+    return { cpuSec: (u.user + u.system) / 1e6, wallMs: performance.now() - t0 };
+  };
+}

@@ -19,6 +19,8 @@ export interface SizingRun {
   p99Ms: number;
   /** Envoy's CPU over the run; null on the direct path. */
   envoyCpu: CpuWindow | null;
+  /** The load tool's own CPU over the run (grpc-js in this process): the machine's yardstick. */
+  clientCpu: CpuWindow;
 }
 
 /** Envoy with no calls (health checks, DNS refreshes, stats), measured before the steps. */
@@ -56,6 +58,10 @@ export interface SizingRow {
   envoyCpuUsPerCall: number | null;
   envoyCpuUsPerCallSpread: number;
   envoyCoresPer1000CallsPerSec: number | null;
+  /** The load tool's CPU per call on the direct path: what one grpc-js call costs on this machine now. */
+  clientCpuUsPerCall: number | null;
+  /** Envoy's CPU per call over the load tool's: steadier across machines and loads than either. */
+  envoyPerClientCpu: number | null;
   failed: number;
 }
 
@@ -109,6 +115,8 @@ export function summarizeSizing(runs: readonly SizingRun[], idle: readonly Sizin
       p99Ms: median(rs.map((r) => r.p99Ms)),
     });
     const usPerCall = cpu.length > 0 ? median(cpu) : null;
+    const client = direct.flatMap((d) => (d.calls > 0 ? [(d.clientCpu.cpuSec * 1e6) / d.calls] : []));
+    const clientUs = client.length > 0 ? median(client) : null;
     return {
       envoyConcurrency: first.envoyConcurrency,
       step: first.step,
@@ -121,6 +129,9 @@ export function summarizeSizing(runs: readonly SizingRun[], idle: readonly Sizin
       envoyCpuUsPerCall: usPerCall,
       envoyCpuUsPerCallSpread: spread(cpu),
       envoyCoresPer1000CallsPerSec: usPerCall === null ? null : coresPer1000CallsPerSec(usPerCall),
+      clientCpuUsPerCall: clientUs,
+      envoyPerClientCpu:
+        usPerCall === null || clientUs === null || clientUs === 0 ? null : usPerCall / clientUs,
       failed: group.reduce((n, r) => n + r.failed, 0),
     };
   });
@@ -131,7 +142,7 @@ const plus = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? "+" : ""}$
 const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(" ");
 
 /** Widths of the table's columns; the header's groups span pairs of them. */
-const WIDTHS = [7, 12, 7, 6, 7, 8, 7, 8, 8, 8, 11, 12, 7] as const;
+const WIDTHS = [7, 12, 7, 6, 7, 8, 7, 8, 8, 8, 11, 12, 9, 7] as const;
 
 function tableLine(cells: readonly string[]): string {
   return cells
@@ -147,7 +158,7 @@ const span = (text: string, from: number, to: number): string =>
 /** The sizing table, with the machine and its load above it and the noise below. */
 export function formatSizing(r: SizingResult): string {
   const head = [
-    `${"envoy".padStart(7)} ${"load".padEnd(12)}${span("calls/s", 2, 3)}${span("direct ms", 4, 5)}${span("via Envoy ms", 6, 7)}${span("added ms", 8, 9)}${span("Envoy CPU", 10, 10)}${span("cores per", 11, 11)}`,
+    `${"envoy".padStart(7)} ${"load".padEnd(12)}${span("calls/s", 2, 3)}${span("direct ms", 4, 5)}${span("via Envoy ms", 6, 7)}${span("added ms", 8, 9)}${span("Envoy CPU", 10, 10)}${span("cores per", 11, 11)}${span("Envoy ÷", 12, 12)}`,
     tableLine([
       "workers",
       "",
@@ -161,6 +172,7 @@ export function formatSizing(r: SizingResult): string {
       "p99",
       "µs/call",
       "1000 call/s",
+      "client",
       "failed",
     ]),
   ];
@@ -178,6 +190,7 @@ export function formatSizing(r: SizingResult): string {
       plus(w.addedP99Ms),
       w.envoyCpuUsPerCall === null ? "-" : String(Math.round(w.envoyCpuUsPerCall)),
       w.envoyCoresPer1000CallsPerSec === null ? "-" : w.envoyCoresPer1000CallsPerSec.toFixed(2),
+      w.envoyPerClientCpu === null ? "-" : w.envoyPerClientCpu.toFixed(2),
       String(w.failed),
     ]),
   );
@@ -194,6 +207,7 @@ export function formatSizing(r: SizingResult): string {
     ...head,
     ...rows,
     `Envoy idle (health checks, DNS refresh, stats), subtracted pro rata: ${idle}`,
+    `Envoy ÷ client: Envoy's CPU per call over the load tool's own (grpc-js, direct path) in the same row, a yardstick for this machine's speed and load`,
     `noise: added p50 varied by up to ${worst(r.rows.map((w) => w.addedP50SpreadMs))} ms between runs of one cell, Envoy CPU by up to ${worst(r.rows.map((w) => w.envoyCpuUsPerCallSpread))} µs/call`,
     "",
   ].join("\n");

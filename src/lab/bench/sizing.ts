@@ -7,7 +7,7 @@ import { type LabCluster, startLabCluster } from "../cluster.js";
 import type { LabEvent } from "../events.js";
 import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.js";
 import { coresBusy } from "./cpu-account.js";
-import { clockTicksPerSec, startCpuWindow } from "./proc-cpu.js";
+import { clockTicksPerSec, startCpuWindow, startOwnCpuWindow } from "./proc-cpu.js";
 import {
   type SizingIdle,
   type SizingPath,
@@ -103,6 +103,7 @@ export async function runSizing(
           const order: SizingPath[] = repeat % 2 === 0 ? ["direct", "envoy"] : ["envoy", "direct"];
           for (const path of order) {
             const cpu = path === "envoy" ? startCpuWindow(lab.envoy.process.pid) : undefined;
+            const client = startOwnCpuWindow();
             const r = await load(targets[path], step, o.stepMs, o.openLoopMaxInFlight, signal);
             signal?.throwIfAborted();
             const run: SizingRun = {
@@ -116,6 +117,7 @@ export async function runSizing(
               p50Ms: r.latencyMs.p50,
               p99Ms: r.latencyMs.p99,
               envoyCpu: cpu ? cpu() : null,
+              clientCpu: client(),
             };
             runs.push(run);
             onRun(run);
