@@ -114,9 +114,9 @@ $(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
 
 include mk/docker.mk mk/k8s.mk
 
-bench: setup $(GHZ) ## benchmark: direct vs Envoy, then our load tool beside ghz on the same lab (numbers only)
-	$(GRPC_LB) lab bench
-	$(GRPC_LB) lab bench-ghz --ghz $(GHZ)
+BENCH_JSON := .bench/bench.json
+bench: setup $(GHZ) ## benchmark: what the Envoy hop costs (sizing table), then our load tool beside ghz; JSON in .bench/
+	$(GRPC_LB) lab bench --ghz $(GHZ) --out $(BENCH_JSON)
 
 fmt: deps ## format the code
 	npx biome check --write .

@@ -1,32 +1,106 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { UsageError } from "../../../errors.js";
+import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../lab/bench/sizing.js";
+import { type SizingRun, type SizingStep, stepLabel } from "../../../lab/bench/sizing-report.js";
 import { formatBench, runBench } from "../../../lab/bench.js";
 import { intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 
+const COMMAND = "lab bench";
+
 export const labBench: LabSubcommand = {
   name: "bench",
-  summary: "measure calls/s and latency straight to one server vs through Envoy",
+  summary: "what the Envoy hop costs: added latency and Envoy CPU per call, as a sizing table",
   usage: `Usage: grpc-lb lab bench [options]
 
-Starts a cluster of 3 and measures calls/s and latency straight to one server
-vs through Envoy, at concurrency 1, 8 and 32. Numbers only: a benchmark.
+For Envoy with 1 and with 2 worker threads, each on a lab of 3 servers of its
+own: Envoy's idle CPU first, then the same unary calls sent straight to the
+servers (grpc-js round_robin over the lab's DNS) and through Envoy, run by run
+alternating, at fixed rates (open loop) and in closed loops (1 in flight, and
+saturation). Prints per row the calls/s reached, p50/p99 direct and via Envoy,
+what Envoy adds, and Envoy's CPU per call (from /proc, net of its idle cost)
+as cores per 1,000 calls/s. Numbers only: a benchmark.
 
 Options:
-  -n, --requests N       calls per measurement (default 3000)
-  --json                 print the result as one JSON object
-  -h, --help             show this help
+  --envoy-concurrency LIST  Envoy worker counts to measure (default 1,2)
+  --rates LIST              open-loop rates, calls/s (default ${rates(DEFAULT_SIZING_STEPS)})
+  --closed LIST             closed-loop runs, calls in flight (default ${closed(DEFAULT_SIZING_STEPS)})
+  --step-ms MS              length of each run (default 3000)
+  --repeats N               runs of each row and path, alternating (default 3)
+  --idle-ms MS              Envoy's idle window before the runs (default 5000)
+  --ghz PATH                then our load tool beside ghz (see 'lab bench-ghz')
+  --out FILE                also write every figure printed, as JSON, to FILE
+  --json                    print the result as one JSON object
+  -h, --help                show this help
 `,
   async run(argv, ctx) {
-    const { values } = parseFlags("lab bench", argv, {
-      requests: { type: "string", short: "n" },
+    const { values } = parseFlags(COMMAND, argv, {
+      "envoy-concurrency": { type: "string" },
+      rates: { type: "string" },
+      closed: { type: "string" },
+      "step-ms": { type: "string" },
+      repeats: { type: "string" },
+      "idle-ms": { type: "string" },
+      ghz: { type: "string" },
+      out: { type: "string" },
       json: { type: "boolean" },
     });
     if (values.help) {
       ctx.stdout(this.usage);
       return 0;
     }
-    const requests = intFlag("lab bench", "requests", values.requests, { min: 1, max: 1_000_000 });
-    const result = await runBench(requests === undefined ? {} : { requests }, progress(ctx), ctx.signal);
+    const int = (name: "step-ms" | "repeats" | "idle-ms", min: number, max: number) =>
+      intFlag(COMMAND, name, values[name], { min, max });
+    const envoyConcurrencies = listFlag("envoy-concurrency", values["envoy-concurrency"], 1, 64);
+    const rateList = listFlag("rates", values.rates, 1, 100_000);
+    const closedList = listFlag("closed", values.closed, 1, 1000);
+    const steps: SizingStep[] | undefined =
+      rateList === undefined && closedList === undefined
+        ? undefined
+        : [
+            ...(rateList ?? []).map((rps): SizingStep => ({ kind: "rate", rps })),
+            ...(closedList ?? []).map((concurrency): SizingStep => ({ kind: "closed", concurrency })),
+          ];
+    const stepMs = int("step-ms", 500, 600_000);
+    const repeats = int("repeats", 1, 100);
+    const idleMs = int("idle-ms", 1000, 600_000);
+    const sizing: SizingOptions = {
+      ...(envoyConcurrencies === undefined ? {} : { envoyConcurrencies }),
+      ...(steps === undefined ? {} : { steps }),
+      ...(stepMs === undefined ? {} : { stepMs }),
+      ...(repeats === undefined ? {} : { repeats }),
+      ...(idleMs === undefined ? {} : { idleMs }),
+    };
+    const onRun = (r: SizingRun): void => ctx.stderr(`${describeRun(r)}\n`);
+    const result = await runBench({ sizing, ghz: values.ghz }, progress(ctx), onRun, ctx.signal);
     ctx.stdout(values.json ? `${JSON.stringify(result)}\n` : formatBench(result));
-    return result.rows.every((r) => r.failed === 0) ? 0 : 1;
+    if (values.out !== undefined) {
+      await mkdir(dirname(values.out), { recursive: true });
+      await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
+      ctx.stderr(`bench: wrote every figure above, and each run's, to ${values.out}\n`);
+    }
+    return result.sizing.rows.every((r) => r.failed === 0) ? 0 : 1;
   },
 };
+
+function rates(steps: readonly SizingStep[]): string {
+  return steps.flatMap((s) => (s.kind === "rate" ? [s.rps] : [])).join(",");
+}
+function closed(steps: readonly SizingStep[]): string {
+  return steps.flatMap((s) => (s.kind === "closed" ? [s.concurrency] : [])).join(",");
+}
+
+/** A comma-separated list of integers in [min, max]; undefined when absent. */
+function listFlag(name: string, value: string | undefined, min: number, max: number): number[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(",").map((v) => intFlag(COMMAND, name, v, { min, max }) as number);
+  if (items.length === 0 || new Set(items).size !== items.length)
+    throw new UsageError(`grpc-lb ${COMMAND}: --${name} must list distinct integers, got '${value}'`);
+  return items;
+}
+
+function describeRun(r: SizingRun): string {
+  const cpu = r.envoyCpu === null ? "" : `, Envoy CPU ${r.envoyCpu.cpuSec.toFixed(2)} s`;
+  return `bench: envoy workers ${r.envoyConcurrency}, ${stepLabel(r.step)}, ${r.path} run ${r.repeat + 1}: ${r.calls} calls at ${Math.round(r.callsPerSec)}/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms${r.failed > 0 ? `, ${r.failed} failed` : ""}${cpu}`;
+}
