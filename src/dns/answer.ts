@@ -91,3 +91,35 @@ function ednsOpt(): dnsPacket.OptAnswer {
 function errorResponse(id: number, rd: number, rcode: number): Buffer {
   return dnsPacket.encode({ type: "response", id, flags: rd | rcode, questions: [], answers: [] });
 }
+
+/** What an encoded answer says, in brief. */
+export interface AnswerSummary {
+  /** The name asked, normalized. */
+  name: string;
+  /** A records in the answer section. */
+  records: number;
+  /** TC set: too big for this transport, the resolver should ask again over TCP. */
+  truncated: boolean;
+}
+
+/**
+ * Reads the header and question of an answer answerQuery made (its counts and
+ * TC flag are at fixed offsets, RFC 1035 §4.1.1); undefined for one without a question.
+ */
+export function summarizeAnswer(reply: Buffer): AnswerSummary | undefined {
+  if (reply.length < 12 || reply.readUInt16BE(4) !== 1) return undefined;
+  const labels: string[] = [];
+  let at = 12;
+  while (at < reply.length) {
+    const length = reply.readUInt8(at);
+    // answerQuery writes the question first, uncompressed: a pointer here means something else.
+    if (length === 0 || length >= 0xc0) break;
+    labels.push(reply.toString("latin1", at + 1, at + 1 + length));
+    at += 1 + length;
+  }
+  return {
+    name: normalizeName(labels.join(".")),
+    records: reply.readUInt16BE(6),
+    truncated: (reply.readUInt16BE(2) & 0x0200) !== 0,
+  };
+}

@@ -1,7 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Socket, type Server as TcpServer } from "node:net";
 import { DnsError, messageOf } from "../errors.js";
-import { answerQuery, normalizeName } from "./answer.js";
+import { type AnswerSummary, answerQuery, normalizeName, summarizeAnswer } from "./answer.js";
 
 export interface DnsServerOptions {
   /** Address to listen on (UDP and TCP). Default "127.0.0.1". */
@@ -24,12 +24,27 @@ export interface DnsServerHandle {
   records(name: string): readonly string[] | undefined;
   /** Queries answered so far, per transport. */
   queries(): { udp: number; tcp: number };
+  /**
+   * The last answers about a name (up to ANSWER_LOG_LIMIT), oldest first: when
+   * (performance.now()), over which transport, how many records, truncated or not.
+   */
+  answers(name: string): readonly LoggedAnswer[];
   /** Closes the sockets, as a DNS outage: queries get no answer (port unreachable). */
   suspend(): Promise<void>;
   /** Binds the same port again after suspend(). */
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** One answer the server sent. */
+export interface LoggedAnswer extends AnswerSummary {
+  /** When it was sent, on performance.now()'s clock. */
+  atMs: number;
+  transport: "udp" | "tcp";
+}
+
+/** Answers kept per name: minutes of one resolver refreshing every second over UDP then TCP. */
+export const ANSWER_LOG_LIMIT = 1000;
 
 /**
  * A small authoritative DNS server on UDP and TCP (same port, as resolvers
@@ -42,6 +57,16 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   for (const [name, addrs] of Object.entries(options.records ?? {}))
     zone.set(normalizeName(name), [...addrs]);
   const counts = { udp: 0, tcp: 0 };
+  const log = new Map<string, LoggedAnswer[]>();
+  const record = (transport: "udp" | "tcp", reply: Buffer): void => {
+    counts[transport] += 1;
+    const a = summarizeAnswer(reply);
+    if (a === undefined) return;
+    const list = log.get(a.name) ?? [];
+    list.push({ ...a, atMs: performance.now(), transport });
+    if (list.length > ANSWER_LOG_LIMIT) list.splice(0, list.length - ANSWER_LOG_LIMIT);
+    log.set(a.name, list);
+  };
 
   // Port 0 must give one port free on both UDP and TCP: take UDP's, then try TCP on it.
   let bound: { udp: UdpSocket; tcp: TcpServer; port: number } | undefined;
@@ -71,7 +96,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     socket.on("message", (msg, rinfo) => {
       const reply = answerQuery(msg, zone, "udp", ttlS);
       if (reply === undefined) return;
-      counts.udp += 1;
+      record("udp", reply);
       socket.send(reply, rinfo.port, rinfo.address);
     });
     socket.on("error", () => {
@@ -101,7 +126,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
             socket.destroy();
             return;
           }
-          counts.tcp += 1;
+          record("tcp", reply);
           const framed = Buffer.alloc(2 + reply.length);
           framed.writeUInt16BE(reply.length, 0);
           reply.copy(framed, 2);
@@ -129,6 +154,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     deleteRecords: (name) => void zone.delete(normalizeName(name)),
     records: (name) => zone.get(normalizeName(name)),
     queries: () => ({ ...counts }),
+    answers: (name) => [...(log.get(normalizeName(name)) ?? [])],
     async suspend() {
       if (suspended) return;
       suspended = true;

@@ -26,7 +26,10 @@ export interface LabOptions {
   topology?: TopologyKind;
   /** Instances per server process (each keeps its own id and address). Default 1. */
   serversPerProcess?: number;
-  /** Deadline for each part to come up, and for Envoy to see every host, in ms. Default 30000. */
+  /**
+   * Deadline for each part to come up, and for Envoy to see every host, in ms. Default
+   * 30000 plus 50 per server: the wait confirms Envoy's routes with 3 calls per host in a row.
+   */
   startTimeoutMs?: number;
   /** How long servers may take to drain when the lab stops, in ms. Default 5000. */
   serverGraceMs?: number;
@@ -72,13 +75,14 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     failCode: "UNAVAILABLE",
     ...options.serverFaults,
   };
+  const servers = options.servers ?? 3;
   const o: ResolvedLabOptions = {
-    servers: options.servers ?? 3,
+    servers,
     addressBase: options.addressBase ?? DEFAULT_ADDRESS_BASE,
     serverPort: options.serverPort ?? 0,
     topology: options.topology ?? "headless",
     serversPerProcess: options.serversPerProcess ?? 1,
-    startTimeoutMs: options.startTimeoutMs ?? 30_000,
+    startTimeoutMs: options.startTimeoutMs ?? 30_000 + 50 * servers,
     serverGraceMs: options.serverGraceMs ?? 5000,
     serverDrainDelayMs: options.serverDrainDelayMs ?? (hc === false ? 0 : 3 * hc.intervalMs),
     serverFaults,

@@ -5,7 +5,7 @@ import { loopbackAddresses } from "./addresses.js";
 import type { Disposers } from "./disposers.js";
 import type { LabEvent } from "./events.js";
 import type { ResolvedLabOptions } from "./options.js";
-import { type LabServer, startLabServers } from "./servers.js";
+import { type LabInstance, type LabServer, startLabServers } from "./servers.js";
 
 /**
  * The lab's Echo servers: started on the next free loopback addresses, one
@@ -45,21 +45,29 @@ export class ServerPool {
     return this.liveServers;
   }
 
-  /** Starts `count` more servers; they are in no DNS answer until the topology puts them there. */
+  /**
+   * Starts `count` more servers; they are in no DNS answer until the topology puts them there.
+   * With several per process, instances are dealt to processes in turn (server 1 to process 1,
+   * server 2 to process 2, …), as replicas spread over nodes: losing one process takes servers
+   * from all over the DNS answer, not one run of it, which Envoy's round robin walks in order.
+   */
   async add(count: number): Promise<LabServer[]> {
     const hosts = loopbackAddresses(this.o.addressBase, this.nextIndex + count).slice(this.nextIndex);
-    const groups: { first: number; hosts: string[] }[] = [];
-    for (let i = 0; i < hosts.length; i += this.o.serversPerProcess) {
-      groups.push({ first: this.nextIndex + i, hosts: hosts.slice(i, i + this.o.serversPerProcess) });
-    }
+    const groups: LabInstance[][] = Array.from(
+      { length: Math.ceil(hosts.length / this.o.serversPerProcess) },
+      () => [],
+    );
+    for (const [i, host] of hosts.entries())
+      groups[i % groups.length]?.push({ index: this.nextIndex + i, host });
+    const firstIndex = this.nextIndex;
     this.nextIndex += count;
     const added: LabServer[] = [];
-    const start = async (g: { first: number; hosts: string[] }): Promise<void> => {
-      const servers = await startLabServers(g.first, g.hosts, this.sharedPort, {
+    const start = async (g: LabInstance[]): Promise<void> => {
+      const servers = await startLabServers(g, this.sharedPort, {
         graceMs: this.o.serverGraceMs,
         drainDelayMs: this.o.serverDrainDelayMs,
         startTimeoutMs: this.o.startTimeoutMs,
-        faults: g.first === 0 ? this.o.firstServerFaults : this.o.serverFaults,
+        faults: g.some((i) => i.index === 0) ? this.o.firstServerFaults : this.o.serverFaults,
         maxConnectionAgeMs: this.o.maxConnectionAgeMs,
         signal: this.signal,
         onProcess: (p) => this.processes.add(p),
@@ -74,7 +82,7 @@ export class ServerPool {
     let rest = groups;
     if (this.sharedPort === 0 && groups[0]) {
       await start(groups[0]);
-      this.sharedPort = added[0]?.port ?? 0;
+      this.sharedPort = added.find((s) => s.index === firstIndex)?.port ?? 0;
       rest = groups.slice(1);
     }
     const results = await Promise.allSettled(rest.map(start));
@@ -94,6 +102,24 @@ export class ServerPool {
     const p = this.own(server, "kill");
     p.kill();
     await p.exited;
+  }
+
+  /**
+   * SIGKILL to every process these servers run in, all at once, as a node lost: `servers`
+   * must hold every live instance of those processes (no bystander is killed).
+   */
+  async killProcesses(servers: readonly LabServer[]): Promise<void> {
+    const gone = new Set(servers);
+    const processes = new Set(servers.map((s) => s.process));
+    const bystanders = this.liveServers.filter((s) => processes.has(s.process) && !gone.has(s));
+    if (bystanders.length > 0) {
+      throw new LabError(
+        `cannot kill ${servers.length} servers by their processes: those also run ${bystanders.length} others (server ${(bystanders[0]?.index ?? 0) + 1}, …)`,
+      );
+    }
+    this.liveServers = this.liveServers.filter((s) => !gone.has(s));
+    for (const p of processes) p.kill();
+    await Promise.all([...processes].map((p) => p.exited));
   }
 
   private own(server: LabServer, verb: string): ChildHandle {

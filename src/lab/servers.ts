@@ -52,22 +52,37 @@ export interface LabServerProcessOptions {
   onProcess?: (child: ChildHandle) => void;
 }
 
+/** One instance to start: its index among the lab's servers and its address. */
+export interface LabInstance {
+  index: number;
+  host: string;
+}
+
+/** "server 3 (127.77.0.3)", "servers 1-25", or "servers 1, 9, 17, … (125)". */
+function describeInstances(instances: readonly LabInstance[]): string {
+  const first = instances[0];
+  const last = instances[instances.length - 1];
+  if (first === undefined || last === undefined) return "no servers";
+  if (instances.length === 1) return `server ${first.index + 1} (${first.host})`;
+  if (last.index - first.index === instances.length - 1)
+    return `servers ${first.index + 1}-${last.index + 1}`;
+  const some = instances.slice(0, 3).map((i) => i.index + 1);
+  return `servers ${some.join(", ")}, … (${instances.length})`;
+}
+
 /**
- * Starts one `grpc-lb serve` process with an instance on each of `hosts`
- * (index firstIndex, firstIndex+1, …) and waits for every ready line.
+ * Starts one `grpc-lb serve` process with an instance on each address of
+ * `instances` and waits for every ready line.
  */
 export async function startLabServers(
-  firstIndex: number,
-  hosts: readonly string[],
+  instances: readonly LabInstance[],
   port: number,
   o: LabServerProcessOptions,
 ): Promise<LabServer[]> {
+  const hosts = instances.map((i) => i.host);
   const ready = new Map<string, ReadyLine>();
   const child = startChild({
-    name:
-      hosts.length === 1
-        ? `server ${firstIndex + 1} (${hosts[0]})`
-        : `servers ${firstIndex + 1}-${firstIndex + hosts.length}`,
+    name: describeInstances(instances),
     command: process.execPath,
     args: [
       cliEntry,
@@ -100,10 +115,10 @@ export async function startLabServers(
       o.startTimeoutMs,
       o.signal,
     );
-    const servers = hosts.map((host, i) => {
+    const servers = instances.map(({ index, host }) => {
       const r = ready.get(host) as ReadyLine;
       return {
-        index: firstIndex + i,
+        index,
         id: r.id,
         host,
         port: r.port,

@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { networkInterfaces, hostname as osHostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { messageOf, ServerError } from "../errors.js";
-import { ECHO_SERVICE_NAME, echoPackage, healthDescription } from "../proto/echo-package.js";
+import { ECHO_SERVICE_NAME, echoPackage } from "../proto/echo-package.js";
 import { formatHostPort } from "../util/address.js";
 import { echoHandlers, type FailCode } from "./echo-service.js";
 import type { ServerMetrics } from "./metrics.js";
+import { addReflection } from "./reflection-services.js";
 
 export interface ServerOptions {
   /** Address to bind. Default "127.0.0.1"; containers use "0.0.0.0". */
@@ -103,7 +103,7 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
   const health = new HealthImplementation({ "": "NOT_SERVING", [ECHO_SERVICE_NAME]: "NOT_SERVING" });
   health.addToServer(server);
   // Reflection describes every service served, health included, so grpcurl needs no .proto file.
-  new ReflectionService({ ...pkg.definition, ...healthDescription() }).addToServer(server);
+  addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(formatHostPort(o.host, o.port), ServerCredentials.createInsecure(), (err, bound) => {

@@ -110,12 +110,18 @@ describe("resilience scenarios under load, real Envoy and servers", () => {
     assert.equal(Object.keys(r.distributions[1]?.backends ?? {}).length, 3);
   });
 
-  it("many: 100 servers from one DNS answer over TCP; every one gets exactly its share", async () => {
+  it("many: 100 servers from one DNS answer over TCP; every one gets exactly its share; half lost, half back", async () => {
     const r = await run("many");
     assert.equal(r.measurements.hosts, 100);
     assert.ok(num(r.measurements.dnsTcpAnswers) >= 1);
     const counts = Object.values(r.distributions[0]?.backends ?? {});
     assert.equal(counts.length, 100);
     assert.ok(counts.every((n) => n === 10));
+    assert.equal(r.measurements.removedServers, 50);
+    assert.equal(r.measurements.removalFailedCalls, 0);
+    assert.ok(num(r.measurements.removalToHostsGoneMs) <= num(r.measurements.removalBudgetMs));
+    assert.equal(r.measurements.joinedServers, 50);
+    assert.ok(num(r.measurements.joinToAllHealthyMs) <= num(r.measurements.joinToAllAnsweredMs));
+    assert.ok(num(r.measurements.envoyRssMiB) > 0 && num(r.measurements.envoyIdleWindowMs) >= 2000);
   });
 });

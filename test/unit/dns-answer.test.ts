@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as dnsPacket from "dns-packet";
-import { answerQuery, CLASSIC_UDP_LIMIT, RCODE } from "../../src/dns/answer.js";
+import { answerQuery, CLASSIC_UDP_LIMIT, RCODE, summarizeAnswer } from "../../src/dns/answer.js";
 
 const addrs = (n: number) =>
   Array.from({ length: n }, (_, i) => `127.77.${Math.floor(i / 250)}.${(i % 250) + 1}`);
@@ -118,5 +118,23 @@ describe("DNS answers", () => {
     notify.writeUInt16BE(notify.readUInt16BE(2) | (4 << 11), 2);
     const raw = answerQuery(notify, zone(3), "udp", 1);
     assert.equal((raw?.readUInt16BE(2) ?? 0) & 0xf, RCODE.NOTIMP);
+  });
+});
+
+describe("DNS answer summaries", () => {
+  const query = dnsPacket.encode({
+    type: "query",
+    id: 7,
+    questions: [{ type: "A", name: "Server.", class: "IN" }],
+  });
+  const addresses = Array.from({ length: 1000 }, (_, i) => `127.77.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  const zone = new Map([["server", addresses]]);
+
+  it("reads the name, the record count and TC from an answer", () => {
+    const tcp = answerQuery(query, zone, "tcp", 1);
+    const udp = answerQuery(query, zone, "udp", 1);
+    assert.ok(tcp && udp);
+    assert.deepEqual(summarizeAnswer(tcp), { name: "server", records: 1000, truncated: false });
+    assert.deepEqual(summarizeAnswer(udp), { name: "server", records: 0, truncated: true });
   });
 });
