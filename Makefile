@@ -115,8 +115,8 @@ $(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
 include mk/docker.mk mk/k8s.mk
 
 BENCH_JSON := .bench/bench.json
-bench: setup $(GHZ) ## benchmark: what the Envoy hop costs (sizing table), then our load tool beside ghz; JSON in .bench/
-	$(GRPC_LB) lab bench --ghz $(GHZ) --out $(BENCH_JSON)
+bench: setup $(GHZ) ## benchmark: the Envoy hop (sizing table), our load tool beside ghz, 1,000 backends; JSON in .bench/
+	$(GRPC_LB) lab bench --ghz $(GHZ) --scale-servers 1000 --out $(BENCH_JSON)
 
 fmt: deps ## format the code
 	npx biome check --write .

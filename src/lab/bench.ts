@@ -1,20 +1,30 @@
+import type { ScenarioReport } from "../scenarios/report.js";
+import { formatScenarioReport } from "../scenarios/report.js";
 import { type GhzBench, runGhzBench } from "./bench/ghz.js";
 import { formatGhzBench } from "./bench/ghz-report.js";
 import { runSizing, type SizingOptions, type SizingProgress } from "./bench/sizing.js";
 import { formatSizing, type SizingResult } from "./bench/sizing-report.js";
 import type { LabEvent } from "./events.js";
+import { runScenario } from "./scenarios/run.js";
 
 export interface BenchOptions {
   /** The sizing table's options. Default resolveSizingOptions's. */
   sizing?: SizingOptions;
   /** A ghz binary: after the table, our load tool beside ghz on a lab of its own. Default none. */
   ghz?: string | undefined;
+  /** Then the `many` scenario at this many servers (125 per process): scale figures. Default none. */
+  scaleServers?: number | undefined;
 }
+
+/** Servers per process for the scale run: 1,000 fit in 8 processes. */
+const SCALE_SERVERS_PER_PROCESS = 125;
 
 /** Everything `lab bench` printed, as one value: what `--json` and `--out` write. */
 export interface BenchResult {
   sizing: SizingResult;
   ghz: GhzBench | null;
+  /** The `many` scenario's report at `scaleServers`; null when not asked for. */
+  scale: ScenarioReport | null;
 }
 
 /**
@@ -29,9 +39,22 @@ export async function runBench(
 ): Promise<BenchResult> {
   const sizing = await runSizing(options.sizing ?? {}, onEvent, onRun, signal);
   const ghz = options.ghz === undefined ? null : await runGhzBench({ ghz: options.ghz }, onEvent, signal);
-  return { sizing, ghz };
+  const scale =
+    options.scaleServers === undefined
+      ? null
+      : await runScenario(
+          "many",
+          { servers: options.scaleServers, serversPerProcess: SCALE_SERVERS_PER_PROCESS },
+          onEvent,
+          signal,
+        );
+  return { sizing, ghz, scale };
 }
 
 export function formatBench(b: BenchResult): string {
-  return b.ghz === null ? formatSizing(b.sizing) : `${formatSizing(b.sizing)}\n${formatGhzBench(b.ghz)}`;
+  return [
+    formatSizing(b.sizing),
+    ...(b.ghz === null ? [] : [formatGhzBench(b.ghz)]),
+    ...(b.scale === null ? [] : [formatScenarioReport(b.scale)]),
+  ].join("\n");
 }

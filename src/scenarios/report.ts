@@ -127,8 +127,17 @@ export function formatScenarioReport(r: ScenarioReport<string>): string {
   }
   for (const d of r.distributions) {
     lines.push(
-      `  ${d.phase}: ${Object.values(d.backends).join("/") || "(none)"} over ${Object.keys(d.backends).length} servers`,
+      `  ${d.phase}: ${countsLine(Object.values(d.backends))} over ${Object.keys(d.backends).length} servers`,
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** A/B/C for a few servers; past 20, the spread (min, median, max) instead of every count. */
+function countsLine(counts: number[]): string {
+  if (counts.length === 0) return "(none)";
+  if (counts.length <= 20) return counts.join("/");
+  const sorted = [...counts].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return `min ${sorted[0]}, median ${median}, max ${sorted[sorted.length - 1]} per server`;
 }

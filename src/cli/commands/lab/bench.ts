@@ -4,6 +4,7 @@ import { UsageError } from "../../../errors.js";
 import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../lab/bench/sizing.js";
 import { type SizingRun, type SizingStep, stepLabel } from "../../../lab/bench/sizing-report.js";
 import { formatBench, runBench } from "../../../lab/bench.js";
+import { MAX_LAB_INSTANCES } from "../../../lab/options.js";
 import { intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 
@@ -30,6 +31,9 @@ Options:
   --repeats N               runs of each row and path, alternating (default 3)
   --idle-ms MS              Envoy's idle window before the runs (default 5000)
   --ghz PATH                then our load tool beside ghz (see 'lab bench-ghz')
+  --scale-servers N         then scenario 'many' with N servers (125 per process): the time
+                            until Envoy routes to them, its RSS and idle CPU, exact round
+                            robin, half of them lost under load (make bench: 1000)
   --out FILE                also write every figure printed, as JSON, to FILE
   --json                    print the result as one JSON object
   -h, --help                show this help
@@ -43,6 +47,7 @@ Options:
       repeats: { type: "string" },
       "idle-ms": { type: "string" },
       ghz: { type: "string" },
+      "scale-servers": { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
     });
@@ -73,14 +78,23 @@ Options:
       ...(idleMs === undefined ? {} : { idleMs }),
     };
     const onRun = (r: SizingRun): void => ctx.stderr(`${describeRun(r)}\n`);
-    const result = await runBench({ sizing, ghz: values.ghz }, progress(ctx), onRun, ctx.signal);
+    const scaleServers = intFlag(COMMAND, "scale-servers", values["scale-servers"], {
+      min: 1,
+      max: MAX_LAB_INSTANCES,
+    });
+    const result = await runBench(
+      { sizing, ghz: values.ghz, scaleServers },
+      progress(ctx),
+      onRun,
+      ctx.signal,
+    );
     ctx.stdout(values.json ? `${JSON.stringify(result)}\n` : formatBench(result));
     if (values.out !== undefined) {
       await mkdir(dirname(values.out), { recursive: true });
       await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
       ctx.stderr(`bench: wrote every figure above, and each run's, to ${values.out}\n`);
     }
-    return result.sizing.rows.every((r) => r.failed === 0) ? 0 : 1;
+    return result.sizing.rows.every((r) => r.failed === 0) && result.scale?.verdict !== "fail" ? 0 : 1;
   },
 };
 
