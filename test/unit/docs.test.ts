@@ -196,8 +196,8 @@ describe("every grpc-lb command and flag named in the docs exists", () => {
     assert.deepEqual(await checkCommand(["load", "--target", "x", "--no-such-flag"]), [
       "grpc-lb load: --no-such-flag is not in its --help",
     ]);
-    assert.deepEqual(await checkCommand(["lab", "scenario", "failover", "--servers", "3"]), [
-      "grpc-lb lab scenario: --servers is not in its --help",
+    assert.deepEqual(await checkCommand(["lab", "scenario", "failover", "--envoy-cluster", "x"]), [
+      "grpc-lb lab scenario: --envoy-cluster is not in its --help",
     ]);
     assert.match((await checkCommand(["labs"]))[0] ?? "", /no such command/);
   });
