@@ -15,16 +15,31 @@ export type CallSpec = EchoCallSpec | MethodCallSpec;
 
 /**
  * A call of any method (see resolveMethod): who answered is the call's peer,
- * or Envoy's counters when the run reads them.
+ * or Envoy's counters when the run reads them. Its requests are given as
+ * JSON, or already serialized (how a worker thread gets them: a method's
+ * types do not cross threads).
  */
-export interface MethodCallSpec {
-  kind: "method";
-  method: GrpcMethod;
-  /**
-   * The request as JSON (protobuf's JSON mapping); for a client- or bidi-streaming method a
-   * JSON array is the messages sent one after another. Default {}.
-   */
-  request?: unknown;
+export type MethodCallSpec =
+  | {
+      kind: "method";
+      method: GrpcMethod;
+      /**
+       * The request as JSON (protobuf's JSON mapping); for a client- or bidi-streaming method a
+       * JSON array is the messages sent one after another. Default {}.
+       */
+      request?: unknown;
+    }
+  | { kind: "method"; method: MethodShape; encoded: readonly Uint8Array[] };
+
+/** What a call needs of its method once its requests are serialized. */
+export type MethodShape = Pick<GrpcMethod, "path" | "requestStream" | "responseStream">;
+
+/** The same calls with the requests serialized and the method reduced to plain data, to post to a worker. */
+export function portableCall(spec: CallSpec): CallSpec {
+  if (spec.kind !== "method") return spec;
+  const { path, requestStream, responseStream } = spec.method;
+  const encoded = "encoded" in spec ? spec.encoded : methodRequests(spec.method, spec.request ?? {});
+  return { kind: "method", method: { path, requestStream, responseStream }, encoded };
 }
 
 /** Starts one call of a run on a channel. */
@@ -38,7 +53,10 @@ export function callStarter(spec: CallSpec, o: { byPeer: boolean }): StartCall {
   // byPeer: whether a successful call's peer names who answered (not when Envoy's counters do).
   if (spec.kind !== "method")
     return (client, metadata, deadlineMs) => startCall(client, spec, metadata, deadlineMs);
-  const requests = methodRequests(spec.method, spec.request ?? {});
+  const requests =
+    "encoded" in spec
+      ? spec.encoded.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+      : methodRequests(spec.method, spec.request ?? {});
   return (client, metadata, deadlineMs) =>
     startMethodCall(client, spec.method, requests, metadata, deadlineMs, o.byPeer);
 }
