@@ -18,6 +18,12 @@ import { type FromWorker, PROGRESS_FIELDS, type ToWorker, type WorkerPart } from
 
 /** How long a worker may take to end once told to stop before it is terminated, in ms. */
 const EXIT_GRACE_MS = 2000;
+/**
+ * Each worker's V8 young generation, in MB. Node's default grows to 48 MB per
+ * thread; 8 cut a 2-worker run's RSS from ~247 to ~194 MB (10,000 calls at
+ * 1,000/s) with no CPU per call cost we could measure: a load's garbage dies young.
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 export interface WorkerLoadOptions
   extends Omit<EngineOptions, "onCall" | "share" | "startGate" | "recorder"> {
@@ -197,7 +203,10 @@ export function startWorkerLoad(options: WorkerLoadOptions): LoadHandle {
 }
 
 function startThread(part: WorkerPart): Thread {
-  const worker = new Worker(new URL("./load-worker.js", import.meta.url), { workerData: part });
+  const worker = new Worker(new URL("./load-worker.js", import.meta.url), {
+    workerData: part,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
   const noop = (): void => {};
   let ready = { resolve: noop, reject: noop as (e: unknown) => void };
   let result = { resolve: noop as (r: WorkerResult) => void, reject: noop as (e: unknown) => void };
