@@ -55,9 +55,10 @@ Load (flag names as ghz's):
   -z, --duration D          bound on time, e.g. 500ms, 10s, 1m30s (both bounds: the first reached ends it)
   -c, --concurrency N       most calls in flight at once, over all connections (default 1)
   --connections N           HTTP/2 connections (each its own channel); calls go to them in turn (default 1)
-  --workers N               threads sending calls, each with its own share of --connections, -c, -n
-                            and the rate (default: the number of cores, at most --connections, -c
-                            and -n); 1 sends from the main thread. Their start-up is not timed
+  --workers N               threads sending calls, each owning its share of --connections, -c, -n
+                            and the rate; one merged report (default: the number of cores, lowered
+                            to --connections, -c and -n; more than --connections or -c is an error);
+                            1 sends from the main thread. Start-up is reported, not timed
   --rps R                   open loop: start R calls per second (default: closed loop)
   --load-schedule S         const (--rps), step or line (default const)
   --load-start R            step/line: starting calls per second
