@@ -17,6 +17,8 @@ export interface PoolOptions {
   keepaliveMs?: number;
   /** Attempts of a call that failed UNAVAILABLE (the channel's retry policy); 0 none. */
   retryUnavailableAttempts?: number;
+  /** Number of the first slot (pools of one run in several threads number theirs apart). Default 1. */
+  firstSlot?: number;
 }
 
 /** A channel lent to one call; `release()` when the call has ended. */
@@ -46,7 +48,7 @@ export class ConnectionPool {
   private next = 0;
 
   constructor(private readonly o: PoolOptions) {
-    this.slots = Array.from({ length: o.connections }, (_, i) => this.open(i + 1, 0));
+    this.slots = Array.from({ length: o.connections }, (_, i) => this.open((o.firstSlot ?? 1) + i, 0));
   }
 
   private open(slot: number, generation: number): Channel {

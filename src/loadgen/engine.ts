@@ -9,7 +9,7 @@ import { ConnectionPool } from "./connections.js";
 import { reportWithHostSplit } from "./host-split-report.js";
 import { type CallOutcome, LoadRecorder } from "./recorder.js";
 import type { Attribution, CallShape, LoadReport } from "./report.js";
-import { nextDueMs, type Schedule } from "./schedule.js";
+import { advanceDueMs, type Schedule } from "./schedule.js";
 
 /** How far behind its schedule an open loop may fall and still catch up, in ms. */
 const MAX_LAG_MS = 50;
@@ -59,6 +59,25 @@ export interface EngineOptions {
   onCall?: (c: CallOutcome) => void;
   /** Told once the connections are up, just before the first call, with how long connecting took in ms. */
   onStart?: (connectMs: number) => void;
+  /**
+   * This engine's part of a run over `of` connections shared among several
+   * engines (worker threads): its `connections` are the run's slots
+   * `firstSlot` onwards, and it starts exactly the calls of the run's one
+   * sequence that the run gives those slots (call i goes to slot i mod `of` + 1),
+   * at their times in the schedule, so -n and the rate stay the run's and the
+   * parts add up to it. Default the whole run: slot 1 of `connections`.
+   */
+  share?: { firstSlot: number; of: number };
+  /**
+   * Once connected, the load waits for this; it resolves with the run's start
+   * as epoch ms (performance.timeOrigin + performance.now()), so that parts in
+   * several threads share one clock. Default: start at once.
+   */
+  startGate?: (connectMs: number) => Promise<number>;
+  /** Where calls are counted. Default a new recorder. */
+  recorder?: LoadRecorder;
+  /** How who answered is known. Default envoy-counters with `envoyCounters`, peer for a method, else server-id. */
+  attribution?: Attribution;
 }
 
 type OptionalOptions =
@@ -69,7 +88,11 @@ type OptionalOptions =
   | "signal"
   | "onCall"
   | "onStart"
-  | "envoyCounters";
+  | "envoyCounters"
+  | "startGate"
+  | "recorder"
+  | "attribution"
+  | "share";
 export type ResolvedEngineOptions = Required<Omit<EngineOptions, OptionalOptions>> &
   Pick<EngineOptions, OptionalOptions>;
 
@@ -100,16 +123,21 @@ export interface LoadProgress {
   inFlight: number;
 }
 
-export interface LoadRun {
+/** A load under way, in this thread or in worker threads. */
+export interface LoadHandle {
   /** Milliseconds since the load started (after connecting), on the clock of every CallOutcome. */
   now(): number;
   progress(): LoadProgress;
-  /** The report of the calls finished so far, while the run goes on. */
-  snapshot(): LoadReport;
   /** Resolves with the report when the run has ended (bound reached, stopped, or aborted). */
   readonly done: Promise<LoadReport>;
   /** Stops starting calls (and cancels those in flight when `cancel`), then resolves with the report. */
   stop(options?: { cancel?: boolean }): Promise<LoadReport>;
+}
+
+/** A load run in this thread. */
+export interface LoadRun extends LoadHandle {
+  /** The report of the calls finished so far, while the run goes on. */
+  snapshot(): LoadReport;
 }
 
 /**
@@ -127,13 +155,10 @@ export function startLoad(options: EngineOptions): LoadRun {
     lb: o.lb,
     keepaliveMs: o.keepaliveMs,
     retryUnavailableAttempts: o.retryUnavailableAttempts,
+    firstSlot: o.share?.firstSlot ?? 1,
   });
-  const recorder = new LoadRecorder();
-  const attribution: Attribution = o.envoyCounters
-    ? "envoy-counters"
-    : o.call.kind === "method"
-      ? "peer"
-      : "server-id";
+  const recorder = o.recorder ?? new LoadRecorder();
+  const attribution = attributionOf(o);
   // Serializes a method's request now: one that does not fit fails before anything connects.
   const start = callStarter(o.call, { byPeer: attribution === "peer" });
   let t0 = performance.now();
@@ -184,8 +209,13 @@ export function startLoad(options: EngineOptions): LoadRun {
   const dispatch = async (): Promise<void> => {
     const pending = new Set<Promise<void>>();
     const open = o.schedule.kind !== "closed";
+    // This part's calls: slots lo … hi-1 (0-based) of every `of` consecutive calls.
+    const lo = (o.share?.firstSlot ?? 1) - 1;
+    const hi = lo + o.connections;
+    const of = o.share?.of ?? o.connections;
+    const after = (i: number): number => ((i + 1) % of === hi % of ? i + 1 + of - (hi - lo) : i + 1);
     let due = 0;
-    for (let i = 0; o.requests === undefined || i < o.requests; i++) {
+    for (let i = lo, prev = 0; o.requests === undefined || i < o.requests; prev = i, i = after(i)) {
       if (stopper.signal.aborted) {
         interrupted = o.signal?.aborted ?? false;
         break;
@@ -193,7 +223,8 @@ export function startLoad(options: EngineOptions): LoadRun {
       if (open) {
         // A late timer is made up by starting the next call sooner; a longer stall (no free
         // slot, a paused process) is forgotten, so the load resumes at its rate without a burst.
-        due = i === 0 ? now() : nextDueMs(o.schedule, due);
+        // A part of a shared run steps over the other parts' calls.
+        due = advanceDueMs(o.schedule, due, i - prev);
         if (due < now() - MAX_LAG_MS) due = now();
         // The duration bound ends the schedule itself, not a timer racing the last due call.
         if (o.durationMs !== undefined && due >= o.durationMs) break;
@@ -242,8 +273,16 @@ export function startLoad(options: EngineOptions): LoadRun {
         meter = await startHostSplit(new EnvoyAdmin(o.envoyCounters.admin), o.envoyCounters.cluster);
       const connectMs = performance.now() - t0;
       t0 = performance.now();
+      if (o.startGate !== undefined && !stopper.signal.aborted) {
+        const aborted = new Promise<undefined>((r) =>
+          stopper.signal.addEventListener("abort", () => r(undefined), { once: true }),
+        );
+        const startEpochMs = await Promise.race([o.startGate(connectMs), aborted]);
+        if (startEpochMs !== undefined) t0 = startEpochMs - performance.timeOrigin;
+      }
       if (!stopper.signal.aborted) o.onStart?.(connectMs);
-      if (o.durationMs !== undefined) bound = setTimeout(() => stopper.abort(), o.durationMs);
+      if (o.durationMs !== undefined)
+        bound = setTimeout(() => stopper.abort(), Math.max(0, o.durationMs - now()));
       await dispatch();
       const report = reportNow();
       if (meter === undefined || o.envoyCounters === undefined) return report;
@@ -268,8 +307,15 @@ export function startLoad(options: EngineOptions): LoadRun {
   };
 }
 
+/** How a run knows who answered: as told, else by Envoy's counters when it reads them, else per call. */
+export function attributionOf(o: ResolvedEngineOptions): Attribution {
+  return (
+    o.attribution ?? (o.envoyCounters ? "envoy-counters" : o.call.kind === "method" ? "peer" : "server-id")
+  );
+}
+
 /** The method and call shape a report names for a CallSpec. */
-function callMeta(c: CallSpec): { method: string; call: CallShape } {
+export function callMeta(c: CallSpec): { method: string; call: CallShape } {
   switch (c.kind) {
     case "unary":
       return { method: "/lbdemo.v1.Echo/Echo", call: "unary" };

@@ -35,7 +35,7 @@ function peerOf(call: { getPeer(): string }): string | undefined {
  */
 export function startMethodCall(
   client: Client,
-  method: GrpcMethod,
+  method: Pick<GrpcMethod, "path" | "requestStream" | "responseStream">,
   requests: readonly Buffer[],
   metadata: Metadata,
   deadlineMs: number,

@@ -114,6 +114,15 @@ export interface LoadReport {
   durationMs: number;
   /** True when a signal stopped the run before its bound. */
   interrupted: boolean;
+  /** With worker threads (--workers above 1): how many, and how long starting them and connecting took. */
+  workers?: WorkerThreadsNote;
+}
+
+/** The worker threads of a run; their start-up is not part of `durationMs`. */
+export interface WorkerThreadsNote {
+  threads: number;
+  /** From starting the first thread to every thread connected and ready, in ms. */
+  startupMs: number;
 }
 
 /** The name of a gRPC status code (14 → "UNAVAILABLE"); unknown codes become "CODE_<n>". */

@@ -57,6 +57,14 @@ export function nextDueMs(s: Schedule, prevDueMs: number): number {
   return rps === undefined ? prevDueMs : prevDueMs + 1000 / rps;
 }
 
+/** When the call `steps` calls after one due at `prevDueMs` is due (nextDueMs `steps` times). */
+export function advanceDueMs(s: Schedule, prevDueMs: number, steps: number): number {
+  if (s.kind === "const") return prevDueMs + (steps * 1000) / s.rps;
+  let due = prevDueMs;
+  for (let k = 0; k < steps; k++) due = nextDueMs(s, due);
+  return due;
+}
+
 /** Calls an ideal open-loop schedule starts in [0, durationMs): for tests and for sizing. */
 export function expectedCalls(s: Schedule, durationMs: number): number {
   if (s.kind === "closed") return Number.POSITIVE_INFINITY;

@@ -1,8 +1,9 @@
 import { writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { errorFrom, LoadError, messageOf, UsageError } from "../../errors.js";
 import { ECHO_METHOD, ECHO_STREAM_METHOD, type GrpcMethod, resolveMethod } from "../../grpc/method.js";
 import type { CallSpec } from "../../loadgen/calls.js";
-import { type EngineOptions, type LoadProgress, startLoad } from "../../loadgen/engine.js";
+import type { EngineOptions, LoadProgress } from "../../loadgen/engine.js";
 import { formatReportCsv } from "../../loadgen/format-csv.js";
 import { formatReportHtml } from "../../loadgen/format-html.js";
 import { formatReportJson } from "../../loadgen/format-json.js";
@@ -10,6 +11,7 @@ import { formatReportText } from "../../loadgen/format-text.js";
 import { checkBalance } from "../../loadgen/gate.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import type { Schedule } from "../../loadgen/schedule.js";
+import { startWorkerLoad, usableWorkers } from "../../loadgen/worker-load.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 
@@ -53,6 +55,10 @@ Load (flag names as ghz's):
   -z, --duration D          bound on time, e.g. 500ms, 10s, 1m30s (both bounds: the first reached ends it)
   -c, --concurrency N       most calls in flight at once, over all connections (default 1)
   --connections N           HTTP/2 connections (each its own channel); calls go to them in turn (default 1)
+  --workers N               threads sending calls, each owning its share of --connections, -c, -n
+                            and the rate; one merged report (default: the number of cores, lowered
+                            to --connections, -c and -n; more than --connections or -c is an error);
+                            1 sends from the main thread. Start-up is reported, not timed
   --rps R                   open loop: start R calls per second (default: closed loop)
   --load-schedule S         const (--rps), step or line (default const)
   --load-start R            step/line: starting calls per second
@@ -104,6 +110,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       duration: { type: "string", short: "z" },
       concurrency: { type: "string", short: "c" },
       connections: { type: "string" },
+      workers: { type: "string" },
       rps: { type: "string" },
       "load-schedule": { type: "string" },
       "load-start": { type: "string" },
@@ -164,13 +171,14 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       throw new UsageError(
         `grpc-lb load: --hash-header must be a lower-case header name, got '${hashHeader}'`,
       );
-    const requests = int("requests", 1, 10_000_000);
     const durationMs = dur("duration");
+    const requests = int("requests", 1, 10_000_000) ?? (durationMs === undefined ? 100 : undefined);
     const connections = int("connections", 1, 1000) ?? 1;
     const connectTimeoutMs = int("connect-timeout-ms", 1, 3_600_000) ?? 5000;
 
     const schedule = scheduleOf(flags, num, dur);
     const concurrency = int("concurrency", 1, 10_000) ?? 1;
+    const workers = workersOf(int("workers", 1, 256), connections, concurrency, requests);
     const deadlineMs = int("deadline-ms", 1, 3_600_000) ?? 5000;
     const metadata = (values.metadata ?? []).map(metadataPair);
     const newConnectionEvery = int("new-connection-every", 0, 10_000_000) ?? 0;
@@ -193,7 +201,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
 
     const options: EngineOptions = {
       target,
-      requests: requests ?? (durationMs === undefined ? 100 : undefined),
+      requests,
       connections,
       concurrency,
       schedule,
@@ -210,12 +218,12 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       cancelOnAbort: true,
       onStart: (connectMs) =>
         ctx.stderr(
-          `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target} up after ${Math.round(connectMs)} ms; sending\n`,
+          `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target}${workers === 1 ? "" : ` from ${workers} worker threads`} up after ${Math.round(connectMs)} ms; sending\n`,
         ),
       ...(durationMs === undefined ? {} : { durationMs }),
     };
 
-    const run = startLoad(options);
+    const run = startWorkerLoad({ ...options, workers });
     const progress = process.stderr.isTTY ? startProgress(run.progress, ctx.stderr) : undefined;
     let report: LoadReport;
     try {
@@ -275,6 +283,24 @@ function callOf(method: GrpcMethod, data: unknown, replies: number | undefined):
   // Serialized here too so that a request which does not fit is a usage error named after -d.
   for (const item of method.requestStream && Array.isArray(json) ? json : [json]) request(item);
   return { kind: "method", method, request: json };
+}
+
+/**
+ * The worker threads of a run. Each owns at least one connection and one call
+ * in flight, so an explicit --workers above --connections or -c is a usage
+ * error; the default (the cores) is lowered to fit, and any value to -n.
+ */
+function workersOf(
+  asked: number | undefined,
+  connections: number,
+  concurrency: number,
+  requests: number | undefined,
+): number {
+  if (asked !== undefined && asked > Math.min(connections, concurrency))
+    throw new UsageError(
+      `grpc-lb load: --workers ${asked} needs at least ${asked} connections and -c ${asked} (each worker thread owns its connections and calls); got --connections ${connections} -c ${concurrency}`,
+    );
+  return usableWorkers(asked ?? availableParallelism(), { connections, concurrency, requests });
 }
 
 /** -d's JSON, parsed; undefined when absent. */

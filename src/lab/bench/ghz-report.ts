@@ -11,7 +11,7 @@ export function formatGhzBench(b: GhzBench): string {
   const [ourLoop, ghzLoop] = b.closedLoop;
   const [ourMem, ghzMem] = b.memory;
   return [
-    `grpc-lb load beside ghz through Envoy ${b.envoyVersion} (${b.target}) to 3 servers; ${b.connections} connections, concurrency ${b.concurrency}`,
+    `grpc-lb load beside ghz through Envoy ${b.envoyVersion} (${b.target}) to 3 servers; ${b.connections} connections, concurrency ${b.concurrency}; grpc-lb load on ${b.workers === 1 ? "1 thread" : `${b.workers} worker threads`}`,
     `fixed rate ${b.ratePerSec} calls/s:`,
     head,
     row(ourRate),

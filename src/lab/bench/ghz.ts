@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+import { usableWorkers } from "../../loadgen/worker-load.js";
 import { startLabCluster } from "../cluster.js";
 import type { LabEvent } from "../events.js";
 import { resolveLabOptions } from "../options.js";
@@ -17,6 +19,8 @@ export interface GhzBenchOptions {
   runMs?: number;
   /** Length of the memory run, in ms. Default 60000. */
   memoryRunMs?: number;
+  /** Worker threads of our tool. Default the number of cores, at most `connections` and `concurrency`. */
+  workers?: number;
 }
 
 export interface GhzBench {
@@ -25,6 +29,8 @@ export interface GhzBench {
   connections: number;
   concurrency: number;
   ratePerSec: number;
+  /** Our tool's worker threads. */
+  workers: number;
   fixedRate: [ToolRun, ToolRun];
   closedLoop: [ToolRun, ToolRun];
   memory: [ToolRun, ToolRun];
@@ -46,17 +52,22 @@ export async function runGhzBench(
   const ratePerSec = o.ratePerSec ?? 1000;
   const runMs = o.runMs ?? 10_000;
   const memoryRunMs = o.memoryRunMs ?? 60_000;
+  const workers = usableWorkers(o.workers ?? availableParallelism(), { connections, concurrency });
   const lab = await startLabCluster(resolveLabOptions({ servers: 3 }), onEvent, signal);
   try {
     const target = lab.listenAddress;
     const both = async (rps: number | undefined, ms: number): Promise<[ToolRun, ToolRun]> => [
-      await runTool("grpc-lb load", { target, connections, concurrency, rps, ms, ghz: o.ghz }, signal),
-      await runTool("ghz", { target, connections, concurrency, rps, ms, ghz: o.ghz }, signal),
+      await runTool(
+        "grpc-lb load",
+        { target, connections, concurrency, rps, ms, ghz: o.ghz, workers },
+        signal,
+      ),
+      await runTool("ghz", { target, connections, concurrency, rps, ms, ghz: o.ghz, workers }, signal),
     ];
     // A short warm-up so Envoy's connections and the servers' JIT do not count against the first tool.
     await runTool(
       "grpc-lb load",
-      { target, connections, concurrency, rps: undefined, ms: 2000, ghz: o.ghz },
+      { target, connections, concurrency, rps: undefined, ms: 2000, ghz: o.ghz, workers },
       signal,
     );
     return {
@@ -65,6 +76,7 @@ export async function runGhzBench(
       connections,
       concurrency,
       ratePerSec,
+      workers,
       fixedRate: await both(ratePerSec, runMs),
       closedLoop: await both(undefined, runMs),
       memory: await both(ratePerSec, memoryRunMs),

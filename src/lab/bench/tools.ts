@@ -25,6 +25,8 @@ export interface ToolArgs {
   rps: number | undefined;
   ms: number;
   ghz: string;
+  /** Our tool's worker threads (ghz uses every core by itself). */
+  workers: number;
 }
 
 export function commandOf(tool: ToolRun["tool"], a: ToolArgs): { command: string; args: string[] } {
@@ -67,6 +69,8 @@ export function commandOf(tool: ToolRun["tool"], a: ToolArgs): { command: string
       String(a.concurrency),
       "--connections",
       String(a.connections),
+      "--workers",
+      String(a.workers),
       "-z",
       `${a.ms}ms`,
       ...rate,

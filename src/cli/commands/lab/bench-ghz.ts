@@ -22,6 +22,8 @@ Options:
   --rate R                the fixed rate, calls/s (default 1000)
   --run-ms MS             length of the fixed-rate and closed-loop runs (default 10000)
   --memory-run-ms MS      length of the memory run (default 60000)
+  --workers N             worker threads of grpc-lb load (default: the number of cores,
+                          at most --connections); ghz uses every core by itself
   --json                  print the result as one JSON object
   -h, --help              show this help
 `,
@@ -33,6 +35,7 @@ Options:
       rate: { type: "string" },
       "run-ms": { type: "string" },
       "memory-run-ms": { type: "string" },
+      workers: { type: "string" },
       json: { type: "boolean" },
     });
     if (values.help) {
@@ -50,6 +53,7 @@ Options:
     const ratePerSec = int("rate", 1, 100_000);
     const runMs = int("run-ms", 3000, 600_000);
     const memoryRunMs = int("memory-run-ms", 3000, 600_000);
+    const workers = int("workers", 1, 256);
     if (connections !== undefined && concurrency !== undefined && connections > concurrency)
       throw new UsageError(
         "grpc-lb lab bench-ghz: --connections cannot exceed --concurrency (ghz needs a worker per connection)",
@@ -62,6 +66,7 @@ Options:
         ...(ratePerSec === undefined ? {} : { ratePerSec }),
         ...(runMs === undefined ? {} : { runMs }),
         ...(memoryRunMs === undefined ? {} : { memoryRunMs }),
+        ...(workers === undefined ? {} : { workers }),
       },
       progress(ctx),
       ctx.signal,
