@@ -7,6 +7,7 @@ import type { EngineOptions, LoadProgress } from "../../loadgen/engine.js";
 import { formatReportCsv } from "../../loadgen/format-csv.js";
 import { formatReportHtml } from "../../loadgen/format-html.js";
 import { formatReportJson } from "../../loadgen/format-json.js";
+import type { BackendListingOptions } from "../../loadgen/format-summary.js";
 import { formatReportText } from "../../loadgen/format-text.js";
 import { checkBalance } from "../../loadgen/gate.js";
 import type { LoadReport } from "../../loadgen/report.js";
@@ -20,7 +21,7 @@ const FORMATS = {
   json: formatReportJson,
   csv: formatReportCsv,
   html: formatReportHtml,
-} as const satisfies Record<string, (r: LoadReport) => string>;
+} as const satisfies Record<string, (r: LoadReport, o: BackendListingOptions) => string>;
 type Format = keyof typeof FORMATS;
 
 /** Exit status when every call succeeded but the distribution missed --expect-backends or --max-imbalance. */
@@ -91,6 +92,8 @@ Report:
   --format F                text, json, csv or html (default text)
   --json                    the same as --format json
   --output FILE             write the report to FILE instead of stdout
+  --all-backends            text and html: every backend's row and column, also past 20
+                            (default past 20: the 5 busiest, the 5 least busy, a histogram)
   --expect-backends N       exit 3 unless exactly N backends answered
   --max-imbalance PCT       exit 3 if the busiest backend answered more than PCT% more calls
                             than the least busy one (backends expected but silent count as 0)
@@ -134,6 +137,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       format: { type: "string" },
       json: { type: "boolean" },
       output: { type: "string" },
+      "all-backends": { type: "boolean" },
       "expect-backends": { type: "string" },
       "max-imbalance": { type: "string" },
     });
@@ -231,7 +235,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     } finally {
       progress?.stop();
     }
-    const text = FORMATS[format](report);
+    const text = FORMATS[format](report, { allBackends: values["all-backends"] === true });
     if (values.output === undefined) ctx.stdout(text);
     else
       await writeFile(values.output, text).catch((e: unknown) => {
