@@ -7,6 +7,7 @@ import {
   status,
 } from "@grpc/grpc-js";
 import type { EnvoyAdmin } from "../envoy/admin.js";
+import { type HostCounters, hostSplit } from "../envoy/host-split.js";
 import type { GrpcMethod } from "../grpc/method.js";
 import { callStarter } from "../loadgen/calls.js";
 import { echoChannel } from "../loadgen/channel.js";
@@ -36,8 +37,6 @@ export interface LiveResult {
   /** Busiest host over least busy one; null with fewer than 2 hosts. */
   maxMinRatio: number | null;
 }
-
-type Counters = Map<string, Map<string, Record<string, number>>>;
 
 /**
  * Calls of any method (resolved by reflection or .proto files), sent as the load tool sends
@@ -131,8 +130,8 @@ export async function sendLiveCalls(
  * health checks: the difference over a window with only our calls is where they went.
  */
 export function movedCluster(
-  before: Counters,
-  after: Counters,
+  before: HostCounters,
+  after: HostCounters,
   clusters: string[],
 ): { cluster: string | undefined; hosts: Record<string, number> } {
   let best: { cluster: string | undefined; hosts: Record<string, number>; total: number } = {
@@ -140,15 +139,15 @@ export function movedCluster(
     hosts: {},
     total: 0,
   };
-  for (const name of clusters) {
-    const hosts: Record<string, number> = {};
-    let total = 0;
-    for (const [host, c] of after.get(name) ?? []) {
-      const n = Math.max(0, (c.rq_total ?? 0) - (before.get(name)?.get(host)?.rq_total ?? 0));
-      hosts[host] = n;
-      total += n;
-    }
-    if (total > best.total) best = { cluster: name, hosts, total };
+  for (const name of clusters.filter((c) => after.has(c))) {
+    const split = hostSplit(before, after, name);
+    const total = split.hosts.reduce((n, h) => n + h.attempts, 0);
+    if (total > best.total)
+      best = {
+        cluster: name,
+        hosts: Object.fromEntries(split.hosts.map((h) => [h.host, h.attempts])),
+        total,
+      };
   }
   return { cluster: best.cluster, hosts: best.hosts };
 }

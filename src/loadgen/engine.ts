@@ -7,7 +7,7 @@ import { type ActiveCall, type CallSpec, callStarter } from "./calls.js";
 import type { ClientLbPolicy } from "./channel.js";
 import { ConnectionPool } from "./connections.js";
 import { reportWithHostSplit } from "./host-split-report.js";
-import { type CallOutcome, LoadRecorder } from "./recorder.js";
+import { type CallOutcome, LoadRecorder, type ReportMeta } from "./recorder.js";
 import type { Attribution, CallShape, LoadReport } from "./report.js";
 import { advanceDueMs, type Schedule } from "./schedule.js";
 
@@ -247,17 +247,7 @@ export function startLoad(options: EngineOptions): LoadRun {
     await Promise.all(pending);
   };
 
-  const reportNow = (): LoadReport =>
-    recorder.report({
-      target: o.target,
-      concurrency: o.concurrency,
-      connections: o.connections,
-      ...callMeta(o.call),
-      attribution,
-      schedule: o.schedule,
-      durationMs: now(),
-      interrupted,
-    });
+  const reportNow = (): LoadReport => recorder.report(reportMeta(o, now(), interrupted));
 
   const done = (async (): Promise<LoadReport> => {
     let bound: NodeJS.Timeout | undefined;
@@ -312,6 +302,20 @@ export function attributionOf(o: ResolvedEngineOptions): Attribution {
   return (
     o.attribution ?? (o.envoyCounters ? "envoy-counters" : o.call.kind === "method" ? "peer" : "server-id")
   );
+}
+
+/** What a report says of the run besides what its recorder counted. */
+export function reportMeta(o: ResolvedEngineOptions, durationMs: number, interrupted: boolean): ReportMeta {
+  return {
+    target: o.target,
+    concurrency: o.concurrency,
+    connections: o.connections,
+    ...callMeta(o.call),
+    attribution: attributionOf(o),
+    schedule: o.schedule,
+    durationMs,
+    interrupted,
+  };
 }
 
 /** The method and call shape a report names for a CallSpec. */

@@ -5,9 +5,9 @@ import { LoadError } from "../errors.js";
 import { portableCall } from "./calls.js";
 import {
   attributionOf,
-  callMeta,
   type EngineOptions,
   type LoadHandle,
+  reportMeta,
   resolveEngineOptions,
   startLoad,
 } from "./engine.js";
@@ -158,16 +158,7 @@ export function startWorkerLoad(options: WorkerLoadOptions): LoadHandle {
         }
       }
       const report: LoadReport = {
-        ...recorder.report({
-          target: o.target,
-          concurrency: o.concurrency,
-          connections: o.connections,
-          ...callMeta(o.call),
-          attribution,
-          schedule: o.schedule,
-          durationMs,
-          interrupted,
-        }),
+        ...recorder.report(reportMeta(o, durationMs, interrupted)),
         workers: { threads: count, startupMs: Math.round(startupMs) },
       };
       if (meter === undefined || o.envoyCounters === undefined) return report;
