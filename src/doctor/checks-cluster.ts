@@ -1,6 +1,7 @@
 import { type ClusterView, type Json, obj } from "./envoy-view.js";
 import { DOCS, type Finding } from "./finding.js";
 import type { Scope } from "./scope.js";
+import { HTTP_OPTIONS, httpOptionsOf } from "./view/clusters.js";
 
 /** One check: an id that names it in findings, a title for --help and the docs, what it does. */
 export interface Check {
@@ -9,7 +10,12 @@ export interface Check {
   run(scope: Scope): Finding[];
 }
 
-const HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+/**
+ * Whether a cluster's host count means something: /clusters has it, and its kind chooses among
+ * hosts it knows (an aggregate, the dynamic forward proxy and ORIGINAL_DST take hosts per request).
+ */
+export const hostsJudged = (c: ClusterView): boolean =>
+  c.hostsKnown && c.kind !== "AGGREGATE" && c.kind !== "DYNAMIC_FORWARD_PROXY" && c.kind !== "ORIGINAL_DST";
 
 /** A finding about one cluster, its fix merged into that cluster. */
 export function about(c: ClusterView, f: Omit<Finding, "subject" | "fix"> & { patch?: Json }): Finding {
@@ -71,7 +77,7 @@ export const clusterChecks: Check[] = [
         }),
   ),
   perCluster("no-hosts", "a cluster with no host", (c) =>
-    c.hosts.length > 0
+    !hostsJudged(c) || c.hosts.length > 0
       ? undefined
       : about(c, {
           check: "no-hosts",
@@ -82,7 +88,7 @@ export const clusterChecks: Check[] = [
         }),
   ),
   perCluster("one-host", "one host only: the signature of a ClusterIP or L4 balancer behind Envoy", (c) =>
-    c.hosts.length !== 1 || c.kind === "LOGICAL_DNS" || c.kind === "ORIGINAL_DST"
+    !hostsJudged(c) || c.hosts.length !== 1 || c.kind === "LOGICAL_DNS"
       ? undefined
       : {
           check: "one-host",
@@ -101,21 +107,18 @@ export const clusterChecks: Check[] = [
           },
         },
   ),
-  perCluster("no-http2", "no HTTP/2 to the upstream", (c) => {
-    const typed = obj(obj(c.config.typed_extension_protocol_options)[HTTP_OPTIONS]);
-    const explicit = obj(typed.explicit_http_config);
-    const h2 =
-      explicit.http2_protocol_options !== undefined ||
-      typed.use_downstream_protocol_config !== undefined ||
-      typed.auto_config !== undefined ||
-      c.config.http2_protocol_options !== undefined;
-    if (h2) return undefined;
+  perCluster("no-http2", "no HTTP/2 to the upstream", (c, scope) => {
+    if (c.upstream !== "http1" || c.kind === "AGGREGATE") return undefined;
+    const routes = scope.routesTo(c.name);
+    // grpc_http1_reverse_bridge sends each gRPC call to the servers as an HTTP/1.1 request, by design.
+    if (routes.length > 0 && routes.every((r) => r.reverseBridged)) return undefined;
+    const typed = httpOptionsOf(c.config);
     return about(c, {
       check: "no-http2",
       severity: "error",
       evidence: {
         field: `typed_extension_protocol_options["${HTTP_OPTIONS}"]`,
-        value: typed["@type"] === undefined ? "absent (HTTP/1.1)" : "explicit HTTP/1.1",
+        value: typed === undefined ? "absent (HTTP/1.1)" : "explicit HTTP/1.1",
       },
       why: "Envoy speaks HTTP/1.1 to the servers, and gRPC calls fail (protocol error, or UNAVAILABLE/INTERNAL)",
       docs: `${DOCS}/api-v3/extensions/upstreams/http/v3/http_protocol_options.proto`,

@@ -1,8 +1,8 @@
-import { about, type Check, perCluster } from "./checks-cluster.js";
-import { type ClusterView, type Json, obj } from "./envoy-view.js";
+import { about, type Check, hostsJudged, perCluster } from "./checks-cluster.js";
+import type { ClusterView, Json } from "./envoy-view.js";
 import { DOCS } from "./finding.js";
+import { arr, obj } from "./view/json.js";
 
-const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 const outlierOf = (c: ClusterView): Json | undefined =>
   c.config.outlier_detection === undefined ? undefined : obj(c.config.outlier_detection);
 
@@ -43,7 +43,10 @@ export const healthChecks: Check[] = [
     });
   }),
   perCluster("no-health-check", "no active health check", (c) =>
-    arr(c.config.health_checks).length > 0 || c.kind === "ORIGINAL_DST"
+    arr(c.config.health_checks).length > 0 ||
+    ["ORIGINAL_DST", "AGGREGATE", "DYNAMIC_FORWARD_PROXY"].includes(c.kind) ||
+    // A control plane that sends each endpoint's health, with outlier detection beside it, is Istio's design.
+    (c.kind === "EDS" && c.config.outlier_detection !== undefined)
       ? undefined
       : about(c, {
           check: "no-health-check",
@@ -110,6 +113,7 @@ export const healthChecks: Check[] = [
     });
   }),
   perCluster("hosts-unhealthy", "hosts unhealthy or ejected now", (c) => {
+    if (!hostsJudged(c)) return undefined;
     const bad = c.hosts.filter((h) => h.failed.length > 0);
     if (bad.length === 0 && c.ejectionsActive === 0) return undefined;
     const all = bad.length === c.hosts.length;

@@ -110,7 +110,11 @@ export const routeChecks: Check[] = [
     const thresholds = Array.isArray(obj(c.config.circuit_breakers).thresholds)
       ? (obj(c.config.circuit_breakers).thresholds as Json[])
       : [];
-    if (!retried || thresholds.some((t) => t.retry_budget !== undefined || t.max_retries !== undefined))
+    if (
+      c.kind === "AGGREGATE" ||
+      !retried ||
+      thresholds.some((t) => t.retry_budget !== undefined || t.max_retries !== undefined)
+    )
       return undefined;
     return about(c, {
       check: "retry-no-budget",

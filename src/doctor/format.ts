@@ -1,5 +1,5 @@
-import type { DoctorReport } from "./doctor.js";
-import { type Finding, type FixTarget, fixYaml } from "./finding.js";
+import { type DoctorReport, exitFor } from "./doctor.js";
+import { type Finding, type FixTarget, fixYaml, type Severity } from "./finding.js";
 
 const indent = (text: string, by: string): string =>
   text
@@ -38,10 +38,16 @@ function formatFinding(f: Finding): string {
 }
 
 /** The report as a person reads it: what was checked, each finding, the live split, the verdict. */
-export function formatDoctorText(r: DoctorReport): string {
+export function formatDoctorText(r: DoctorReport, failOn: Severity = "error"): string {
+  const clusters =
+    r.clusters.length <= 8
+      ? r.clusters.map((c) => `cluster ${c}`).join(", ")
+      : `${r.clusters.length} clusters (${r.clusters.slice(0, 3).join(", ")}, …)`;
   const out = [
-    `doctor: Envoy ${r.envoyVersion}, admin ${r.admin}`,
-    `checked: ${r.clusters.map((c) => `cluster ${c}`).join(", ")} (${r.routes} gRPC route${r.routes === 1 ? "" : "s"}${r.routesGuessed ? ", taken as gRPC: no route matches gRPC explicitly" : ""}), ${r.checks} checks`,
+    `doctor: Envoy ${r.envoyVersion}, ${r.config === undefined ? `admin ${r.admin}` : `config ${r.config}`}`,
+    r.clusters.length === 0
+      ? `checked: no cluster, ${r.checks} checks`
+      : `checked: ${clusters} (${r.routes} gRPC route${r.routes === 1 ? "" : "s"}${r.routesGuessed ? ", taken as gRPC: no route matches gRPC explicitly" : ""}), ${r.checks} checks`,
     "",
   ];
   for (const f of r.findings) out.push(formatFinding(f), "");
@@ -67,9 +73,11 @@ export function formatDoctorText(r: DoctorReport): string {
     }
     out.push("");
   }
+  for (const n of r.notes) out.push(`note: ${n}`);
+  if (r.notes.length > 0) out.push("");
   const c = r.counts;
   out.push(
-    `result: ${c.error} error${c.error === 1 ? "" : "s"}, ${c.warning} warning${c.warning === 1 ? "" : "s"}, ${c.info} info → exit ${c.error > 0 ? 1 : 0}`,
+    `result: ${c.error} error${c.error === 1 ? "" : "s"}, ${c.warning} warning${c.warning === 1 ? "" : "s"}, ${c.info} info → exit ${exitFor(r, failOn)}${failOn === "error" ? "" : ` (--fail-on ${failOn})`}`,
   );
   return `${out.join("\n")}\n`;
 }

@@ -1,8 +1,8 @@
 import { LabError } from "../errors.js";
 import type { ChildHandle } from "../proc/child.js";
 import { formatHostPort } from "../util/address.js";
+import type { Disposers } from "../util/disposers.js";
 import { loopbackAddresses } from "./addresses.js";
-import type { Disposers } from "./disposers.js";
 import type { LabEvent } from "./events.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { type LabInstance, type LabServer, startLabServers } from "./servers.js";

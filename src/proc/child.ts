@@ -12,6 +12,8 @@ export interface ChildOptions {
   args: readonly string[];
   /** Extra environment variables; the parent's environment is inherited. */
   env?: Record<string, string>;
+  /** Working directory. Default: this process's. */
+  cwd?: string;
   /** Called for every stdout line (ready lines included). */
   onStdoutLine?: (line: string) => void;
 }
@@ -92,6 +94,7 @@ export function startChild(options: ChildOptions): ChildHandle {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   const tail = new LineTail(30);
   let state: ChildState = { t: "running" };

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EnvoyAdmin } from "../../src/envoy/admin.js";
-import { Disposers } from "../../src/lab/disposers.js";
 import { LAB_ENVOY } from "../../src/lab/lab-envoy-options.js";
 import { layerLabOptions, resolveLabOptions } from "../../src/lab/options.js";
 import { runScenarioOn } from "../../src/scenarios/runner.js";
 import type { Scenario, ScenarioOutcome } from "../../src/scenarios/scenario.js";
+import { Disposers } from "../../src/util/disposers.js";
 
 describe("the lab's disposers", () => {
   it("run last-in first-out, once, all of them even when one fails, then rethrow the first failure", async () => {

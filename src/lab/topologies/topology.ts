@@ -1,5 +1,5 @@
 import type { EnvoyHandle } from "../../envoy/process.js";
-import type { Disposers } from "../disposers.js";
+import type { Disposers } from "../../util/disposers.js";
 import type { LabEvent } from "../events.js";
 import type { ResolvedLabOptions } from "../options.js";
 import type { LabServer } from "../servers.js";
