@@ -36,7 +36,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NPM_CONFIG_FUND := false
 export NPM_CONFIG_AUDIT := false
 
-.PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean bench \
+.PHONY: help setup deps build envoy demo local-cluster local-test test test-unit test-node24 lint fmt clean bench bench-doctor \
 	deploy-gen deploy-tools test-tools chromium docker-image docker-cluster docker-test docker-down \
 	k8s-cluster k8s-export k8s-test k8s-load k8s-compare k8s-down
 
@@ -115,8 +115,12 @@ $(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
 include mk/docker.mk mk/k8s.mk
 
 BENCH_JSON := .bench/bench.json
-bench: setup $(GHZ) ## benchmark: the Envoy hop (sizing table), our load tool beside ghz, 1,000 backends; JSON in .bench/
+bench: setup $(GHZ) ## benchmark: the Envoy hop (sizing table), our load tool beside ghz, 1,000 backends, doctor's speed; JSON in .bench/
 	$(GRPC_LB) lab bench --ghz $(GHZ) --scale-servers 1000 --out $(BENCH_JSON)
+	node dist/test/bench/doctor-bench.js --out $(BENCH_JSON)
+
+bench-doctor: setup ## benchmark: doctor on the corpus's largest dump (--admin) and with --config; JSON in .bench/
+	node dist/test/bench/doctor-bench.js --out $(BENCH_JSON)
 
 fmt: deps ## format the code
 	npx biome check --write .

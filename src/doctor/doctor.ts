@@ -1,7 +1,7 @@
 import type { EnvoyAdmin } from "../envoy/admin.js";
 import { DoctorError } from "../errors.js";
+import { hostsJudged } from "./checks/check.js";
 import { CHECKS, runChecks } from "./checks.js";
-import { hostsJudged } from "./checks-cluster.js";
 import { type EnvoyView, readEnvoy } from "./envoy-view.js";
 import { bySeverity, type Finding, SEVERITIES, type Severity } from "./finding.js";
 import { type LiveCaller, type LiveResult, liveFindings, sendLiveCalls } from "./live.js";

@@ -1,0 +1,101 @@
+import type { ClusterView, Json, ListenerView, RouteView } from "../envoy-view.js";
+import type { Finding } from "../finding.js";
+import type { Scope } from "../scope.js";
+import { obj } from "../view/json.js";
+
+/** One check: an id that names it in findings, a title for --help and the docs, what it does. */
+export interface Check {
+  id: string;
+  title: string;
+  run(scope: Scope): Finding[];
+}
+
+/** A finding as a check writes it: the check's id is added by the check itself. */
+export type Draft = Omit<Finding, "check">;
+
+/** A check over the whole scope; each of its findings carries its id. */
+export const check = (id: string, title: string, run: (scope: Scope) => Draft[]): Check => ({
+  id,
+  title,
+  run: (scope) => run(scope).map((f) => ({ check: id, ...f })),
+});
+
+/** A check of each cluster in scope. */
+export const perCluster = (
+  id: string,
+  title: string,
+  run: (c: ClusterView, scope: Scope) => Draft | undefined,
+): Check => check(id, title, (scope) => scope.clusters.flatMap((c) => run(c, scope) ?? []));
+
+/** A check of each route in scope. */
+export const perRoute = (id: string, title: string, run: (r: RouteView) => Draft | undefined): Check =>
+  check(id, title, (scope) => scope.routes.flatMap((r) => run(r) ?? []));
+
+/** The HTTP connection managers that hold the routes in scope, once each. */
+function managersInScope(scope: Scope): { listener: ListenerView; config: Json }[] {
+  return scope.view.listeners.flatMap((l) =>
+    l.managers
+      .filter((m) => m.routes.some((r) => scope.routes.includes(r)))
+      .map((m) => ({ listener: l, config: m.config })),
+  );
+}
+
+/** A check of each HTTP connection manager that holds a route in scope. */
+export const perManager = (
+  id: string,
+  title: string,
+  run: (l: ListenerView, hcm: Json) => Draft | undefined,
+): Check =>
+  check(id, title, (scope) => managersInScope(scope).flatMap((m) => run(m.listener, m.config) ?? []));
+
+/**
+ * Whether a cluster's host count means something: /clusters has it, and its kind chooses among
+ * hosts it knows (an aggregate, the dynamic forward proxy and ORIGINAL_DST take hosts per request).
+ */
+export const hostsJudged = (c: ClusterView): boolean =>
+  c.hostsKnown && c.kind !== "AGGREGATE" && c.kind !== "DYNAMIC_FORWARD_PROXY" && c.kind !== "ORIGINAL_DST";
+
+/** A finding about one cluster, its fix merged into that cluster. */
+export function about(c: ClusterView, f: Omit<Draft, "subject" | "fix"> & { patch?: Json }): Draft {
+  const { patch, ...rest } = f;
+  return {
+    ...rest,
+    subject: `cluster ${c.name}`,
+    ...(patch === undefined ? {} : { fix: { target: { kind: "cluster", name: c.name }, patch } }),
+  };
+}
+
+/** A finding about one route, its fix merged into its route action. */
+export const routeFinding = (r: RouteView, f: Omit<Draft, "subject" | "fix">, patch: Json): Draft => ({
+  ...f,
+  subject: `route ${r.where}`,
+  fix: { target: { kind: "route", where: r.where }, patch },
+});
+
+/** A finding about a listener's HTTP connection manager, its fix merged there. */
+export const managerFinding = (l: ListenerView, f: Omit<Draft, "subject" | "fix">, patch: Json): Draft => ({
+  ...f,
+  subject: `listener ${l.name}`,
+  fix: { target: { kind: "manager", listener: l.name }, patch },
+});
+
+/** The route's retry policy, or its virtual host's when it has none. */
+export const retryOf = (r: RouteView): Json | undefined =>
+  r.route.retry_policy !== undefined ? obj(r.route.retry_policy) : r.virtualHostRetry;
+
+/** The cluster's outlier detection, when it has one. */
+export const outlierOf = (c: ClusterView): Json | undefined =>
+  c.config.outlier_detection === undefined ? undefined : obj(c.config.outlier_detection);
+
+/** The DNS settings' patch, where this cluster keeps them (DnsCluster's typed config, or the legacy fields). */
+export const dnsPatch = (c: ClusterView, fields: Json): Json =>
+  obj(c.config.cluster_type).name === undefined ? fields : { cluster_type: { typed_config: fields } };
+
+/** The active health check this project uses: gRPC's own health service. */
+export const GRPC_HEALTH_CHECK = {
+  timeout: "1s",
+  interval: "5s",
+  unhealthy_threshold: 2,
+  healthy_threshold: 1,
+  grpc_health_check: {},
+};

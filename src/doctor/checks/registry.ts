@@ -1,0 +1,49 @@
+import { adminExposed } from "./admin-exposed.js";
+import type { Check } from "./check.js";
+import { dnsRefreshSlow } from "./dns-refresh-slow.js";
+import { dnsRespectTtl } from "./dns-respect-ttl.js";
+import { hashWithoutKey } from "./hash-without-key.js";
+import { healthWithoutHostRemoval } from "./health-without-host-removal.js";
+import { hostsUnhealthy } from "./hosts-unhealthy.js";
+import { httpHealthCheck } from "./http-health-check.js";
+import { logicalDns } from "./logical-dns.js";
+import { noHealthCheck } from "./no-health-check.js";
+import { noHosts } from "./no-hosts.js";
+import { noHttp2 } from "./no-http2.js";
+import { noMaxConnectionDuration } from "./no-max-connection-duration.js";
+import { noRetry } from "./no-retry.js";
+import { oneHost } from "./one-host.js";
+import { originalDst } from "./original-dst.js";
+import { outlier5xx } from "./outlier-5xx.js";
+import { panicHidesEjection } from "./panic-hides-ejection.js";
+import { retryNoBudget } from "./retry-no-budget.js";
+import { retryNoPerTryTimeout } from "./retry-no-per-try-timeout.js";
+import { routeIdleTimeout } from "./route-idle-timeout.js";
+import { routeTimeout } from "./route-timeout.js";
+import { streamIdleTimeout } from "./stream-idle-timeout.js";
+
+/** Every check of the configuration, in the order findings are listed within a severity. */
+export const CHECKS: readonly Check[] = [
+  logicalDns,
+  originalDst,
+  noHosts,
+  oneHost,
+  noHttp2,
+  hashWithoutKey,
+  dnsRefreshSlow,
+  dnsRespectTtl,
+  outlier5xx,
+  noHealthCheck,
+  httpHealthCheck,
+  healthWithoutHostRemoval,
+  panicHidesEjection,
+  hostsUnhealthy,
+  noRetry,
+  retryNoPerTryTimeout,
+  retryNoBudget,
+  routeTimeout,
+  routeIdleTimeout,
+  streamIdleTimeout,
+  noMaxConnectionDuration,
+  adminExposed,
+];
