@@ -42,7 +42,8 @@ export async function serveCapturedAdmin(c: CapturedAdmin): Promise<AdminStandIn
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(page));
+    // Indented, as Envoy prints it.
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(page, null, 2));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

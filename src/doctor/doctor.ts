@@ -4,6 +4,7 @@ import { hostsJudged } from "./checks/check.js";
 import { CHECKS, runChecks } from "./checks.js";
 import { type EnvoyView, readEnvoy } from "./envoy-view.js";
 import { bySeverity, type Finding, SEVERITIES, type Severity } from "./finding.js";
+import { listOf } from "./list-of.js";
 import { type LiveCaller, type LiveResult, liveFindings, sendLiveCalls } from "./live.js";
 import { scopeOf } from "./scope.js";
 
@@ -74,7 +75,7 @@ export function checkView(view: EnvoyView, source: string, cluster?: string): Do
   const notes = [...view.notes, ...scope.notes];
   if (scope.clusters.length === 0)
     notes.push(
-      `no HTTP route sends calls to a cluster, so no gRPC balancing was checked; name a cluster with --cluster (it has: ${[...view.clusters.keys()].join(", ") || "none"})`,
+      `no HTTP route sends calls to a cluster with servers to balance, so no gRPC balancing was checked; name a cluster with --cluster (it has: ${listOf([...view.clusters.keys()]) || "none"})`,
     );
   const unknown = scope.clusters.filter((c) => !c.hostsKnown && hostsJudged({ ...c, hostsKnown: true }));
   if (unknown.length > 0)
@@ -92,10 +93,6 @@ export function checkView(view: EnvoyView, source: string, cluster?: string): Do
     notes,
   };
 }
-
-/** Up to 5 names, then how many more. */
-export const listOf = (names: string[]): string =>
-  names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
 
 function countsOf(findings: Finding[]): Record<Severity, number> {
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };

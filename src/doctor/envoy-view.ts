@@ -2,7 +2,7 @@ import type { EnvoyAdmin } from "../envoy/admin.js";
 import { DoctorError, messageOf } from "../errors.js";
 import { type ClusterView, clusterView, hostsFromClusters } from "./view/clusters.js";
 import { dumpSections } from "./view/dump-sections.js";
-import { addressText, arr, type Json, obj, str } from "./view/json.js";
+import { addressText, arr, type Json, obj, snakeKeys, str } from "./view/json.js";
 import { type ListenerView, listenerView } from "./view/listeners.js";
 
 export type { ClusterKind, ClusterView, HostNow, UpstreamProtocol } from "./view/clusters.js";
@@ -75,10 +75,10 @@ export function buildView(version: string, dump: Json, clustersJson: Json, stats
   const note = (text: string): void => {
     if (!notes.includes(text)) notes.push(text);
   };
-  const s = dumpSections(dump);
+  const s = dumpSections(obj(snakeKeys(dump)));
   if (s.present.length === 0) note("the config dump has no section doctor knows; nothing was read");
 
-  const hostsNow = hostsFromClusters(clustersJson);
+  const hostsNow = hostsFromClusters(obj(snakeKeys(clustersJson)));
   const ejections = new Map<string, number>();
   for (const stat of arr(statsJson.stats)) {
     const m = /^cluster\.(.+)\.outlier_detection\.ejections_active$/.exec(str(stat.name) ?? "");

@@ -1,5 +1,6 @@
 import { type DoctorReport, exitFor } from "./doctor.js";
 import { type Finding, type FixTarget, fixYaml, type Severity } from "./finding.js";
+import { listOf } from "./list-of.js";
 
 const indent = (text: string, by: string): string =>
   text
@@ -23,18 +24,42 @@ function fixPlace(t: FixTarget): string {
   }
 }
 
-function formatFinding(f: Finding): string {
+/**
+ * One finding, or several alike (the same check, evidence and fix on many clusters or routes of
+ * a large dump) as one entry that names them all.
+ */
+function formatFinding(group: Finding[]): string {
+  const f = group[0] as Finding;
+  const subjects =
+    group.length === 1 ? f.subject : `${group.length} alike: ${listOf(group.map((g) => g.subject))}`;
   const lines = [
-    `${f.severity.toUpperCase().padEnd(8)}${f.check}  ${f.subject}`,
+    `${f.severity.toUpperCase().padEnd(8)}${f.check}  ${subjects}`,
     `  saw:  ${f.evidence.field} = ${f.evidence.value}`,
     `  why:  ${f.why}`,
     `  docs: ${f.docs}`,
   ];
   if (f.fix !== undefined) {
-    const where = f.fix.note ?? fixPlace(f.fix.target);
+    const where = f.fix.note ?? (group.length === 1 ? fixPlace(f.fix.target) : "merge into each of them");
     lines.push(`  fix:  ${where}:`, indent(fixYaml(f.fix), "          "));
   }
   return lines.join("\n");
+}
+
+/** Findings grouped when only their subject differs, in the order of their first. */
+function alike(findings: Finding[]): Finding[][] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = JSON.stringify([
+      f.check,
+      f.severity,
+      f.evidence,
+      f.why,
+      f.fix && fixYaml(f.fix),
+      f.fix?.note,
+    ]);
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  return [...groups.values()];
 }
 
 /** The report as a person reads it: what was checked, each finding, the live split, the verdict. */
@@ -50,7 +75,7 @@ export function formatDoctorText(r: DoctorReport, failOn: Severity = "error"): s
       : `checked: ${clusters} (${r.routes} gRPC route${r.routes === 1 ? "" : "s"}${r.routesGuessed ? ", taken as gRPC: no route matches gRPC explicitly" : ""}), ${r.checks} checks`,
     "",
   ];
-  for (const f of r.findings) out.push(formatFinding(f), "");
+  for (const group of alike(r.findings)) out.push(formatFinding(group), "");
   if (r.findings.length === 0) out.push("no finding", "");
   if (r.live !== undefined) {
     const l = r.live;

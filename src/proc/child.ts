@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { ProcessError } from "../errors.js";
 import { withTimeout } from "../util/wait.js";
@@ -14,6 +14,12 @@ export interface ChildOptions {
   env?: Record<string, string>;
   /** Working directory. Default: this process's. */
   cwd?: string;
+  /**
+   * Write stdout and stderr to this file instead of reading them: for a command that opens
+   * /dev/stdout or /dev/stderr itself (an Envoy access log), which fails on the socket a read
+   * stream is (ENXIO). stderrTail() then reads the file's end; no stdout line is seen.
+   */
+  logFile?: string;
   /** Called for every stdout line (ready lines included). */
   onStdoutLine?: (line: string) => void;
 }
@@ -90,13 +96,21 @@ function dieWithParent(command: string, args: readonly string[]): [string, strin
 export function startChild(options: ChildOptions): ChildHandle {
   installExitHook();
   const [command, args] = dieWithParent(options.command, options.args);
+  const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a");
   const child = spawn(command, args, {
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: logFd === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", logFd, logFd],
     env: { ...process.env, ...options.env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+  if (logFd !== undefined) closeSync(logFd);
   const tail = new LineTail(30);
+  const logTail = (): string => {
+    if (options.logFile === undefined) return tail.text();
+    const t = new LineTail(30);
+    t.push(readFileSync(options.logFile, "utf8"));
+    return t.text();
+  };
   let state: ChildState = { t: "running" };
   const lineWaiters = new Set<(line: string) => void>();
 
@@ -130,7 +144,7 @@ export function startChild(options: ChildOptions): ChildHandle {
     pid: child.pid ?? -1,
     state: () => state,
     exited,
-    stderrTail: () => tail.text(),
+    stderrTail: logTail,
     async waitForLine<T>(
       what: string,
       match: (line: string) => T | undefined,
@@ -147,7 +161,7 @@ export function startChild(options: ChildOptions): ChildHandle {
       });
       const failed = Promise.race([
         exited.then((exit) => {
-          const err = tail.text();
+          const err = logTail();
           return new ProcessError(
             `${options.name} ${describeExit(exit)} before ${what}${err ? `:\n${err}` : ""}`,
           );

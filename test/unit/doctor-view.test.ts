@@ -301,6 +301,6 @@ describe("doctor reads every form /config_dump shows listeners, routes and clust
       scope?.routes.map((r) => r.where),
       ["l/vh/#0"],
     );
-    assert.match(scope?.notes[0] ?? "", /checked the 1 of 2 routed clusters that speak HTTP\/2/);
+    assert.match(scope?.notes[0] ?? "", /checked the 1 of 2 routed clusters that a gRPC filter reaches, that speak HTTP\/2/);
   });
 });

@@ -1,4 +1,4 @@
-import type { ClusterView, Json, ListenerView, RouteView } from "../envoy-view.js";
+import type { ClusterView, Json, RouteView } from "../envoy-view.js";
 import type { Finding } from "../finding.js";
 import type { Scope } from "../scope.js";
 import { obj } from "../view/json.js";
@@ -7,8 +7,16 @@ import { obj } from "../view/json.js";
 export interface Check {
   id: string;
   title: string;
+  /**
+   * Its errors hold only if the clusters carry gRPC: when nothing in the configuration says
+   * they do, they are reported as warnings.
+   */
+  assumesGrpc?: boolean;
   run(scope: Scope): Finding[];
 }
+
+/** The check, its errors held for gRPC only (see Check.assumesGrpc). */
+export const assumingGrpc = (c: Check): Check => ({ ...c, assumesGrpc: true });
 
 /** A finding as a check writes it: the check's id is added by the check itself. */
 export type Draft = Omit<Finding, "check">;
@@ -32,11 +40,9 @@ export const perRoute = (id: string, title: string, run: (r: RouteView) => Draft
   check(id, title, (scope) => scope.routes.flatMap((r) => run(r) ?? []));
 
 /** The HTTP connection managers that hold the routes in scope, once each. */
-function managersInScope(scope: Scope): { listener: ListenerView; config: Json }[] {
+function managersInScope(scope: Scope): { place: string; config: Json }[] {
   return scope.view.listeners.flatMap((l) =>
-    l.managers
-      .filter((m) => m.routes.some((r) => scope.routes.includes(r)))
-      .map((m) => ({ listener: l, config: m.config })),
+    l.managers.filter((m) => m.routes.some((r) => scope.routes.includes(r))),
   );
 }
 
@@ -44,9 +50,8 @@ function managersInScope(scope: Scope): { listener: ListenerView; config: Json }
 export const perManager = (
   id: string,
   title: string,
-  run: (l: ListenerView, hcm: Json) => Draft | undefined,
-): Check =>
-  check(id, title, (scope) => managersInScope(scope).flatMap((m) => run(m.listener, m.config) ?? []));
+  run: (place: string, hcm: Json) => Draft | undefined,
+): Check => check(id, title, (scope) => managersInScope(scope).flatMap((m) => run(m.place, m.config) ?? []));
 
 /**
  * Whether a cluster's host count means something: /clusters has it, and its kind chooses among
@@ -72,11 +77,11 @@ export const routeFinding = (r: RouteView, f: Omit<Draft, "subject" | "fix">, pa
   fix: { target: { kind: "route", where: r.where }, patch },
 });
 
-/** A finding about a listener's HTTP connection manager, its fix merged there. */
-export const managerFinding = (l: ListenerView, f: Omit<Draft, "subject" | "fix">, patch: Json): Draft => ({
+/** A finding about a listener's HTTP connection manager (by its place), its fix merged there. */
+export const managerFinding = (place: string, f: Omit<Draft, "subject" | "fix">, patch: Json): Draft => ({
   ...f,
-  subject: `listener ${l.name}`,
-  fix: { target: { kind: "manager", listener: l.name }, patch },
+  subject: `listener ${place}`,
+  fix: { target: { kind: "manager", listener: place }, patch },
 });
 
 /** The route's retry policy, or its virtual host's when it has none. */

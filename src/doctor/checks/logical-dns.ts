@@ -1,11 +1,9 @@
 import { DOCS } from "../finding.js";
 import { obj } from "../view/json.js";
-import { about, type Check, dnsPatch, perCluster } from "./check.js";
+import { about, assumingGrpc, type Check, dnsPatch, perCluster } from "./check.js";
 
-export const logicalDns: Check = perCluster(
-  "logical-dns",
-  "LOGICAL_DNS uses one address of the name at a time",
-  (c) =>
+export const logicalDns: Check = assumingGrpc(
+  perCluster("logical-dns", "LOGICAL_DNS uses one address of the name at a time", (c) =>
     c.kind !== "LOGICAL_DNS"
       ? undefined
       : about(c, {
@@ -26,4 +24,5 @@ export const logicalDns: Check = perCluster(
               : { all_addresses_in_single_endpoint: false },
           ),
         }),
+  ),
 );

@@ -4,9 +4,9 @@ import { about, type Check, GRPC_HEALTH_CHECK, perCluster } from "./check.js";
 
 export const noHealthCheck: Check = perCluster("no-health-check", "no active health check", (c) =>
   arr(c.config.health_checks).length > 0 ||
-  ["ORIGINAL_DST", "AGGREGATE", "DYNAMIC_FORWARD_PROXY"].includes(c.kind) ||
-  // A control plane that sends each endpoint's health, with outlier detection beside it, is Istio's design.
-  (c.kind === "EDS" && c.config.outlier_detection !== undefined)
+  // Hosts found by DNS or listed in the file: only Envoy can tell one is gone. EDS gets each
+  // endpoint's health from its control plane; the other kinds pick a host per request.
+  !["STRICT_DNS", "LOGICAL_DNS", "STATIC"].includes(c.kind)
     ? undefined
     : about(c, {
         severity: "warning",

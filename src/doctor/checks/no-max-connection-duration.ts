@@ -5,11 +5,11 @@ import { type Check, managerFinding, perManager } from "./check.js";
 export const noMaxConnectionDuration: Check = perManager(
   "no-max-connection-duration",
   "no maximum downstream connection duration",
-  (l, hcm) => {
+  (place, hcm) => {
     const ms = durationMs(obj(hcm.common_http_protocol_options).max_connection_duration);
     if (ms !== undefined && ms > 0) return undefined;
     return managerFinding(
-      l,
+      place,
       {
         severity: "info",
         evidence: {

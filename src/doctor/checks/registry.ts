@@ -21,6 +21,7 @@ import { retryNoPerTryTimeout } from "./retry-no-per-try-timeout.js";
 import { routeIdleTimeout } from "./route-idle-timeout.js";
 import { routeTimeout } from "./route-timeout.js";
 import { streamIdleTimeout } from "./stream-idle-timeout.js";
+import { tcpProxy } from "./tcp-proxy.js";
 
 /** Every check of the configuration, in the order findings are listed within a severity. */
 export const CHECKS: readonly Check[] = [
@@ -46,4 +47,5 @@ export const CHECKS: readonly Check[] = [
   streamIdleTimeout,
   noMaxConnectionDuration,
   adminExposed,
+  tcpProxy,
 ];

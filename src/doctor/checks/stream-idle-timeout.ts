@@ -8,11 +8,11 @@ const STREAM_IDLE_DEFAULT_MS = 300_000;
 export const streamIdleTimeout: Check = perManager(
   "stream-idle-timeout",
   "a stream idle timeout that cuts quiet streams",
-  (l, hcm) => {
+  (place, hcm) => {
     const idleMs = durationMs(hcm.stream_idle_timeout);
     if (idleMs === undefined || idleMs === 0 || idleMs >= STREAM_IDLE_DEFAULT_MS) return undefined;
     return managerFinding(
-      l,
+      place,
       {
         severity: "warning",
         evidence: { field: "stream_idle_timeout", value: String(hcm.stream_idle_timeout) },

@@ -7,8 +7,9 @@ import { DoctorError } from "../../errors.js";
 import { describeExit, startChild } from "../../proc/child.js";
 import { Disposers } from "../../util/disposers.js";
 import { WaitTimeoutError, waitFor } from "../../util/wait.js";
-import { checkView, type DoctorReport, listOf } from "../doctor.js";
+import { checkView, type DoctorReport } from "../doctor.js";
 import { buildView, readAdmin } from "../envoy-view.js";
+import { listOf } from "../list-of.js";
 import { readBootstrapFile } from "./config-file.js";
 import { restoreDump } from "./restore.js";
 import { sanitize } from "./sanitize.js";
@@ -76,6 +77,8 @@ export async function checkConfigFile(o: ConfigCheckOptions): Promise<DoctorRepo
         ],
         // Paths in the file (certificates, LDS/CDS files) are taken from the file's directory.
         cwd: dirname(resolve(o.path)),
+        // Access logs to /dev/stdout work only on a file or pipe, not on the socket a read stream is.
+        logFile: join(workDir, "envoy.log"),
       }),
       (c) => c.stop(2000),
     );

@@ -73,10 +73,19 @@ const DNS_CLUSTER = "envoy.extensions.clusters.dns.v3.DnsCluster";
 const AGGREGATE = "envoy.extensions.clusters.aggregate.v3.ClusterConfig";
 const DFP = "envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig";
 
+/** The addresses a cluster lists: its load_assignment's endpoints, or the `hosts` of Envoys before 1.17. */
+export function endpointAddresses(c: Json): Json[] {
+  return [
+    ...arr(obj(c.load_assignment).endpoints)
+      .flatMap((e) => arr(e.lb_endpoints))
+      .map((e) => obj(obj(e.endpoint).address)),
+    ...arr(c.hosts),
+  ];
+}
+
 function kindOf(c: Json): Pick<ClusterView, "kind" | "dns" | "children" | "typeName"> {
-  const names = arr(obj(c.load_assignment).endpoints)
-    .flatMap((e) => arr(e.lb_endpoints))
-    .map((e) => str(obj(obj(obj(e.endpoint).address).socket_address).address) ?? "")
+  const names = endpointAddresses(c)
+    .map((a) => str(obj(a.socket_address).address) ?? "")
     .filter((n) => n !== "");
   const clusterType = obj(c.cluster_type);
   if (clusterType.name !== undefined) {

@@ -3,7 +3,9 @@ export type Json = Record<string, unknown>;
 
 export const obj = (v: unknown): Json =>
   v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
-export const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
+/** A repeated field: Envoy also takes a single object where a list belongs, as one element. */
+export const arr = (v: unknown): Json[] =>
+  Array.isArray(v) ? (v as Json[]) : v !== null && typeof v === "object" ? [v as Json] : [];
 export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 /** A duration as the JSON of a google.protobuf.Duration ("5s", "0.250s") in ms; undefined when absent. */
@@ -30,3 +32,18 @@ export function addressText(v: unknown): string {
 
 /** The message type of an Any ("type.googleapis.com/pkg.Msg" → "pkg.Msg"). */
 export const typeOf = (v: unknown): string | undefined => str(obj(v)["@type"])?.replace(/^.*\//, "");
+
+/**
+ * The same JSON with field names in snake_case: protobuf's JSON form also allows lowerCamelCase
+ * (istioctl prints dumps that way). Keys with dots or other marks (map keys: extension and
+ * filter names) are left as they are.
+ */
+export function snakeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snakeKeys);
+  if (v === null || typeof v !== "object") return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v as Json))
+    out[/^[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*$/.test(k) ? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : k] =
+      snakeKeys(x);
+  return out;
+}

@@ -12,8 +12,10 @@ export interface RouteView {
   route: Json;
   /** The virtual host's retry policy, which applies when the route has none. */
   virtualHostRetry?: Json;
-  /** grpc_http1_reverse_bridge turns its gRPC calls into HTTP/1.1 requests to the servers, by design. */
-  reverseBridged: boolean;
+  /** A bridge filter that carries its gRPC calls to the servers over HTTP/1.1, by design. */
+  bridge?: BridgeFilter;
+  /** Its connection manager runs a filter that handles gRPC (grpc_web, a bridge, the JSON transcoder, …). */
+  grpcFilter: boolean;
 }
 
 export interface ListenerView {
@@ -21,19 +23,52 @@ export interface ListenerView {
   name: string;
   address: string;
   state: DumpListener["state"];
-  /** The HTTP connection managers of its filter chains. */
-  managers: { config: Json; routes: RouteView[] }[];
+  /** The HTTP connection managers of its filter chains; `place` names one among several ("name[k]"). */
+  managers: { place: string; config: Json; routes: RouteView[] }[];
+  /** The TCP proxies of its filter chains: the clusters each forwards whole connections to. */
+  tcpProxies: { place: string; clusters: string[] }[];
 }
 
+const TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
 const HCM = [
   "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
   "envoy.config.filter.network.http_connection_manager.v2.HttpConnectionManager",
 ];
-const REVERSE_BRIDGE = "envoy.extensions.filters.http.grpc_http1_reverse_bridge.v3.FilterConfig";
+/** The filters that carry gRPC over HTTP/1.1 to the servers, by their config's message name. */
+const BRIDGES = {
+  "envoy.extensions.filters.http.grpc_http1_bridge.v3.Config": "grpc_http1_bridge",
+  "envoy.extensions.filters.http.grpc_http1_reverse_bridge.v3.FilterConfig": "grpc_http1_reverse_bridge",
+} as const;
+export type BridgeFilter = (typeof BRIDGES)[keyof typeof BRIDGES];
+/** HTTP filters that only make sense in front of gRPC servers. */
+const GRPC_FILTERS = [
+  ...Object.keys(BRIDGES),
+  // Not grpc_web nor grpc_stats: a mesh puts those in every HTTP chain, gRPC or not.
+  "envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+  "envoy.extensions.filters.http.grpc_field_extraction.v3.GrpcFieldExtractionConfig",
+  "envoy.extensions.filters.http.grpc_json_reverse_transcoder.v3.GrpcJsonReverseTranscoder",
+];
 const ROUTE_FILTER_CONFIG = "envoy.config.route.v3.FilterConfig";
 const TYPED_STRUCTS = ["udpa.type.v1.TypedStruct", "xds.type.v3.TypedStruct"];
 
-/** A filter's config, unwrapped from a TypedStruct: its message name and fields. */
+/** Filters of Envoys before 1.17 that carry an untyped `config`, by their names then. */
+const V2_NAMES: Record<string, string> = {
+  "envoy.http_connection_manager": HCM[0] as string,
+  "envoy.filters.network.http_connection_manager": HCM[0] as string,
+  "envoy.grpc_http1_bridge": "envoy.extensions.filters.http.grpc_http1_bridge.v3.Config",
+  "envoy.filters.http.grpc_http1_bridge": "envoy.extensions.filters.http.grpc_http1_bridge.v3.Config",
+  "envoy.tcp_proxy": "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+  "envoy.grpc_json_transcoder": "envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+};
+
+/** A filter's config: typed (unwrapped from a TypedStruct) or, before 1.17, untyped under `config`. */
+function configOfFilter(f: Json): { type: string | undefined; config: Json } {
+  if (f.typed_config === undefined && f.config !== undefined)
+    return { type: V2_NAMES[String(f.name ?? "")], config: obj(f.config) };
+  return filterConfig(f.typed_config);
+}
+
+/** A filter's typed config, unwrapped from a TypedStruct: its message name and fields. */
 function filterConfig(typedConfig: unknown): { type: string | undefined; config: Json } {
   const tc = obj(typedConfig);
   const type = typeOf(tc);
@@ -42,16 +77,23 @@ function filterConfig(typedConfig: unknown): { type: string | undefined; config:
   return { type, config: tc };
 }
 
-/** Whether the reverse bridge runs for this route: on in the chain unless the route or its virtual host turns it off. */
-function reverseBridged(httpFilters: Json[], vh: Json, route: Json): boolean {
-  const filter = httpFilters.find((f) => filterConfig(f.typed_config).type === REVERSE_BRIDGE);
-  if (filter === undefined) return false;
-  const name = String(filter.name ?? "");
-  const per = obj(route.typed_per_filter_config)[name] ?? obj(vh.typed_per_filter_config)[name];
-  if (per === undefined) return filter.disabled !== true;
-  const wrapped = obj(per);
-  if (typeOf(wrapped) === ROUTE_FILTER_CONFIG) return wrapped.disabled !== true;
-  return filterConfig(per).config.disabled !== true;
+/** The bridge that runs for this route: on in the chain unless the route or its virtual host turns it off. */
+function bridgeOf(httpFilters: Json[], vh: Json, route: Json): BridgeFilter | undefined {
+  for (const filter of httpFilters) {
+    const type = configOfFilter(filter).type;
+    const bridge = type === undefined ? undefined : BRIDGES[type as keyof typeof BRIDGES];
+    if (bridge === undefined) continue;
+    const name = String(filter.name ?? "");
+    const per = obj(route.typed_per_filter_config)[name] ?? obj(vh.typed_per_filter_config)[name];
+    const on =
+      per === undefined
+        ? filter.disabled !== true
+        : typeOf(per) === ROUTE_FILTER_CONFIG
+          ? obj(per).disabled !== true
+          : filterConfig(per).config.disabled !== true;
+    if (on) return bridge;
+  }
+  return undefined;
 }
 
 /** Where a route sends calls; undefined when it forwards nothing (a redirect, a direct response). */
@@ -106,7 +148,8 @@ function routesOf(
           clusters,
           route,
           ...(vh.retry_policy === undefined ? {} : { virtualHostRetry: obj(vh.retry_policy) }),
-          reverseBridged: reverseBridged(httpFilters, vh, r),
+          ...(bridgeOf(httpFilters, vh, r) === undefined ? {} : { bridge: bridgeOf(httpFilters, vh, r) }),
+          grpcFilter: httpFilters.some((f) => GRPC_FILTERS.includes(configOfFilter(f).type ?? "")),
         },
       ];
     }),
@@ -149,18 +192,32 @@ export function listenerView(d: DumpListener, s: DumpSections, note: (text: stri
     ...arr(l.filter_chains),
     ...(l.default_filter_chain === undefined ? [] : [obj(l.default_filter_chain)]),
   ];
-  const hcms = chains
-    .flatMap((fc) => arr(fc.filters))
-    .map((f) => filterConfig(f.typed_config))
-    .filter((f) => f.type !== undefined && HCM.includes(f.type));
-  // Several managers in one listener: each route's place names its filter chain too.
-  const managers = hcms.map(({ config }, k) => {
-    const place = hcms.length > 1 ? `${name}[${k}]` : name;
-    const httpFilters = arr(config.http_filters);
-    return {
-      config,
-      routes: routeConfigsOf(config, s, name, note).flatMap((rc) => routesOf(place, rc, httpFilters, note)),
-    };
-  });
-  return { name, address, state: d.state, managers };
+  // Each filter chain's manager or proxy; with several chains, its place names the chain too.
+  const filters = chains.flatMap((fc, i) =>
+    arr(fc.filters).map((f) => ({ ...configOfFilter(f), chain: str(fc.name) ?? String(i) })),
+  );
+  const several =
+    filters.filter((f) => f.type === TCP_PROXY || (f.type !== undefined && HCM.includes(f.type))).length > 1;
+  const placeOf = (chain: string): string => (several ? `${name}[${chain}]` : name);
+  const managers = filters
+    .filter((f) => f.type !== undefined && HCM.includes(f.type))
+    .map(({ config, chain }) => {
+      const place = placeOf(chain);
+      const httpFilters = arr(config.http_filters);
+      return {
+        place,
+        config,
+        routes: routeConfigsOf(config, s, name, note).flatMap((rc) => routesOf(place, rc, httpFilters, note)),
+      };
+    });
+  const tcpProxies = filters
+    .filter((f) => f.type === TCP_PROXY)
+    .map(({ config, chain }) => ({
+      place: placeOf(chain),
+      clusters:
+        config.cluster !== undefined
+          ? [String(config.cluster)]
+          : arr(obj(config.weighted_clusters).clusters).map((c) => String(c.name ?? "")),
+    }));
+  return { name, address, state: d.state, managers, tcpProxies };
 }
