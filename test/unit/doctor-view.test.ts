@@ -301,6 +301,105 @@ describe("doctor reads every form /config_dump shows listeners, routes and clust
       scope?.routes.map((r) => r.where),
       ["l/vh/#0"],
     );
-    assert.match(scope?.notes[0] ?? "", /checked the 1 of 2 routed clusters that a gRPC filter reaches, that speak HTTP\/2/);
+    assert.match(
+      scope?.notes[0] ?? "",
+      /checked the 1 of 2 routed clusters that a gRPC filter reaches, that speak HTTP\/2/,
+    );
+  });
+
+  it("nothing says gRPC: errors that hold only for gRPC are warnings, and a note says why", () => {
+    const r = checkView(
+      view(
+        staticListeners(
+          listener("l", [
+            hcm({ route_config: vhosts([{ match: { prefix: "/" }, route: { cluster: "web" } }]) }),
+          ]),
+        ),
+        clusters({ name: "web", type: "LOGICAL_DNS", load_assignment: {} }),
+      ),
+      "x",
+    );
+    const sev = (id: string) => r.findings.find((f) => f.check === id)?.severity;
+    assert.equal(sev("no-http2"), "warning");
+    assert.equal(sev("logical-dns"), "warning");
+    assert.ok(r.notes.some((n) => n.startsWith("nothing in this configuration says it carries gRPC")));
+    assert.equal(checkView(view(...[]), "x").counts.error, 0);
+  });
+
+  it("a cluster of one loopback endpoint (a sidecar's app, Envoy's stats) is left out, with a note", () => {
+    const local = {
+      name: "local",
+      typed_extension_protocol_options: H2,
+      load_assignment: {
+        endpoints: [
+          {
+            lb_endpoints: [
+              { endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: 8080 } } } },
+            ],
+          },
+        ],
+      },
+    };
+    const r = checkView(
+      view(
+        staticListeners(listener("l", [hcm({ route_config: vhosts([grpcRoute("local")]) })])),
+        clusters(local),
+      ),
+      "x",
+    );
+    assert.deepEqual(r.clusters, []);
+    assert.ok(r.notes.some((n) => n.startsWith("one endpoint on the same host, nothing to balance: local")));
+  });
+
+  it("a TCP proxy in an Envoy that routes no HTTP: connections balanced, not calls", () => {
+    const tcp = {
+      filters: [
+        {
+          name: "envoy.filters.network.tcp_proxy",
+          typed_config: {
+            "@type": `${T}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
+            cluster: "s",
+          },
+        },
+      ],
+    };
+    const r = checkView(
+      view(staticListeners(listener("l4", [tcp])), clusters({ name: "s", type: "STRICT_DNS" })),
+      "x",
+    );
+    assert.deepEqual(
+      r.findings.map((f) => `${f.severity} ${f.check} ${f.subject}`),
+      ["info tcp-proxy listener l4"],
+    );
+  });
+
+  it("camelCase dumps (istioctl's) and a single object where a list belongs read as Envoy reads them", () => {
+    const v = buildView(
+      "1.40.0",
+      {
+        configs: [
+          {
+            "@type": `${T}envoy.admin.v3.ListenersConfigDump`,
+            staticListeners: [
+              {
+                listener: listener("l", [
+                  hcm({
+                    routeConfig: { virtualHosts: { name: "vh", domains: ["*"], routes: [grpcRoute("s")] } },
+                  }),
+                ]),
+              },
+            ],
+          },
+          {
+            "@type": `${T}envoy.admin.v3.ClustersConfigDump`,
+            dynamicActiveClusters: [{ cluster: { name: "s", http2ProtocolOptions: {} } }],
+          },
+        ],
+      },
+      { clusterStatuses: [] },
+      { stats: [] },
+    );
+    assert.equal(v.clusters.get("s")?.upstream, "http2");
+    assert.deepEqual(checkView(v, "x").clusters, ["s"]);
   });
 });
