@@ -1,11 +1,16 @@
+import { randomBytes } from "node:crypto";
 import { TlsError } from "../errors.js";
 import { type CertSet, leafRecord, type WrittenSet, writeSet } from "./cert-set.js";
 import { createCa, issueLeaf } from "./issue.js";
 import { currentVersion } from "./layout.js";
 import { type CertsOptions, planLeaves, resolveCertsOptions } from "./plan.js";
 
-/** Common name of the CAs this tool makes; the date tells two generations apart. */
-export const caCommonName = (now: Date): string => `grpc-lb lab CA ${now.toISOString().slice(0, 19)}Z`;
+/**
+ * Common name of a CA this tool makes. Two CAs of one bundle must not share a
+ * subject (a verifier picks the issuer by name first), so each gets a random tag.
+ */
+export const caCommonName = (now: Date): string =>
+  `grpc-lb lab CA ${now.toISOString().slice(0, 10)} ${randomBytes(4).toString("hex")}`;
 
 /**
  * Makes a new set in `dir` (a CA, Envoy's listener and client certificates,
@@ -20,7 +25,8 @@ export async function createCertificates(dir: string, options: CertsOptions = {}
     throw new TlsError(`${dir} already holds certificates (current -> v${existing}); rotate them instead`);
   }
   const now = new Date();
-  const ca = await createCa(caCommonName(now), { days: o.caDays, now });
+  const commonName = caCommonName(now);
+  const ca = await createCa(commonName, { days: o.caDays, now });
   const leaves = await Promise.all(
     planLeaves(o).map(async (spec) => {
       const issued = await issueLeaf(ca.signer, spec, { days: o.leafDays, now });
@@ -31,7 +37,7 @@ export async function createCertificates(dir: string, options: CertsOptions = {}
     cas: [
       {
         record: {
-          commonName: caCommonName(now),
+          commonName,
           serial: ca.issued.serial,
           notAfter: ca.issued.notAfter.toISOString(),
         },
