@@ -14,7 +14,8 @@ export type Area =
   | "lab"
   | "process"
   | "engine"
-  | "doctor";
+  | "doctor"
+  | "tls";
 
 export class GrpcLbError extends Error {
   override name = "GrpcLbError";
@@ -90,6 +91,14 @@ export class EngineError extends GrpcLbError {
   override name = "EngineError";
   constructor(message: string, options?: ErrorOptions) {
     super("engine", message, options);
+  }
+}
+
+/** Certificates: one could not be made, written, read, or does not fit its key or its CA. */
+export class TlsError extends GrpcLbError {
+  override name = "TlsError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("tls", message, options);
   }
 }
 

@@ -1,5 +1,7 @@
 import { createRequire } from "node:module";
 import {
+  type ChannelCredentials,
+  type ChannelOptions,
   type Client,
   credentials,
   type GrpcObject,
@@ -12,10 +14,14 @@ import type { EchoClient } from "../src/generated/lbdemo/v1/Echo.js";
 import type { EchoReply__Output } from "../src/generated/lbdemo/v1/EchoReply.js";
 import { echoPackage } from "../src/proto/echo-package.js";
 
-/** Plain clients for tests: the demo service, grpc.health.v1 and reflection, over insecure channels. */
+/** Plain clients for tests: the demo service, grpc.health.v1 and reflection, over insecure channels unless told. */
 
-export function echoClient(target: string): EchoClient {
-  return new (echoPackage().grpc.lbdemo.v1.Echo)(target, credentials.createInsecure());
+export function echoClient(
+  target: string,
+  creds: ChannelCredentials = credentials.createInsecure(),
+  options: ChannelOptions = {},
+): EchoClient {
+  return new (echoPackage().grpc.lbdemo.v1.Echo)(target, creds, options);
 }
 
 export function echo(client: EchoClient, message = "hi", deadlineMs = 5000): Promise<EchoReply__Output> {
@@ -28,9 +34,13 @@ export function echo(client: EchoClient, message = "hi", deadlineMs = 5000): Pro
 
 type Unary = (req: object, opts: object, cb: (err: Error | null, res?: { status: string }) => void) => void;
 
-export async function healthCheck(target: string, service = ""): Promise<string> {
+export async function healthCheck(
+  target: string,
+  service = "",
+  creds: ChannelCredentials = credentials.createInsecure(),
+): Promise<string> {
   const Ctor = makeGenericClientConstructor(healthService, "Health");
-  const client = new Ctor(target, credentials.createInsecure()) as unknown as Client & { check: Unary };
+  const client = new Ctor(target, creds) as unknown as Client & { check: Unary };
   try {
     return await new Promise((resolve, reject) =>
       client.check({ service }, { deadline: Date.now() + 5000 }, (err, res) =>

@@ -1,5 +1,6 @@
 import { GrpcLbError, messageOf, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./args.js";
+import { certsCommand } from "./commands/certs.js";
 import { composeCommand } from "./commands/compose.js";
 import { deployGenCommand } from "./commands/deploy-gen.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   deployGenCommand,
   composeCommand,
   k8sCommand,
+  certsCommand,
 ];
 
 export const usage = `Usage: grpc-lb <command> [options]

@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { networkInterfaces, hostname as osHostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { messageOf, ServerError } from "../errors.js";
 import { ECHO_SERVICE_NAME, echoPackage } from "../proto/echo-package.js";
+import type { ReloadEvent } from "../tls/reloader.js";
 import { formatHostPort } from "../util/address.js";
 import { echoHandlers, type FailCode } from "./echo-service.js";
 import type { ServerMetrics } from "./metrics.js";
 import { addReflection } from "./reflection-services.js";
+import { PLAINTEXT, type ServerTls, serverSecurity, waitPresentsCertificate } from "./tls.js";
 
 export interface ServerOptions {
   /** Address to bind. Default "127.0.0.1"; containers use "0.0.0.0". */
@@ -40,10 +42,15 @@ export interface ServerOptions {
   failCode?: FailCode;
   /** Counts and times every call into these metrics. Default: none. */
   metrics?: ServerMetrics | undefined;
+  /** Plaintext, TLS or mutual TLS, with certificates followed for changes. Default plaintext. */
+  tls?: ServerTls;
+  /** Told when the certificates are reloaded or a reload fails. Default: nothing. */
+  onTlsEvent?: ((event: ReloadEvent) => void) | undefined;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, "metrics">> & {
+export type ResolvedServerOptions = Required<Omit<ServerOptions, "metrics" | "onTlsEvent">> & {
   metrics: ServerMetrics | undefined;
+  onTlsEvent: ((event: ReloadEvent) => void) | undefined;
 };
 
 export const DEFAULT_SERVER_PORT = 50051;
@@ -63,6 +70,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     failRate: options.failRate ?? 0,
     failCode: options.failCode ?? "UNAVAILABLE",
     metrics: options.metrics,
+    tls: options.tls ?? PLAINTEXT,
+    onTlsEvent: options.onTlsEvent,
   };
 }
 
@@ -76,6 +85,8 @@ export interface EchoServerHandle {
   readonly port: number;
   /** host:port as clients should dial it. */
   readonly address: string;
+  /** Serial (upper-case hex) of the certificate served now; undefined in plaintext. */
+  certSerial(): string | undefined;
   /** Reports NOT_SERVING, refuses new calls, lets in-flight ones finish within graceMs (or as overridden). */
   stop(override?: { drainDelayMs?: number; graceMs?: number }): Promise<StopOutcome>;
 }
@@ -105,12 +116,23 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
   // Reflection describes every service served, health included, so grpcurl needs no .proto file.
   addReflection(server);
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(formatHostPort(o.host, o.port), ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) reject(bindError(address, err));
-      else resolve(bound);
+  const security = await serverSecurity(o.tls, o.onTlsEvent);
+  const { reloader } = security;
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(formatHostPort(o.host, o.port), security.credentials, (err, bound) => {
+        if (err) reject(bindError(address, err));
+        else resolve(bound);
+      });
     });
-  });
+    // Health says SERVING only once a handshake shows the loaded certificate.
+    if (reloader) await waitPresentsCertificate(loopbackFor(o.host), port, reloader);
+  } catch (e) {
+    reloader?.stop();
+    server.forceShutdown();
+    throw e;
+  }
   address = formatHostPort(reachableHost(o.host), port);
   const setAll = (s: ServingStatus): void => {
     health.setStatus("", s);
@@ -124,6 +146,7 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
     host: o.host,
     port,
     address,
+    certSerial: () => reloader?.current().serial,
     stop(override = {}) {
       const drainDelayMs = override.drainDelayMs ?? o.drainDelayMs;
       const graceMs = override.graceMs ?? o.graceMs;
@@ -139,7 +162,7 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
             clearTimeout(timer);
             resolve("drained");
           });
-        });
+        }).finally(() => reloader?.stop());
       })();
       return stopping;
     },
@@ -156,6 +179,13 @@ export function reachableHost(host: string): string {
   const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
   const found = all.find((i) => !i.internal && i.family === family && !i.address.startsWith("fe80:"));
   return found?.address ?? (family === "IPv4" ? "127.0.0.1" : "::1");
+}
+
+/** Where a local probe reaches a server bound to `host`: loopback for a wildcard, else the host itself. */
+function loopbackFor(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::" || host === "[::]") return "::1";
+  return host.replace(/^\[(.*)\]$/, "$1");
 }
 
 function bindError(address: string, err: Error): ServerError {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { isCtrlC, UsageError } from "../../errors.js";
 import { FAIL_CODES } from "../../server/echo-service.js";
 import { ServerMetrics } from "../../server/metrics.js";
@@ -7,12 +8,17 @@ import {
   resolveServerOptions,
   startEchoServer,
 } from "../../server/server.js";
+import { PLAINTEXT, type ServerTls } from "../../server/tls.js";
+import type { ReloadEvent } from "../../tls/reloader.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
 /** Default port of /metrics: the one Prometheus exporters commonly take. */
 export const DEFAULT_METRICS_PORT = 9464;
 /** On Ctrl-C in-flight calls get at most this long, so the command ends within a second. */
 const CTRL_C_GRACE_MS = 500;
+
+/** Default interval of the certificate files' check, in ms. */
+export const DEFAULT_TLS_RELOAD_MS = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,10 +49,25 @@ Options:
   --metrics-port PORT       Prometheus metrics (calls by method and status, latency) at
                             http://HOST:PORT/metrics on the first --host; 0 for any free port
                             (default ${DEFAULT_METRICS_PORT})
+  --tls-cert FILE           serve TLS with this PEM certificate (with --tls-key); plaintext
+                            when absent. Point it into 'grpc-lb certs' output, e.g.
+                            DIR/current/server-1.crt, to follow rotation
+  --tls-key FILE            the certificate's PEM private key
+  --client-ca FILE          mutual TLS: only clients whose certificate chains to a CA of
+                            this PEM bundle get in (needs --tls-cert)
+  --tls-reload-ms MS        how often the certificate files are checked for a change
+                            (default ${DEFAULT_TLS_RELOAD_MS}); a change that checks out (the key is the
+                            certificate's) serves new connections, open ones keep theirs
   -h, --help                show this help
 
-Once listening it prints one JSON line per instance on stdout:
-  {"event":"ready","id":"…","address":"HOST:PORT","metricsPort":…,"pid":…}
+Once listening (with TLS: once a handshake shows the certificate) it prints one
+JSON line per instance on stdout:
+  {"event":"ready","id":"…","address":"HOST:PORT","metricsPort":…,"pid":…,"tls":"plaintext|tls|mtls"}
+With TLS the line has "certSerial", and each reload prints
+{"event":"tls-reloaded","serial":"…",…}; a change that does not check out (a
+missing file, a key of another certificate) prints {"event":"tls-reload-failed",
+"error":"…",…} once and the previous certificate keeps serving. ALPN offers h2
+only: a TLS client (an Envoy health checker) must offer h2 too.
 With a wildcard --host (0.0.0.0, ::) the address is the first external
 interface's (a container's IP), as clients reach it.
 On SIGTERM it reports NOT_SERVING, waits --drain-delay-ms, refuses new calls,
@@ -67,6 +88,10 @@ exits 130.
       "fail-rate": { type: "string" },
       "fail-code": { type: "string" },
       "metrics-port": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "client-ca": { type: "string" },
+      "tls-reload-ms": { type: "string" },
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -95,8 +120,10 @@ exits 130.
       });
     const port = intFlag("serve", "port", values.port, { min: 0, max: 65535 });
     const metricsPort = intFlag("serve", "metrics-port", values["metrics-port"], { min: 0, max: 65535 });
+    const tls = tlsFlags(values, ms("tls-reload-ms"));
     const common = {
       port,
+      tls,
       graceMs: ms("grace-ms"),
       drainDelayMs: ms("drain-delay-ms"),
       maxConnectionAgeMs: ms("max-connection-age-ms"),
@@ -115,12 +142,20 @@ exits 130.
       for (const host of hosts) {
         // With port 0 the first instance picks the port and the others share it, like the lab's servers.
         const port = servers[0]?.port ?? common.port;
+        const id = values.id?.toLowerCase() ?? randomUUID();
         const server = await startEchoServer(
-          resolveServerOptions({ ...common, port, host, id: values.id?.toLowerCase(), metrics }),
+          resolveServerOptions({
+            ...common,
+            port,
+            host,
+            id,
+            metrics,
+            onTlsEvent: (e) => ctx.stdout(`${JSON.stringify(reloadLine(e, id))}\n`),
+          }),
         );
         servers.push(server);
         ctx.stdout(
-          `${JSON.stringify({ event: "ready", id: server.id, address: server.address, host: server.host, port: server.port, metricsPort: endpoint.port, pid: process.pid })}\n`,
+          `${JSON.stringify({ event: "ready", id: server.id, address: server.address, host: server.host, port: server.port, metricsPort: endpoint.port, pid: process.pid, tls: tls.kind, ...(server.certSerial() ? { certSerial: server.certSerial() } : {}) })}\n`,
         );
       }
     } catch (e) {
@@ -147,3 +182,39 @@ exits 130.
     return ctrlC ? 130 : 0;
   },
 };
+
+/** The JSON line of a reload event; a new kind of event fails to compile until it has one. */
+function reloadLine(e: ReloadEvent, id: string): object {
+  switch (e.kind) {
+    case "reloaded":
+      return {
+        event: "tls-reloaded",
+        id,
+        serial: e.serial,
+        previousSerial: e.previousSerial,
+        notAfter: e.notAfter.toISOString(),
+      };
+    case "reload-failed":
+      return { event: "tls-reload-failed", id, error: e.error, keptSerial: e.keptSerial };
+  }
+}
+
+function tlsFlags(
+  values: { "tls-cert"?: string; "tls-key"?: string; "client-ca"?: string },
+  reloadMs = DEFAULT_TLS_RELOAD_MS,
+): ServerTls {
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  const clientCaFile = values["client-ca"];
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined)
+      throw new UsageError("grpc-lb serve: --client-ca needs --tls-cert and --tls-key");
+    return PLAINTEXT;
+  }
+  if (certFile === undefined || keyFile === undefined)
+    throw new UsageError("grpc-lb serve: --tls-cert and --tls-key go together");
+  if (reloadMs < 10) throw new UsageError("grpc-lb serve: --tls-reload-ms must be at least 10");
+  return clientCaFile === undefined
+    ? { kind: "tls", certFile, keyFile, reloadMs }
+    : { kind: "mtls", certFile, keyFile, clientCaFile, reloadMs };
+}
