@@ -90,8 +90,9 @@ describe("grpc-lb doctor --config: a bootstrap checked in a throwaway Envoy, bef
       it(fixture.check, async () => {
         const bad = labBase();
         fixture.bad(bad, []);
-        const { report } = await reportOf(await write(bad));
+        const { code, report } = await reportOf(await write(bad));
         const finding = report.findings.find((f) => f.check === fixture.check);
+        if (fixture.severity === "error") assert.equal(code, 1, "an error finding is exit 1");
         assert.ok(
           finding,
           `${fixture.check} did not fire: ${report.findings.map((f) => f.check).join(", ")}`,
