@@ -1,5 +1,9 @@
-import type { Json } from "../src/doctor/envoy-view.js";
+import { mkdtemp } from "node:fs/promises";
+import { join } from "node:path";
+import { type ClusterView, type Json, readEnvoy } from "../src/doctor/envoy-view.js";
 import { type FixTarget, mergePatch } from "../src/doctor/finding.js";
+import { type EnvoyHandle, startEnvoy } from "../src/envoy/process.js";
+import { waitFor } from "../src/util/wait.js";
 
 /**
  * One check's pair of Envoy configurations: `bad` changes the lab's own configuration so the
@@ -27,6 +31,7 @@ const dig = (o: Json, ...path: (string | number)[]): Json =>
 export const clusterOf = (b: Json): Json => dig(b, "static_resources", "clusters", 0);
 export const managerOf = (b: Json): Json =>
   dig(b, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config");
+export const chainOf = (b: Json): Json => dig(b, "static_resources", "listeners", 0, "filter_chains", 0);
 export const routeOf = (b: Json): Json =>
   dig(managerOf(b), "route_config", "virtual_hosts", 0, "routes", 0, "route");
 export const dnsOf = (b: Json): Json => dig(clusterOf(b), "cluster_type", "typed_config");
@@ -61,10 +66,51 @@ function targetOf(b: Json, target: FixTarget): Json {
       return routeOf(b);
     case "manager":
       return managerOf(b);
+    case "filter-chain":
+      return chainOf(b);
     case "admin":
       return asJson(b.admin);
     case "outside":
       throw new Error("a fix outside Envoy cannot be applied to its configuration");
+  }
+}
+
+/**
+ * Runs an Envoy on a fixture's `bootstrap` in a new directory under `root`, waits up to
+ * `settleMs` until `settled` holds for its cluster 'server', hands it to `use`, and stops it.
+ */
+export async function withFixtureEnvoy<T>(
+  o: {
+    binary: string;
+    root: string;
+    name: string;
+    bootstrap: Json;
+    settleMs: number;
+    settled: (server: ClusterView | undefined) => boolean;
+  },
+  use: (envoy: EnvoyHandle) => Promise<T>,
+): Promise<T> {
+  const workDir = await mkdtemp(join(o.root, `${o.name}-`));
+  let envoy: EnvoyHandle | undefined;
+  try {
+    envoy = await startEnvoy({
+      binary: o.binary,
+      bootstrap: o.bootstrap as never,
+      workDir,
+      concurrency: 1,
+      logLevel: "error",
+      startTimeoutMs: 15_000,
+      name: o.name,
+    });
+    const admin = envoy.admin;
+    await waitFor(
+      `cluster 'server' of ${o.name} to settle`,
+      async () => (o.settled((await readEnvoy(admin)).clusters.get("server")) ? true : undefined),
+      { timeoutMs: o.settleMs },
+    );
+    return await use(envoy);
+  } finally {
+    await envoy?.stop();
   }
 }
 

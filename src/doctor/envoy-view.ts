@@ -1,13 +1,22 @@
 import type { EnvoyAdmin } from "../envoy/admin.js";
 import { DoctorError, messageOf } from "../errors.js";
-import { type ClusterView, clusterView, hostsFromClusters } from "./view/clusters.js";
-import { dumpSections } from "./view/dump-sections.js";
-import { addressText, arr, type Json, obj, snakeKeys, str } from "./view/json.js";
+import { type CertView, certsFrom } from "./view/certs.js";
+import {
+  type ClusterView,
+  clusterStats,
+  clusterView,
+  hostsFromClusters,
+  STATS_FILTER,
+} from "./view/clusters.js";
+import { type DumpSections, dumpSections } from "./view/dump-sections.js";
+import { addressText, type Json, obj, snakeKeys, str } from "./view/json.js";
 import { type ListenerView, listenerView } from "./view/listeners.js";
 
+export type { CertView } from "./view/certs.js";
 export type { ClusterKind, ClusterView, HostNow, UpstreamProtocol } from "./view/clusters.js";
 export { durationMs, type Json, obj } from "./view/json.js";
-export type { ListenerView, RouteView } from "./view/listeners.js";
+export type { ListenerView, ManagerView, RouteView } from "./view/listeners.js";
+export type { TlsContext } from "./view/tls.js";
 
 /** What doctor reads from an Envoy, normalised. */
 export interface EnvoyView {
@@ -15,6 +24,10 @@ export interface EnvoyView {
   adminAddress: string;
   listeners: ListenerView[];
   clusters: Map<string, ClusterView>;
+  /** SDS secrets and whether they are loaded (SecretsConfigDump). */
+  secrets: DumpSections["secrets"];
+  /** The certificates /certs lists; undefined when it was not read. */
+  certs: CertView[] | undefined;
   /** What doctor could not judge or read, one line each. */
   notes: string[];
 }
@@ -25,6 +38,8 @@ export interface AdminDocuments {
   configDump: Json;
   clusters: Json;
   stats: Json;
+  /** /certs; undefined when the admin API does not serve it. */
+  certs?: Json | undefined;
 }
 
 /**
@@ -48,12 +63,14 @@ export async function readAdmin(admin: EnvoyAdmin): Promise<AdminDocuments> {
   };
   const serverInfo = await get("/server_info");
   envoyVersion(serverInfo, admin.address);
-  const [configDump, clusters, stats] = await Promise.all([
+  const [configDump, clusters, stats, certs] = await Promise.all([
     get("/config_dump"),
     get("/clusters?format=json"),
-    get("/stats?format=json&filter=outlier_detection\\.ejections_active$"),
+    get(`/stats?format=json&filter=${encodeURIComponent(STATS_FILTER)}`),
+    // Not every admin API serves /certs (a stand-in of a captured dump): then expiry is not judged.
+    get("/certs").catch(() => undefined),
   ]);
-  return { serverInfo, configDump, clusters, stats };
+  return { serverInfo, configDump, clusters, stats, certs };
 }
 
 /** Envoy's version from /server_info ("…/1.40.0/Clean/RELEASE/BoringSSL"); a DoctorError when it has none. */
@@ -66,27 +83,30 @@ function envoyVersion(info: Json, address: string): string {
 
 export async function readEnvoy(admin: EnvoyAdmin): Promise<EnvoyView> {
   const d = await readAdmin(admin);
-  return buildView(envoyVersion(d.serverInfo, admin.address), d.configDump, d.clusters, d.stats);
+  return buildView(envoyVersion(d.serverInfo, admin.address), d.configDump, d.clusters, d.stats, d.certs);
 }
 
-/** The view from the three JSON documents (exported for unit tests). */
-export function buildView(version: string, dump: Json, clustersJson: Json, statsJson: Json): EnvoyView {
+/** The view from the admin API's JSON documents (exported for unit tests); `certsJson` when /certs was read. */
+export function buildView(
+  version: string,
+  dump: Json,
+  clustersJson: Json,
+  statsJson: Json,
+  certsJson?: Json,
+): EnvoyView {
   const notes: string[] = [];
   const note = (text: string): void => {
     if (!notes.includes(text)) notes.push(text);
   };
   const s = dumpSections(obj(snakeKeys(dump)));
   if (s.present.length === 0) note("the config dump has no section doctor knows; nothing was read");
+  if (certsJson === undefined) note("/certs was not read: certificate expiry not judged");
 
   const hostsNow = hostsFromClusters(obj(snakeKeys(clustersJson)));
-  const ejections = new Map<string, number>();
-  for (const stat of arr(statsJson.stats)) {
-    const m = /^cluster\.(.+)\.outlier_detection\.ejections_active$/.exec(str(stat.name) ?? "");
-    if (m?.[1] !== undefined) ejections.set(m[1], Number(stat.value ?? 0));
-  }
+  const stats = clusterStats(statsJson);
   const clusters = new Map<string, ClusterView>();
   for (const d of s.clusters) {
-    const c = clusterView(d, hostsNow, ejections);
+    const c = clusterView(d, hostsNow, stats);
     // A cluster being replaced shows once active and once warming: the active one serves now.
     if (!clusters.has(c.name) || d.state !== "warming") clusters.set(c.name, c);
   }
@@ -95,6 +115,8 @@ export function buildView(version: string, dump: Json, clustersJson: Json, stats
     adminAddress: addressText(obj(s.bootstrap.admin).address),
     listeners: s.listeners.map((l) => listenerView(l, s, note)),
     clusters,
+    secrets: s.secrets,
+    certs: certsJson === undefined ? undefined : certsFrom(obj(snakeKeys(certsJson))),
     notes,
   };
 }

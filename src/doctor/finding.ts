@@ -4,11 +4,15 @@ import type { Json } from "./envoy-view.js";
 export type Severity = "error" | "warning" | "info";
 export const SEVERITIES: readonly Severity[] = ["error", "warning", "info"];
 
-/** Where a fix goes: a cluster, a route (by its place), a listener's HTTP connection manager, the admin block. */
+/**
+ * Where a fix goes: a cluster, a route (by its place), a listener's HTTP connection manager or
+ * the filter chain that holds it (by the manager's place), the admin block.
+ */
 export type FixTarget =
   | { kind: "cluster"; name: string }
   | { kind: "route"; where: string }
   | { kind: "manager"; listener: string }
+  | { kind: "filter-chain"; listener: string }
   | { kind: "admin" }
   | { kind: "outside" };
 
@@ -18,6 +22,8 @@ export interface Fix {
   patch: Json;
   /** What the snippet is, when it is not a merge into the running config (outside Envoy). */
   note?: string;
+  /** Files the merged configuration reads, to write beside it (an SDS secret), each as its YAML. */
+  files?: { path: string; content: Json }[];
 }
 
 /** One thing doctor found, with what it saw and what to change. */

@@ -17,6 +17,8 @@ function fixPlace(t: FixTarget): string {
       return `merge into the route action (route:) of ${t.where}`;
     case "manager":
       return `merge into the http_connection_manager of listener ${t.listener}`;
+    case "filter-chain":
+      return `merge into the filter chain of listener ${t.listener}`;
     case "admin":
       return "merge into admin";
     case "outside":
@@ -41,6 +43,11 @@ function formatFinding(group: Finding[]): string {
   if (f.fix !== undefined) {
     const where = f.fix.note ?? (group.length === 1 ? fixPlace(f.fix.target) : "merge into each of them");
     lines.push(`  fix:  ${where}:`, indent(fixYaml(f.fix), "          "));
+    for (const file of f.fix.files ?? [])
+      lines.push(
+        `        and write ${file.path}:`,
+        indent(fixYaml({ ...f.fix, patch: file.content }), "          "),
+      );
   }
   return lines.join("\n");
 }
@@ -56,6 +63,7 @@ function alike(findings: Finding[]): Finding[][] {
       f.why,
       f.fix && fixYaml(f.fix),
       f.fix?.note,
+      f.fix?.files,
     ]);
     groups.set(key, [...(groups.get(key) ?? []), f]);
   }

@@ -8,18 +8,17 @@ import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { main } from "../../src/cli/main.js";
 import { type DoctorReport, runDoctor } from "../../src/doctor/doctor.js";
-import { type Json, readEnvoy } from "../../src/doctor/envoy-view.js";
+import type { Json } from "../../src/doctor/envoy-view.js";
 import { fixYaml } from "../../src/doctor/finding.js";
 import { healthCaller } from "../../src/doctor/live.js";
 import { EnvoyAdmin } from "../../src/envoy/admin.js";
 import { findEnvoy } from "../../src/envoy/binary.js";
-import { type EnvoyHandle, startEnvoy } from "../../src/envoy/process.js";
+import { startEnvoy } from "../../src/envoy/process.js";
 import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
 import { labEnvoyBootstrap } from "../../src/lab/lab-envoy.js";
 import { LAB_HEALTH_CHECK } from "../../src/lab/lab-envoy-options.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
-import { waitFor } from "../../src/util/wait.js";
-import { applyFix, type DoctorFixture, FIXTURES, seedMinimal } from "../doctor-fixtures.js";
+import { applyFix, type DoctorFixture, FIXTURES, seedMinimal, withFixtureEnvoy } from "../doctor-fixtures.js";
 import { captureContext } from "../helpers.js";
 
 const envoyBinary = findEnvoy().path;
@@ -49,40 +48,27 @@ const labBootstrap = (): Json =>
   structuredClone(labEnvoyBootstrap(lab.options, lab.dns, lab.servers()[0]?.port ?? 0)) as unknown as Json;
 
 /** Runs one Envoy on `bootstrap`, waits until cluster 'server' settles on `hosts` hosts, runs doctor on it. */
-async function doctorOn(name: string, bootstrap: Json, hosts: number, live: boolean): Promise<DoctorReport> {
-  const workDir = await mkdtemp(join(workRoot, `${name}-`));
-  let envoy: EnvoyHandle | undefined;
-  try {
-    envoy = await startEnvoy({
+function doctorOn(name: string, bootstrap: Json, hosts: number, live: boolean): Promise<DoctorReport> {
+  return withFixtureEnvoy(
+    {
       binary: envoyBinary,
-      bootstrap: bootstrap as never,
-      workDir,
-      concurrency: 1,
-      logLevel: "error",
-      startTimeoutMs: 15_000,
+      root: workRoot,
       name,
-    });
-    const admin = envoy.admin;
-    await waitFor(
-      `cluster 'server' of ${name} to settle on ${hosts} hosts`,
-      async () => {
-        const c = (await readEnvoy(admin)).clusters.get("server");
-        return c !== undefined &&
-          c.hosts.length === hosts &&
-          c.hosts.every((h) => !h.failed.includes("pending_active_hc"))
-          ? true
-          : undefined;
-      },
-      { timeoutMs: SETTLE_MS },
-    );
-    const listener = `127.0.0.1:${envoy.listenerPort}`;
-    return await runDoctor({
-      admin,
-      live: live ? { listener, caller: healthCaller(listener), deadlineMs: 2000 } : undefined,
-    });
-  } finally {
-    await envoy?.stop();
-  }
+      bootstrap,
+      settleMs: SETTLE_MS,
+      settled: (c) =>
+        c !== undefined &&
+        c.hosts.length === hosts &&
+        c.hosts.every((h) => !h.failed.includes("pending_active_hc")),
+    },
+    (envoy) => {
+      const listener = `127.0.0.1:${envoy.listenerPort}`;
+      return runDoctor({
+        admin: envoy.admin,
+        live: live ? { listener, caller: healthCaller(listener), deadlineMs: 2000 } : undefined,
+      });
+    },
+  );
 }
 
 const checksOf = (r: DoctorReport): string[] => r.findings.map((f) => f.check);

@@ -403,3 +403,68 @@ describe("doctor reads every form /config_dump shows listeners, routes and clust
     assert.deepEqual(checkView(v, "x").clusters, ["s"]);
   });
 });
+
+describe("doctor reads every form a TLS context takes in a dump", () => {
+  const TLS = `${T}envoy.extensions.transport_sockets.tls.v3.`;
+  const socket = (typedConfig: Json): Json => ({
+    name: "envoy.transport_sockets.tls",
+    typed_config: typedConfig,
+  });
+  const tlsOf = (cluster: Json) => view(clusters({ name: "s", ...cluster })).clusters.get("s")?.tls ?? [];
+
+  it("by its exact type URL, typed or in a TypedStruct, and the legacy tls_context", () => {
+    const ctx = { common_tls_context: { alpn_protocols: ["h2"] } };
+    assert.deepEqual(
+      tlsOf({ transport_socket: socket({ "@type": `${TLS}UpstreamTlsContext`, ...ctx }) }).map((t) => t.path),
+      [["transport_socket", "typed_config"]],
+    );
+    const wrapped = tlsOf({
+      transport_socket: socket({
+        "@type": `${T}xds.type.v3.TypedStruct`,
+        type_url: `${TLS}UpstreamTlsContext`,
+        value: ctx,
+      }),
+    });
+    assert.deepEqual(wrapped[0]?.context, ctx);
+    assert.equal(tlsOf({ tls_context: ctx })[0]?.where, "tls_context");
+    // A downstream context on a cluster, or a message whose name only ends alike, is not an upstream one.
+    assert.deepEqual(tlsOf({ transport_socket: socket({ "@type": `${TLS}DownstreamTlsContext` }) }), []);
+    assert.deepEqual(tlsOf({ transport_socket: socket({ "@type": `${TLS}XUpstreamTlsContext` }) }), []);
+  });
+
+  it("camelCase dumps, filter chains with a DownstreamTlsContext, and transport_socket_matches", () => {
+    const v = buildView(
+      "1.40.0",
+      {
+        configs: [
+          staticListeners(
+            listener("l", [
+              {
+                ...hcm({ route_config: vhosts([grpcRoute("s")]) }),
+                transportSocket: socket({
+                  "@type": `${TLS}DownstreamTlsContext`,
+                  commonTlsContext: { alpnProtocols: ["http/1.1"] },
+                }),
+              },
+            ]),
+          ),
+          clusters({
+            name: "s",
+            transportSocketMatches: [
+              { name: "plain", transportSocket: { name: "envoy.transport_sockets.raw_buffer" } },
+              { name: "mtls", transportSocket: socket({ "@type": `${TLS}UpstreamTlsContext` }) },
+            ],
+          }),
+        ],
+      },
+      { cluster_statuses: [] },
+      { stats: [] },
+    );
+    const chainTls = v.listeners[0]?.managers[0]?.tls;
+    assert.deepEqual(chainTls?.context.common_tls_context, { alpn_protocols: ["http/1.1"] });
+    const [match] = v.clusters.get("s")?.tls ?? [];
+    assert.equal(match?.where, "transport_socket_matches[mtls]");
+    assert.deepEqual(match?.path, ["transport_socket_matches", 1, "transport_socket", "typed_config"]);
+    assert.deepEqual(v.notes, ["/certs was not read: certificate expiry not judged"]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { ClusterView, Json, RouteView } from "../envoy-view.js";
+import type { ClusterView, Json, ManagerView, RouteView } from "../envoy-view.js";
 import type { Finding } from "../finding.js";
 import type { Scope } from "../scope.js";
 import { obj } from "../view/json.js";
@@ -40,7 +40,7 @@ export const perRoute = (id: string, title: string, run: (r: RouteView) => Draft
   check(id, title, (scope) => scope.routes.flatMap((r) => run(r) ?? []));
 
 /** The HTTP connection managers that hold the routes in scope, once each. */
-function managersInScope(scope: Scope): { place: string; config: Json }[] {
+export function managersInScope(scope: Scope): ManagerView[] {
   return scope.view.listeners.flatMap((l) =>
     l.managers.filter((m) => m.routes.some((r) => scope.routes.includes(r))),
   );
@@ -82,6 +82,18 @@ export const managerFinding = (place: string, f: Omit<Draft, "subject" | "fix">,
   ...f,
   subject: `listener ${place}`,
   fix: { target: { kind: "manager", listener: place }, patch },
+});
+
+/** A finding about the filter chain of a listener's HTTP connection manager (by its place), its fix merged there. */
+export const chainFinding = (
+  place: string,
+  f: Omit<Draft, "subject" | "fix">,
+  patch: Json,
+  files?: { path: string; content: Json }[],
+): Draft => ({
+  ...f,
+  subject: `listener ${place} filter chain`,
+  fix: { target: { kind: "filter-chain", listener: place }, patch, ...(files ? { files } : {}) },
 });
 
 /** The route's retry policy, or its virtual host's when it has none. */

@@ -4,7 +4,8 @@ import { about, assumingGrpc, type Check, perCluster } from "./check.js";
 
 export const noHttp2: Check = assumingGrpc(
   perCluster("no-http2", "no HTTP/2 to the upstream", (c, scope) => {
-    if (c.upstream !== "http1" || c.kind === "AGGREGATE") return undefined;
+    // Over TLS, tls-http1 says it with what the handshake negotiated.
+    if (c.upstream !== "http1" || c.kind === "AGGREGATE" || c.tls.length > 0) return undefined;
     const routes = scope.routesTo(c.name);
     // The bridge filters carry each gRPC call to the servers as an HTTP/1.1 request, by design.
     if (routes.length > 0 && routes.every((r) => r.bridge !== undefined)) return undefined;

@@ -22,6 +22,15 @@ import { routeIdleTimeout } from "./route-idle-timeout.js";
 import { routeTimeout } from "./route-timeout.js";
 import { streamIdleTimeout } from "./stream-idle-timeout.js";
 import { tcpProxy } from "./tcp-proxy.js";
+import { tlsCertExpiring } from "./tls-cert-expiring.js";
+import { tlsDownstreamAlpn } from "./tls-downstream-alpn.js";
+import { tlsHealthPanic } from "./tls-health-panic.js";
+import { tlsHttp1 } from "./tls-http1.js";
+import { tlsInlineCerts } from "./tls-inline-certs.js";
+import { tlsNoNameCheck } from "./tls-no-name-check.js";
+import { tlsSecretNotLoaded } from "./tls-secret-not-loaded.js";
+import { tlsSniPerHost } from "./tls-sni-per-host.js";
+import { tlsUpstreamAlpn } from "./tls-upstream-alpn.js";
 
 /** Every check of the configuration, in the order findings are listed within a severity. */
 export const CHECKS: readonly Check[] = [
@@ -48,4 +57,13 @@ export const CHECKS: readonly Check[] = [
   noMaxConnectionDuration,
   adminExposed,
   tcpProxy,
+  tlsUpstreamAlpn,
+  tlsDownstreamAlpn,
+  tlsHttp1,
+  tlsHealthPanic,
+  tlsNoNameCheck,
+  tlsSniPerHost,
+  tlsSecretNotLoaded,
+  tlsInlineCerts,
+  tlsCertExpiring,
 ];

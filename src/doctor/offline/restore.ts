@@ -3,6 +3,34 @@ import type { Sanitized } from "./sanitize.js";
 
 const ADMIN_V3 = "type.googleapis.com/envoy.admin.v3.";
 
+/** Calls `visit` on every object in `v`, depth first. */
+function eachObject(v: unknown, visit: (o: Json) => void): void {
+  if (Array.isArray(v)) for (const x of v) eachObject(x, visit);
+  else if (v !== null && typeof v === "object") {
+    visit(v as Json);
+    for (const x of Object.values(v as Json)) eachObject(x, visit);
+  }
+}
+
+/**
+ * The private keys the dump redacts, put back from the file where they are file names: by the
+ * certificate file they go with. So a fix that moves certificates to SDS names the real key file.
+ */
+function restorePrivateKeys(dump: Json, file: Json): void {
+  const keys = new Map<string, unknown>();
+  eachObject(file, (o) => {
+    const chain = obj(o.certificate_chain).filename;
+    if (typeof chain === "string" && obj(o.private_key).filename !== undefined)
+      keys.set(chain, o.private_key);
+  });
+  if (keys.size === 0) return;
+  eachObject(dump, (o) => {
+    const chain = obj(o.certificate_chain).filename;
+    const key = typeof chain === "string" ? keys.get(chain) : undefined;
+    if (key !== undefined) o.private_key = structuredClone(key);
+  });
+}
+
 /**
  * Puts back into the throwaway Envoy's /config_dump what sanitize() changed, so that findings
  * name the file's own listeners, admin address and endpoints: static listeners matched by name,
@@ -13,6 +41,7 @@ export function restoreDump(dump: Json, file: Json, s: Sanitized): void {
   const fileListeners = arr(fileStatic.listeners);
   const fileClusters = new Map(arr(fileStatic.clusters).map((c) => [String(c.name ?? ""), c]));
   const unnamed = fileListeners.flatMap((l, i) => (l.name === undefined ? [i] : []));
+  restorePrivateKeys(dump, file);
   for (const section of arr(dump.configs)) {
     switch (section["@type"]) {
       case `${ADMIN_V3}BootstrapConfigDump`: {

@@ -113,7 +113,7 @@ export async function checkConfigFile(o: ConfigCheckOptions): Promise<DoctorRepo
     const docs = await readAdmin(admin);
     restoreDump(docs.configDump, file.bootstrap, s);
     const version = /\/(\d+\.\d+\.\d+)\//.exec(String(docs.serverInfo.version ?? ""))?.[1] ?? "unknown";
-    const view = buildView(version, docs.configDump, docs.clusters, { stats: [] });
+    const view = buildView(version, docs.configDump, docs.clusters, { stats: [] }, docs.certs);
     const unresolved: string[] = [];
     for (const c of view.clusters.values()) {
       if (c.dns !== undefined && c.hosts.length === 0)

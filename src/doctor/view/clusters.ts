@@ -1,5 +1,6 @@
 import type { DumpCluster } from "./dump-sections.js";
 import { addressText, arr, durationMs, type Json, obj, str, typeOf } from "./json.js";
+import { type TlsContext, upstreamTls } from "./tls.js";
 
 /** How Envoy finds a cluster's hosts. */
 export type ClusterKind =
@@ -42,6 +43,12 @@ export interface ClusterView {
   hosts: HostNow[];
   /** Hosts ejected by outlier detection now, from /stats (outlier_detection.ejections_active). */
   ejectionsActive: number;
+  /** Requests routed in panic mode so far, from /stats (lb_healthy_panic); 0 when not read. */
+  panicRouted: number;
+  /** Server certificates refused for their names so far, from /stats (ssl.fail_verify_san); 0 when not read. */
+  failVerifySan: number;
+  /** Its upstream TLS contexts: the transport socket's (or legacy tls_context), then transport_socket_matches'. */
+  tls: TlsContext[];
 }
 
 export const HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
@@ -122,6 +129,34 @@ function kindOf(c: Json): Pick<ClusterView, "kind" | "dns" | "children" | "typeN
   return { kind: "OTHER", typeName: type };
 }
 
+/** The per-cluster stats doctor reads, by cluster name. */
+export interface ClusterStats {
+  ejectionsActive: Map<string, number>;
+  panicRouted: Map<string, number>;
+  failVerifySan: Map<string, number>;
+}
+
+/** The stats doctor asks /stats for: a regex on their names. */
+export const STATS_FILTER = "(outlier_detection\\.ejections_active|lb_healthy_panic|ssl\\.fail_verify_san)$";
+
+/** Per-cluster stats from /stats?format=json. */
+export function clusterStats(statsJson: Json): ClusterStats {
+  const out: ClusterStats = { ejectionsActive: new Map(), panicRouted: new Map(), failVerifySan: new Map() };
+  const into: Record<string, Map<string, number>> = {
+    "outlier_detection.ejections_active": out.ejectionsActive,
+    lb_healthy_panic: out.panicRouted,
+    "ssl.fail_verify_san": out.failVerifySan,
+  };
+  for (const stat of arr(statsJson.stats)) {
+    const m =
+      /^cluster\.(.+)\.(outlier_detection\.ejections_active|lb_healthy_panic|ssl\.fail_verify_san)$/.exec(
+        str(stat.name) ?? "",
+      );
+    if (m?.[1] !== undefined && m[2] !== undefined) into[m[2]]?.set(m[1], Number(stat.value ?? 0));
+  }
+  return out;
+}
+
 /** Hosts per cluster from /clusters?format=json. */
 export function hostsFromClusters(clustersJson: Json): Map<string, HostNow[]> {
   const hosts = new Map<string, HostNow[]>();
@@ -139,11 +174,7 @@ export function hostsFromClusters(clustersJson: Json): Map<string, HostNow[]> {
 }
 
 /** One cluster of the dump, with its hosts now when /clusters has it. */
-export function clusterView(
-  d: DumpCluster,
-  hosts: Map<string, HostNow[]>,
-  ejections: Map<string, number>,
-): ClusterView {
+export function clusterView(d: DumpCluster, hosts: Map<string, HostNow[]>, stats: ClusterStats): ClusterView {
   const name = String(d.cluster.name ?? "");
   const now = hosts.get(name);
   return {
@@ -154,6 +185,9 @@ export function clusterView(
     upstream: upstreamOf(d.cluster),
     hostsKnown: now !== undefined,
     hosts: now ?? [],
-    ejectionsActive: ejections.get(name) ?? 0,
+    ejectionsActive: stats.ejectionsActive.get(name) ?? 0,
+    panicRouted: stats.panicRouted.get(name) ?? 0,
+    failVerifySan: stats.failVerifySan.get(name) ?? 0,
+    tls: upstreamTls(d.cluster),
   };
 }

@@ -7,6 +7,7 @@ const SECTION = {
   listeners: "ListenersConfigDump",
   routes: "RoutesConfigDump",
   scopedRoutes: "ScopedRoutesConfigDump",
+  secrets: "SecretsConfigDump",
 } as const;
 
 /** Envoy's admin packages whose dumps doctor reads: v3, and v2alpha from Envoys before 1.17. */
@@ -33,6 +34,8 @@ export interface DumpSections {
   routeConfigs: Map<string, Json>;
   /** Scoped route configurations by the name of their set (SRDS or inline lists). */
   scopedRouteSets: Map<string, Json[]>;
+  /** SDS secrets by name and where they stand: static, loaded (active) or not loaded yet (warming). */
+  secrets: { name: string; state: "static" | "active" | "warming" }[];
   /** The sections present, by message name, for notes on what was not read. */
   present: string[];
 }
@@ -95,8 +98,18 @@ export function dumpSections(dump: Json): DumpSections {
       }
   }
 
+  const sec = section(SECTION.secrets);
+  const secrets: DumpSections["secrets"] = (
+    [
+      ["static", sec.static_secrets],
+      ["active", sec.dynamic_active_secrets],
+      ["warming", sec.dynamic_warming_secrets],
+    ] as const
+  ).flatMap(([state, list]) => arr(list).map((x) => ({ name: String(x.name ?? ""), state })));
+
   return {
     bootstrap: obj(section(SECTION.bootstrap).bootstrap),
+    secrets,
     listeners,
     clusters,
     routeConfigs,

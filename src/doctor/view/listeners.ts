@@ -1,5 +1,6 @@
 import type { DumpListener, DumpSections } from "./dump-sections.js";
 import { addressText, arr, type Json, obj, str, typeOf } from "./json.js";
+import { downstreamTls, type TlsContext } from "./tls.js";
 
 /** One route of an HTTP connection manager, with where it sends calls. */
 export interface RouteView {
@@ -24,9 +25,20 @@ export interface ListenerView {
   address: string;
   state: DumpListener["state"];
   /** The HTTP connection managers of its filter chains; `place` names one among several ("name[k]"). */
-  managers: { place: string; config: Json; routes: RouteView[] }[];
+  managers: ManagerView[];
   /** The TCP proxies of its filter chains: the clusters each forwards whole connections to. */
   tcpProxies: { place: string; clusters: string[] }[];
+}
+
+/** An HTTP connection manager, its routes, and the filter chain it is in. */
+export interface ManagerView {
+  place: string;
+  config: Json;
+  routes: RouteView[];
+  /** The filter chain that holds it, as Envoy runs it. */
+  chain: Json;
+  /** The chain's downstream TLS context, when it terminates TLS. */
+  tls: TlsContext | undefined;
 }
 
 const TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
@@ -194,20 +206,22 @@ export function listenerView(d: DumpListener, s: DumpSections, note: (text: stri
   ];
   // Each filter chain's manager or proxy; with several chains, its place names the chain too.
   const filters = chains.flatMap((fc, i) =>
-    arr(fc.filters).map((f) => ({ ...configOfFilter(f), chain: str(fc.name) ?? String(i) })),
+    arr(fc.filters).map((f) => ({ ...configOfFilter(f), chain: str(fc.name) ?? String(i), fc })),
   );
   const several =
     filters.filter((f) => f.type === TCP_PROXY || (f.type !== undefined && HCM.includes(f.type))).length > 1;
   const placeOf = (chain: string): string => (several ? `${name}[${chain}]` : name);
   const managers = filters
     .filter((f) => f.type !== undefined && HCM.includes(f.type))
-    .map(({ config, chain }) => {
+    .map(({ config, chain, fc }): ManagerView => {
       const place = placeOf(chain);
       const httpFilters = arr(config.http_filters);
       return {
         place,
         config,
         routes: routeConfigsOf(config, s, name, note).flatMap((rc) => routesOf(place, rc, httpFilters, note)),
+        chain: fc,
+        tls: downstreamTls(fc),
       };
     });
   const tcpProxies = filters
