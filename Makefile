@@ -24,6 +24,9 @@ KUBE_VALIDATE_REQS := deploy/tools/kubernetes-validate.txt
 KUBE_VALIDATE_VERSION := 1.37.0
 KUBE_VALIDATE_DIR  := $(TOOLS)/kubernetes-validate-$(KUBE_VALIDATE_VERSION)
 KUBE_VALIDATE      := $(TOOLS)/bin/kubernetes-validate
+# Python grpcio (gRPC C-core), which insists on ALPN: a test drives it through Envoy's TLS listener.
+GRPCIO_VERSION     := 1.85.1
+GRPCIO_DIR         := $(TOOLS)/python-grpcio-$(GRPCIO_VERSION)
 GRPCURL_VERSION    := v1.9.3
 GRPCURL_DIR        := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
 GRPCURL            := $(TOOLS)/bin/grpcurl
@@ -91,7 +94,12 @@ deploy-gen: build ## regenerate the Envoy configs of deploy/ (Compose file, Kube
 
 deploy-tools: $(COMPOSE_SPEC) $(KUBE_VALIDATE) ## install the offline validators of deploy/ into .tools/
 
-test-tools: deploy-tools $(GRPCURL) chromium ## install what the tests drive besides Envoy: the deploy/ validators, grpcurl, chromium
+test-tools: deploy-tools $(GRPCURL) $(GRPCIO_DIR) chromium ## install what the tests drive besides Envoy: the deploy/ validators, grpcurl, Python grpcio, chromium
+
+$(GRPCIO_DIR):
+	python3 -m pip install --quiet --target $@.tmp grpcio==$(GRPCIO_VERSION)
+	mv $@.tmp $@
+	PYTHONPATH=$@ python3 -c 'import grpc; print("grpcio", grpc.__version__)'
 
 $(GRPCURL):
 	@command -v go >/dev/null || { echo "make: Go 1.24+ is needed to build grpcurl" >&2; exit 1; }

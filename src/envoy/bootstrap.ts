@@ -5,6 +5,7 @@ import {
   type ResolvedEnvoyConfigOptions,
   type RetryOptions,
 } from "./options.js";
+import { downstreamTls, UPSTREAM_ALPN, upstreamTls } from "./tls.js";
 import type {
   Bootstrap,
   CaresDnsResolverConfig,
@@ -119,6 +120,7 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
             },
           },
         ],
+        ...(o.tls === false ? {} : { transport_socket: downstreamTls(o.tls) }),
       },
     ],
   };
@@ -180,6 +182,7 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
               healthy_threshold: o.healthCheck.healthyThreshold,
               // The server-wide status ("") turns NOT_SERVING as soon as a server starts to drain.
               grpc_health_check: { service_name: "" },
+              ...(o.tls === false ? {} : { tls_options: { alpn_protocols: UPSTREAM_ALPN } }),
             },
           ],
         }),
@@ -238,6 +241,7 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
         explicit_http_config: { http2_protocol_options: {} },
       },
     },
+    ...(o.tls === false ? {} : { transport_socket: upstreamTls(o.tls, o.serverHost) }),
   };
 }
 

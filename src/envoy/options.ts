@@ -1,3 +1,4 @@
+import { isAbsolute } from "node:path";
 import { UsageError } from "../errors.js";
 import type { LbPolicyName } from "./types.js";
 
@@ -60,6 +61,19 @@ export interface RetryOptions {
   budgetPercent: number;
   /** Retries in flight always allowed, whatever the budget says. */
   minRetryConcurrency: number;
+}
+
+/**
+ * TLS on both legs (client → Envoy, Envoy → servers and its health checks), with the
+ * certificates of a `grpc-lb certs` directory delivered by file SDS so that they rotate.
+ */
+export interface EnvoyTlsOptions {
+  /** The directory `grpc-lb certs` wrote, holding the `current` link, as Envoy sees it (absolute). */
+  certsDir: string;
+  /** The directory of the SDS files (buildSdsFiles), as Envoy sees it (absolute). */
+  sdsDir: string;
+  /** Envoy presents its client certificate to the servers, which require one (mTLS). */
+  mtls: boolean;
 }
 
 /** Production defaults: checks every 5 s, a host out after 2 failures (≤ ~11 s), and retries on another host. */
@@ -140,6 +154,8 @@ export interface EnvoyConfigOptions {
   outlierDetection?: OutlierDetectionOptions | false;
   /** Retries of failed calls; false for none. Default DEFAULT_RETRY. */
   retry?: RetryOptions | false;
+  /** TLS on the listener and to the servers; false is plaintext h2c on both. Default false. */
+  tls?: EnvoyTlsOptions | false;
 }
 
 export type ResolvedEnvoyConfigOptions = Required<EnvoyConfigOptions>;
@@ -165,6 +181,7 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     healthCheck: options.healthCheck ?? DEFAULT_HEALTH_CHECK,
     outlierDetection: options.outlierDetection ?? DEFAULT_OUTLIER_DETECTION,
     retry: options.retry ?? DEFAULT_RETRY,
+    tls: options.tls ?? false,
   };
   checkPort("listenPort", o.listenPort, 0);
   checkPort("adminPort", o.adminPort, 0);
@@ -191,6 +208,14 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     throw new UsageError(
       `envoy config: healthyPanicThresholdPercent must be from 0 to 100, got ${o.healthyPanicThresholdPercent}`,
     );
+  }
+  if (o.tls !== false) {
+    for (const [what, dir] of [
+      ["certsDir", o.tls.certsDir],
+      ["sdsDir", o.tls.sdsDir],
+    ] as const)
+      if (!isAbsolute(dir))
+        throw new UsageError(`envoy config: tls.${what} must be an absolute path, got '${dir}'`);
   }
   if (o.dnsResolvers.kind === "servers") {
     if (o.dnsResolvers.servers.length === 0)

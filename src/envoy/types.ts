@@ -4,6 +4,8 @@
  * typed_config objects carry their "@type". Durations are proto JSON strings ("1.5s").
  */
 
+import type { DownstreamTlsContext, TlsTransportSocket, UpstreamTlsContext } from "./tls-types.js";
+
 export type Duration = `${number}s`;
 
 export interface SocketAddress {
@@ -59,7 +61,10 @@ export interface HttpConnectionManager {
 export interface Listener {
   name: string;
   address: SocketAddress;
-  filter_chains: { filters: TypedExtension<HttpConnectionManager>[] }[];
+  filter_chains: {
+    filters: TypedExtension<HttpConnectionManager>[];
+    transport_socket?: TlsTransportSocket<DownstreamTlsContext>;
+  }[];
 }
 
 export interface TcpProxy {
@@ -110,6 +115,8 @@ export interface HealthCheck {
   unhealthy_threshold: number;
   healthy_threshold: number;
   grpc_health_check: { service_name: string };
+  /** ALPN of health-check connections over TLS: they carry none unless it is set here. */
+  tls_options?: { alpn_protocols: string[] };
 }
 
 export interface OutlierDetection {
@@ -153,6 +160,7 @@ export interface Cluster {
   typed_extension_protocol_options: {
     "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": HttpProtocolOptions;
   };
+  transport_socket?: TlsTransportSocket<UpstreamTlsContext>;
 }
 
 /** An HTTP/1.1 health check: a host is healthy while GET `path` answers 200. */

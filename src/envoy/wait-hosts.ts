@@ -1,3 +1,4 @@
+import type { ClientTls } from "../loadgen/client-tls.js";
 import { describeProbe, type ProbeResult, routeProber } from "../loadgen/probe.js";
 import { formatHostPort } from "../util/address.js";
 import { waitFor } from "../util/wait.js";
@@ -15,6 +16,8 @@ export interface HostWaitOptions {
   ensureUp?: (() => void) | undefined;
   /** host:port of Envoy's gRPC listener: calls through it confirm what its load balancer routes to. */
   listener: string;
+  /** How the probe calls reach the listener. Default plaintext. */
+  tls?: ClientTls | undefined;
   /**
    * How a reply names the host Envoy picked: "address", each server reports the
    * address Envoy knows it by (headless DNS, the lab); "opaque", one virtual IP
@@ -71,7 +74,7 @@ export async function pollEnvoyHosts<T>(
 ): Promise<{ value: T; ms: number }> {
   const t0 = performance.now();
   const until = Date.now() + o.timeoutMs;
-  const prober = routeProber(o.listener);
+  const prober = routeProber(o.listener, o.tls);
   let last: UpstreamHost[] | undefined;
   let lastProbe: ProbeResult | undefined;
   try {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import protobuf from "protobufjs";
 import { UsageError } from "../errors.js";
+import type { ClientTls } from "../loadgen/client-tls.js";
 import { protoDir } from "../paths.js";
 import { ECHO_SERVICE_NAME } from "../proto/echo-package.js";
 import { rootOfFileDescriptors, rootOfProtoFiles } from "./descriptors.js";
@@ -50,6 +51,8 @@ export interface ResolveMethodOptions {
   deadlineMs?: number;
   /** Cancels reflection. */
   signal?: AbortSignal | undefined;
+  /** How reflection's channel is secured. Default plaintext. */
+  tls?: ClientTls | undefined;
 }
 
 /** A method name in ghz's spellings, "pkg.Service/Method" or "pkg.Service.Method" (a leading "/" is allowed). */
@@ -76,6 +79,7 @@ export async function resolveMethod(o: ResolveMethodOptions): Promise<GrpcMethod
     service: name.service,
     deadlineMs: o.deadlineMs ?? 5000,
     signal: o.signal,
+    tls: o.tls,
   });
   return methodOfRoot(rootOfFileDescriptors(descriptors), name, `reflection ${version}`, o.target);
 }

@@ -1,14 +1,8 @@
-import {
-  Client,
-  type ClientDuplexStream,
-  credentials,
-  Metadata,
-  type ServiceError,
-  status,
-} from "@grpc/grpc-js";
+import { Client, type ClientDuplexStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { GrpcError, messageOf, UsageError } from "../errors.js";
 import { channelOptions } from "../loadgen/channel.js";
+import { type ClientTls, channelCredentials, INSECURE } from "../loadgen/client-tls.js";
 import { fileDependencies } from "./descriptors.js";
 
 /** The versions of the server reflection service, in the order they are tried. */
@@ -62,6 +56,8 @@ export interface ReflectionOptions {
   deadlineMs: number;
   /** Cancels the exchange. */
   signal?: AbortSignal | undefined;
+  /** Plaintext or TLS. Default plaintext. */
+  tls?: ClientTls | undefined;
 }
 
 /**
@@ -73,7 +69,8 @@ export interface ReflectionOptions {
 export async function reflectService(
   o: ReflectionOptions,
 ): Promise<{ files: Uint8Array[]; version: ReflectionVersion }> {
-  const client = new Client(o.target, credentials.createInsecure(), channelOptions(o.target));
+  const tls = o.tls ?? INSECURE;
+  const client = new Client(o.target, channelCredentials(tls), channelOptions(o.target, { tls }));
   const deadline = Date.now() + o.deadlineMs;
   try {
     for (const version of REFLECTION_VERSIONS) {

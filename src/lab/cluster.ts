@@ -6,6 +6,7 @@ import { CLUSTER_NAME } from "../envoy/bootstrap.js";
 import type { EnvoyConfigOptions } from "../envoy/options.js";
 import type { EnvoyHandle } from "../envoy/process.js";
 import { errorFrom, LabError } from "../errors.js";
+import { type ClientTls, INSECURE } from "../loadgen/client-tls.js";
 import { formatHostPort } from "../util/address.js";
 import { Disposers } from "../util/disposers.js";
 import { portIsFree } from "../util/port-free.js";
@@ -14,6 +15,7 @@ import { loopbackAddresses } from "./addresses.js";
 import { type EnvoyTier, type StartTierEnvoy, startEnvoyTier } from "./envoy-tier.js";
 import type { LabEvent } from "./events.js";
 import { ensureUp, labEnvoyBootstrap, SERVER_NAME, startLabEnvoy, waitForHosts } from "./lab-envoy.js";
+import { type LabTls, prepareLabTls } from "./lab-tls.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { ServerPool } from "./server-pool.js";
 import type { LabServer } from "./servers.js";
@@ -36,6 +38,10 @@ export interface LabCluster {
   readonly pool: ServerPool;
   /** host:port of Envoy's gRPC listener (of the front, with several Envoys): where clients connect. */
   readonly listenAddress: string;
+  /** The lab's certificates, with tls "tls" or "mtls"; undefined in plaintext. */
+  readonly tls: LabTls | undefined;
+  /** How a client connects to the listener: plaintext, or TLS trusting the lab's CA. */
+  readonly clientTls: ClientTls;
   /** Servers started and not stopped, in start order. */
   servers(): readonly LabServer[];
   /** Makes DNS answer 'server' for exactly these servers, as the topology says. */
@@ -81,7 +87,19 @@ export async function startLabCluster(
       (d) => d.stop(),
     );
     onEvent({ kind: "dns-started", address: formatHostPort(dns.host, dns.port) });
-    const pool = new ServerPool(o, disposers, onEvent, signal);
+    const certsStarted = performance.now();
+    const tls = await prepareLabTls(o.tls, workDir, o.servers);
+    if (tls)
+      onEvent({
+        kind: "certs-created",
+        tls: tls.kind,
+        dir: tls.envoy.certsDir,
+        caFile: tls.caFile,
+        elapsedMs: Math.round(performance.now() - certsStarted),
+      });
+    const envoyTls = tls?.envoy ?? false;
+    const clientTls = tls?.client ?? INSECURE;
+    const pool = new ServerPool(o, disposers, onEvent, signal, tls);
     const first = await pool.add(o.servers);
     const topology = topologies[o.topology]();
     const answer = await topology.start(
@@ -94,15 +112,16 @@ export async function startLabCluster(
     };
     setRecords(answer);
     const startOne: StartTierEnvoy = (name, ports, s) =>
-      startLabEnvoy(o, binary.path, dns, pool.port, workDir, s, name, ports);
+      startLabEnvoy(o, binary.path, dns, pool.port, workDir, s, name, { ...ports, tls: envoyTls });
     let envoy: EnvoyHandle;
     let tier: EnvoyTier | undefined;
     if (o.envoys > 1) {
       tier = await startEnvoyTier(o, binary.path, startOne, workDir, disposers, onEvent, signal);
       envoy = tier.envoys[0] as EnvoyHandle;
     } else {
-      envoy = disposers.use(await startLabEnvoy(o, binary.path, dns, pool.port, workDir, signal), (e) =>
-        e.stop(),
+      envoy = disposers.use(
+        await startLabEnvoy(o, binary.path, dns, pool.port, workDir, signal, undefined, { tls: envoyTls }),
+        (e) => e.stop(),
       );
       onEvent({
         kind: "envoy-started",
@@ -124,6 +143,7 @@ export async function startLabCluster(
         o.startTimeoutMs,
         signal,
         topology.envoySeesServers ? "address" : "opaque",
+        clientTls,
       );
     }
     onEvent({ kind: "hosts-ready", count: want.size, elapsedMs: Math.round(performance.now() - started) });
@@ -140,6 +160,8 @@ export async function startLabCluster(
       dns,
       pool,
       listenAddress,
+      tls,
+      clientTls,
       servers: () => pool.live(),
       setServerRecords: (servers) => setRecords(topology.records(servers)),
       hosts: () => (tier?.envoys[0] ?? envoy).admin.clusterHosts(CLUSTER_NAME),
@@ -150,6 +172,7 @@ export async function startLabCluster(
         const bootstrap = labEnvoyBootstrap(o, dns, pool.port, {
           ...changes,
           listenPort: envoy.listenerPort,
+          tls: envoyTls,
         });
         const next = disposers.use(await envoy.hotRestart(bootstrap, s), (e) => e.stop());
         onEvent({

@@ -29,7 +29,7 @@ export const LAB_RETRY: RetryOptions = { ...DEFAULT_RETRY, perTryTimeoutMs: 1000
  */
 export type LabEnvoyOptions = Omit<
   EnvoyConfigOptions,
-  "listenAddress" | "serverHost" | "serverPort" | "dnsResolvers"
+  "listenAddress" | "serverHost" | "serverPort" | "dnsResolvers" | "tls"
 > & {
   /** Envoy worker threads. Default 2. */
   concurrency?: number;

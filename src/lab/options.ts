@@ -3,6 +3,7 @@ import { UsageError } from "../errors.js";
 import type { EchoFaults } from "../server/echo-service.js";
 import { DEFAULT_ADDRESS_BASE } from "./addresses.js";
 import { LAB_ENVOY, type LabEnvoyOptions } from "./lab-envoy-options.js";
+import { LAB_TLS_KINDS, type LabTlsKind } from "./lab-tls.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "./topologies/topology.js";
 
 /** The virtual IP of the emulated ClusterIP Service: outside the servers' default range. */
@@ -49,6 +50,11 @@ export interface LabOptions {
    * Service in front of an Envoy Deployment), listening where Envoy's listener would. Default 1.
    */
   envoys?: number;
+  /**
+   * TLS on both legs (client → Envoy → servers, health checks too) with certificates the lab
+   * makes: "tls", or "mtls" where servers also require Envoy's client certificate. Default "off".
+   */
+  tls?: LabTlsKind;
   /** Envoy's options, over LAB_ENVOY. */
   envoy?: LabEnvoyOptions;
 }
@@ -89,6 +95,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     firstServerFaults: { ...serverFaults, ...options.firstServerFaults },
     maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
     envoys: options.envoys ?? 1,
+    tls: options.tls ?? "off",
     envoy,
   };
   if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
@@ -128,6 +135,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   }
   if (!LB_POLICIES.includes(envoy.policy)) {
     throw new UsageError(`lab: --policy must be one of ${LB_POLICIES.join(", ")}, got '${envoy.policy}'`);
+  }
+  if (!LAB_TLS_KINDS.includes(o.tls)) {
+    throw new UsageError(`lab: tls must be one of ${LAB_TLS_KINDS.join(", ")}, got '${o.tls}'`);
   }
   if (!TOPOLOGY_KINDS.includes(o.topology)) {
     throw new UsageError(`lab: --discovery must be one of ${TOPOLOGY_KINDS.join(", ")}, got '${o.topology}'`);

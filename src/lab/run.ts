@@ -30,6 +30,7 @@ export async function runLab(
     const before = await lab.requestsPerHost();
     const report = await runLoad({
       target: lab.listenAddress,
+      tls: lab.clientTls,
       requests,
       concurrency,
       ...(signal ? { signal } : {}),

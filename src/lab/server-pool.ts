@@ -4,6 +4,7 @@ import { formatHostPort } from "../util/address.js";
 import type { Disposers } from "../util/disposers.js";
 import { loopbackAddresses } from "./addresses.js";
 import type { LabEvent } from "./events.js";
+import type { LabTls } from "./lab-tls.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { type LabInstance, type LabServer, startLabServers } from "./servers.js";
 
@@ -23,6 +24,7 @@ export class ServerPool {
     disposers: Disposers,
     private readonly onEvent: (e: LabEvent) => void,
     private readonly signal: AbortSignal | undefined,
+    private readonly tls: LabTls | undefined,
   ) {
     this.sharedPort = o.serverPort;
     // On Ctrl-C servers get SIGINT, their quick stop (no drain delay), so the lab ends within a second.
@@ -69,6 +71,7 @@ export class ServerPool {
         startTimeoutMs: this.o.startTimeoutMs,
         faults: g.some((i) => i.index === 0) ? this.o.firstServerFaults : this.o.serverFaults,
         maxConnectionAgeMs: this.o.maxConnectionAgeMs,
+        tls: this.tls?.server(g[0]?.index ?? 0),
         signal: this.signal,
         onProcess: (p) => this.processes.add(p),
       });

@@ -2,6 +2,7 @@ import { errorFrom, LabError } from "../errors.js";
 import { cliEntry } from "../paths.js";
 import { type ChildHandle, startChild } from "../proc/child.js";
 import type { EchoFaults } from "../server/echo-service.js";
+import type { LabServerTlsFiles } from "./lab-tls.js";
 
 /** One Echo instance of the lab; several may share a process (see serversPerProcess). */
 export interface LabServer {
@@ -46,6 +47,8 @@ export interface LabServerProcessOptions {
   faults: EchoFaults;
   /** grpc.max_connection_age_ms of each instance; 0 is off. */
   maxConnectionAgeMs: number;
+  /** The certificate to serve TLS with; undefined serves plaintext. */
+  tls: LabServerTlsFiles | undefined;
   /** Ctrl-C: stop waiting for ready lines. */
   signal: AbortSignal | undefined;
   /** Told of the process as soon as it is spawned, so whoever owns it can stop it. */
@@ -96,6 +99,8 @@ export async function startLabServers(
       String(o.drainDelayMs),
       "--metrics-port",
       "0",
+      ...(o.tls === undefined ? [] : ["--tls-cert", o.tls.certFile, "--tls-key", o.tls.keyFile]),
+      ...(o.tls?.clientCaFile === undefined ? [] : ["--client-ca", o.tls.clientCaFile]),
       ...(o.maxConnectionAgeMs > 0 ? ["--max-connection-age-ms", String(o.maxConnectionAgeMs)] : []),
       ...(o.faults.delayMs > 0 ? ["--delay-ms", String(o.faults.delayMs)] : []),
       ...(o.faults.failRate > 0

@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
-import { type ChannelOptions, credentials } from "@grpc/grpc-js";
+import type { ChannelOptions } from "@grpc/grpc-js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { echoPackage } from "../proto/echo-package.js";
+import { type ClientTls, channelCredentials, tlsChannelOptions } from "./client-tls.js";
 
 /** grpc-js's own balancing, for client-side targets (dns:///NAME:PORT): its loadBalancingConfig policy. */
 export type ClientLbPolicy = "round_robin" | "pick_first";
@@ -25,6 +26,8 @@ export interface EchoChannelOptions {
    * reply, is tried again, up to this many attempts in all; 0 or 1 is none. Default 0.
    */
   retryUnavailableAttempts?: number;
+  /** Plaintext or TLS (ghz's --insecure, --cacert, …). Default plaintext. */
+  tls?: ClientTls;
 }
 
 /** The service config's retry policy for every Echo method: UNAVAILABLE only, quick backoff. */
@@ -52,13 +55,14 @@ export function retryUnavailablePolicy(maxAttempts: number) {
  */
 export function echoChannel(target: string, o: EchoChannelOptions = {}): EchoClient {
   const Echo = echoPackage().grpc.lbdemo.v1.Echo;
-  return new Echo(target, credentials.createInsecure(), channelOptions(target, o));
+  return new Echo(target, channelCredentials(o.tls ?? { kind: "insecure" }), channelOptions(target, o));
 }
 
 /** The grpc-js options of a channel to `target` as the load engine opens it (see echoChannel). */
 export function channelOptions(target: string, o: EchoChannelOptions = {}): ChannelOptions {
   const options: ChannelOptions = {
     "grpc.service_config_disable_resolution": 1,
+    ...(o.tls ? tlsChannelOptions(o.tls) : {}),
   };
   if (/^dns:\/\/[^/]/.test(target)) askTargetsDnsServer();
   if (o.ownConnection) options["grpc.use_local_subchannel_pool"] = 1;

@@ -2,6 +2,13 @@ import { connectivityState } from "@grpc/grpc-js";
 import { LoadError } from "../errors.js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { type ClientLbPolicy, echoChannel } from "./channel.js";
+import { type ClientTls, describeClientTls } from "./client-tls.js";
+
+/** What to try when a channel never connects: the other security, which the target may be speaking. */
+const NOT_CONNECTED_HINT: Record<ClientTls["kind"], string> = {
+  insecure: "; if the target speaks TLS, give --cacert FILE (or --skipTLS)",
+  tls: "; check the CA (--cacert), the name (--cname) and, if the server requires one, the client certificate (--cert/--key)",
+};
 
 /** Longest single connectivity watch while waiting for READY, in ms. */
 const WATCH_MS = 100;
@@ -17,6 +24,8 @@ export interface PoolOptions {
   keepaliveMs?: number;
   /** Attempts of a call that failed UNAVAILABLE (the channel's retry policy); 0 none. */
   retryUnavailableAttempts?: number;
+  /** Plaintext or TLS. */
+  tls: ClientTls;
   /** Number of the first slot (pools of one run in several threads number theirs apart). Default 1. */
   firstSlot?: number;
 }
@@ -57,6 +66,7 @@ export class ConnectionPool {
       ...(this.o.lb ? { lb: this.o.lb } : {}),
       keepaliveMs: this.o.keepaliveMs ?? 0,
       retryUnavailableAttempts: this.o.retryUnavailableAttempts ?? 0,
+      tls: this.o.tls,
     });
     return { client, slot, generation, started: 0, inFlight: 0, retired: false };
   }
@@ -85,7 +95,7 @@ export class ConnectionPool {
       if (state === connectivityState.READY || state === connectivityState.SHUTDOWN) return;
       if (Date.now() >= deadline)
         throw new LoadError(
-          `cannot connect to ${this.o.target} within ${timeoutMs} ms (channel ${connectivityState[state]})`,
+          `cannot connect to ${this.o.target} within ${timeoutMs} ms over ${describeClientTls(this.o.tls)} (channel ${connectivityState[state]})${NOT_CONNECTED_HINT[this.o.tls.kind]}`,
         );
       await new Promise<void>((resolve) => {
         try {

@@ -5,6 +5,7 @@ import { type HostSplitMeter, startHostSplit } from "../envoy/host-split.js";
 import { LoadError } from "../errors.js";
 import { type ActiveCall, type CallSpec, callStarter } from "./calls.js";
 import type { ClientLbPolicy } from "./channel.js";
+import { type ClientTls, INSECURE } from "./client-tls.js";
 import { ConnectionPool } from "./connections.js";
 import { reportWithHostSplit } from "./host-split-report.js";
 import { type CallOutcome, LoadRecorder, type ReportMeta } from "./recorder.js";
@@ -51,6 +52,8 @@ export interface EngineOptions {
   keepaliveMs?: number;
   /** A retry policy for UNAVAILABLE, up to this many attempts in all; 0 none. Default 0. */
   retryUnavailableAttempts?: number;
+  /** How every connection is secured (ghz's --insecure, --cacert, …). Default plaintext. */
+  tls?: ClientTls;
   /** Stops starting calls; the report covers the calls made and says `interrupted`. */
   signal?: AbortSignal | undefined;
   /** On `signal`, cancel the calls in flight too instead of letting them finish. Default false. */
@@ -111,6 +114,7 @@ export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
     newConnectionEvery: o.newConnectionEvery ?? 0,
     keepaliveMs: o.keepaliveMs ?? 0,
     retryUnavailableAttempts: o.retryUnavailableAttempts ?? 0,
+    tls: o.tls ?? INSECURE,
     cancelOnAbort: o.cancelOnAbort ?? false,
   };
 }
@@ -155,6 +159,7 @@ export function startLoad(options: EngineOptions): LoadRun {
     lb: o.lb,
     keepaliveMs: o.keepaliveMs,
     retryUnavailableAttempts: o.retryUnavailableAttempts,
+    tls: o.tls,
     firstSlot: o.share?.firstSlot ?? 1,
   });
   const recorder = o.recorder ?? new LoadRecorder();

@@ -2,6 +2,7 @@ import { Metadata, status } from "@grpc/grpc-js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { type EchoCallSpec, startCall } from "./calls.js";
 import { echoChannel } from "./channel.js";
+import { type ClientTls, INSECURE } from "./client-tls.js";
 
 /** What one burst of probe calls saw: replies by the address each server reports, and failures by status. */
 export interface ProbeResult {
@@ -32,11 +33,11 @@ const PROBE_CALL: EchoCallSpec = { kind: "stream", message: "route probe", repli
  * of one Envoy worker's load balancer: under round robin, 2k calls over k
  * hosts reach every host the balancer holds, and only those.
  */
-export function routeProber(listener: string): RouteProber {
+export function routeProber(listener: string, tls: ClientTls = INSECURE): RouteProber {
   let client: EchoClient | undefined;
   return {
     async probe(calls, deadlineMs, until) {
-      client ??= echoChannel(listener, { ownConnection: true });
+      client ??= echoChannel(listener, { ownConnection: true, tls });
       const answered = new Map<string, number>();
       const failed: Record<string, number> = {};
       for (let i = 0; i < calls && Date.now() < until; i++) {

@@ -1,3 +1,4 @@
+import type { ClientTls } from "./client-tls.js";
 import { startLoad } from "./engine.js";
 import type { LoadReport } from "./report.js";
 
@@ -16,6 +17,8 @@ export interface LoadOptions {
   message?: string;
   /** Stops issuing new calls; the report covers the calls made. */
   signal?: AbortSignal;
+  /** How the channel is secured. Default plaintext. */
+  tls?: ClientTls;
 }
 
 /**
@@ -32,6 +35,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     connectTimeoutMs: options.connectTimeoutMs ?? 5000,
     call: { kind: "unary", message: options.message ?? "hello" },
     signal: options.signal,
+    ...(options.tls ? { tls: options.tls } : {}),
     cancelOnAbort: true,
   }).done;
 }

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { findEnvoy } from "../../src/envoy/binary.js";
 import { buildL4ProxyBootstrap } from "../../src/envoy/l4-proxy.js";
 import { LB_POLICIES } from "../../src/envoy/options.js";
+import { writeSdsFiles } from "../../src/envoy/sds-files.js";
 import { validateEnvoyConfig } from "../../src/envoy/validate.js";
 import { bootstrapToYaml, envoyConfigYaml } from "../../src/envoy/yaml.js";
+import { createCertificates } from "../../src/tls/certs.js";
 
 const envoy = findEnvoy().path;
 
@@ -27,6 +32,24 @@ describe("every Envoy config the builder makes passes `envoy --mode validate`", 
       assert.ok(result.ok, result.output);
       assert.match(result.output, /OK/);
       assert.doesNotMatch(result.output, /deprecated/i);
+    });
+  }
+
+  for (const mtls of [false, true]) {
+    it(`TLS on both legs${mtls ? " with Envoy's client certificate (mTLS)" : ""}, certificates by file SDS`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "grpc-lb-validate-tls-"));
+      try {
+        const tls = { certsDir: join(dir, "certs"), sdsDir: join(dir, "sds"), mtls };
+        await createCertificates(tls.certsDir);
+        await writeSdsFiles(tls);
+        const yaml = envoyConfigYaml({ tls });
+        const result = await validateEnvoyConfig(envoy, yaml);
+        assert.ok(result.ok, result.output);
+        assert.doesNotMatch(result.output, /deprecated/i);
+        assert.equal(yaml.includes("client_cert"), mtls);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   }
 

@@ -37,7 +37,7 @@ describe("the load engine and its caller's signal", () => {
   it("still gives up on a target that never connects, naming it", async () => {
     await assert.rejects(
       startLoad({ target: NOWHERE, requests: 1, connectTimeoutMs: 300 }).done,
-      /cannot connect to 127\.0\.0\.1:1 within 300 ms \(channel (TRANSIENT_FAILURE|CONNECTING|IDLE)\)/,
+      /cannot connect to 127\.0\.0\.1:1 within 300 ms over plaintext \(channel (TRANSIENT_FAILURE|CONNECTING|IDLE)\)/,
     );
   });
 });

@@ -15,6 +15,7 @@ import type { Schedule } from "../../loadgen/schedule.js";
 import { startWorkerLoad, usableWorkers } from "../../loadgen/worker-load.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
 
 const FORMATS = {
   text: formatReportText,
@@ -50,6 +51,8 @@ Target:
                             dns:///NAME:PORT for client-side balancing by grpc-js (required)
   --dns-server HOST:PORT    with dns:///NAME:PORT: ask this DNS server (grpc-js dns://HOST:PORT/NAME:PORT)
   --lb POLICY               client-side policy for dns targets: round_robin or pick_first
+
+${CLIENT_TLS_USAGE}
 
 Load (flag names as ghz's):
   -n, --requests N          bound on calls (default 100 when no --duration)
@@ -140,6 +143,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       "all-backends": { type: "boolean" },
       "expect-backends": { type: "string" },
       "max-imbalance": { type: "string" },
+      ...CLIENT_TLS_FLAGS,
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -154,6 +158,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
 
     const lb = choiceFlag("load", "lb", values.lb, ["round_robin", "pick_first"] as const);
     const target = targetOf(values.target, values["dns-server"], lb);
+    const tls = clientTlsOf("load", values);
     if (values.json && values.format !== undefined && values.format !== "json")
       throw new UsageError("grpc-lb load: --json and --format must agree (--json is --format json)");
     const format: Format = values.json
@@ -198,6 +203,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       importPaths: (values["import-paths"] ?? []).flatMap((p) => p.split(",")).filter((p) => p !== ""),
       deadlineMs: connectTimeoutMs,
       signal: ctx.signal,
+      tls,
     }).catch((e: unknown) => {
       throw e instanceof UsageError ? new UsageError(`grpc-lb load: --call ${methodName}: ${e.message}`) : e;
     });
@@ -216,6 +222,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       hashKey: hashSpace === undefined ? undefined : { header: hashHeader, space: hashSpace },
       newConnectionEvery,
       lb,
+      tls,
       envoyCounters:
         envoyAdmin === undefined ? undefined : { admin: envoyAdmin, cluster: values["envoy-cluster"] },
       signal: ctx.signal,

@@ -23,6 +23,8 @@ export const CLUSTER_FLAGS = {
   "slow-server": { type: "string" },
   "fail-server": { type: "string" },
   "max-connection-age-ms": { type: "string" },
+  tls: { type: "boolean" },
+  mtls: { type: "boolean" },
 } as const;
 
 export const CLUSTER_FLAGS_USAGE = `  --servers N            number of servers, 1-${MAX_LAB_SERVERS} (default 3)
@@ -45,9 +47,16 @@ export const CLUSTER_FLAGS_USAGE = `  --servers N            number of servers, 
   --fail-server RATE     server 1 fails this fraction (0-1) of calls with UNAVAILABLE (default 0)
   --max-connection-age-ms MS
                          servers close connections older than MS, so clients behind an
-                         L4 balancer reconnect and spread again (default 0: never)`;
+                         L4 balancer reconnect and spread again (default 0: never)
+  --tls                  TLS on both legs (client → Envoy, Envoy → servers and its health
+                         checks), with certificates the lab makes; clients trust its CA
+  --mtls                 with --tls: servers also require Envoy's client certificate`;
 
-type ClusterFlagValues = { [K in keyof typeof CLUSTER_FLAGS]?: string | undefined };
+type ClusterFlagValues = {
+  [K in keyof typeof CLUSTER_FLAGS]?:
+    | ((typeof CLUSTER_FLAGS)[K]["type"] extends "boolean" ? boolean : string)
+    | undefined;
+};
 
 /** The cluster flags as lab options; absent flags leave the lab's defaults (or `ports`) in place. */
 export function clusterOptions(
@@ -59,7 +68,9 @@ export function clusterOptions(
     intFlag(command, name, value, { min: 0, max: 65535 });
   const defined = <T extends object>(o: T): Partial<T> =>
     Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
+  if (v.mtls && !v.tls) throw new UsageError(`grpc-lb ${command}: --mtls needs --tls`);
   return defined({
+    tls: v.tls ? (v.mtls ? "mtls" : "tls") : undefined,
     servers: intFlag(command, "servers", v.servers, { min: 1, max: MAX_LAB_SERVERS }),
     envoys: intFlag(command, "envoys", v.envoys, { min: 1, max: MAX_LAB_ENVOYS }),
     topology: choiceFlag(command, "discovery", v.discovery, TOPOLOGY_KINDS),

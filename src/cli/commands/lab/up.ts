@@ -27,9 +27,11 @@ ${CLUSTER_FLAGS_USAGE.replace("(default: any free port)", "(default 10000)").rep
     }
     const options = clusterOptions("lab up", values, { listenPort: 10000, adminPort: 9901 });
     const lab = await startLabCluster(resolveLabOptions(options), progress(ctx), ctx.signal);
+    const trust = lab.tls === undefined ? "" : ` --cacert ${lab.tls.caFile}`;
     ctx.stdout(
-      `Envoy listener: ${lab.listenAddress}\nEnvoy admin:    http://${lab.envoy.adminAddress}\n` +
-        `Try: ${isCheckout() ? "./bin/grpc-lb" : "grpc-lb"} load --target ${lab.listenAddress}\nPress Ctrl-C to stop.\n`,
+      `Envoy listener: ${lab.listenAddress}${lab.tls === undefined ? "" : ` (${lab.tls.kind === "mtls" ? "TLS; servers require mTLS" : "TLS"})`}\nEnvoy admin:    http://${lab.envoy.adminAddress}\n` +
+        (lab.tls === undefined ? "" : `CA to trust:    ${lab.tls.caFile}\n`) +
+        `Try: ${isCheckout() ? "./bin/grpc-lb" : "grpc-lb"} load --target ${lab.listenAddress}${trust}\nPress Ctrl-C to stop.\n`,
     );
     const proxies = [lab.envoy, ...lab.topology.proxies()];
     await new Promise<void>((resolve) => {
