@@ -1,6 +1,7 @@
 import {
+  type ChannelCredentials,
+  type ChannelOptions,
   type Client,
-  credentials,
   type GrpcObject,
   loadPackageDefinition,
   Metadata,
@@ -11,6 +12,7 @@ import { type HostCounters, hostSplit } from "../envoy/host-split.js";
 import type { GrpcMethod } from "../grpc/method.js";
 import { callStarter } from "../loadgen/calls.js";
 import { echoChannel } from "../loadgen/channel.js";
+import { type ClientTls, channelCredentials, INSECURE, tlsChannelOptions } from "../loadgen/client-tls.js";
 import { healthDescription } from "../proto/echo-package.js";
 import { DOCS, type Finding } from "./finding.js";
 
@@ -42,9 +44,14 @@ export interface LiveResult {
  * Calls of any method (resolved by reflection or .proto files), sent as the load tool sends
  * them; `request` is its JSON (an array of messages for client or bidi streaming).
  */
-export function methodCaller(listener: string, method: GrpcMethod, request: unknown): LiveCaller {
+export function methodCaller(
+  listener: string,
+  method: GrpcMethod,
+  request: unknown,
+  tls: ClientTls = INSECURE,
+): LiveCaller {
   const start = callStarter({ kind: "method", method, request }, { byPeer: false });
-  const client = echoChannel(listener, { ownConnection: true });
+  const client = echoChannel(listener, { ownConnection: true, tls });
   const metadata = new Metadata();
   return {
     method: method.path.slice(1),
@@ -57,12 +64,13 @@ export function methodCaller(listener: string, method: GrpcMethod, request: unkn
 }
 
 /** The default call: grpc.health.v1.Health/Check for the whole server (service ""), which most servers serve. */
-export function healthCaller(listener: string): LiveCaller {
+export function healthCaller(listener: string, tls: ClientTls = INSECURE): LiveCaller {
   const pkg = loadPackageDefinition(healthDescription()) as GrpcObject;
   const Health = ((pkg.grpc as GrpcObject).health as GrpcObject).v1 as GrpcObject;
   const Ctor = Health.Health as unknown as new (
     t: string,
-    c: ReturnType<typeof credentials.createInsecure>,
+    c: ChannelCredentials,
+    o: ChannelOptions,
   ) => Client & {
     Check(
       req: { service: string },
@@ -70,7 +78,7 @@ export function healthCaller(listener: string): LiveCaller {
       cb: (err: { code?: number; details?: string } | null) => void,
     ): void;
   };
-  const client = new Ctor(listener, credentials.createInsecure());
+  const client = new Ctor(listener, channelCredentials(tls), tlsChannelOptions(tls));
   return {
     method: "grpc.health.v1.Health/Check",
     call: (deadlineMs) =>

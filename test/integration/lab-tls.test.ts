@@ -106,6 +106,25 @@ describe("a running lab with mTLS to the servers", () => {
     }
   });
 
+  it("doctor's live calls speak TLS with the same flags: the split with --cacert, live-failed without", async () => {
+    const ca = lab.tls?.caFile ?? "";
+    const base = ["doctor", "--admin", lab.envoy.adminAddress, "--listener", lab.listenAddress, "--json"];
+    const ok = spawnCli([...base, "--cacert", ca, "--cname", "localhost"]);
+    assert.equal((await ok.exit).code, 0, ok.stderr());
+    const report = JSON.parse(ok.lines.join("\n")) as {
+      counts: { error: number };
+      live?: { hosts: Record<string, number> };
+    };
+    assert.equal(report.counts.error, 0, ok.lines.join("\n"));
+    assert.deepEqual(Object.values(report.live?.hosts ?? {}), [10, 10, 10]);
+    const plain = spawnCli([...base, "--deadline-ms", "500", "-n", "3"]);
+    assert.equal((await plain.exit).code, 1);
+    assert.match(plain.lines.join("\n"), /"check":"live-failed"/);
+    const stray = spawnCli(["doctor", "--admin", lab.envoy.adminAddress, "--cacert", ca]);
+    assert.equal((await stray.exit).code, 2);
+    assert.match(stray.stderr(), /--cacert is for live calls: add --listener HOST:PORT/);
+  });
+
   it("load --cacert works through Envoy's TLS listener; plaintext load fails saying why", async () => {
     const ca = lab.tls?.caFile ?? "";
     const ok = spawnCli([

@@ -8,8 +8,10 @@ import { EnvoyAdmin } from "../../envoy/admin.js";
 import { findEnvoy } from "../../envoy/binary.js";
 import { DoctorError, messageOf, UsageError } from "../../errors.js";
 import { resolveMethod } from "../../grpc/method.js";
+import type { ClientTls } from "../../loadgen/client-tls.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, type CommandContext, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
 
 /** Exit status when the admin API is not an Envoy's or does not answer (as for bad usage). */
 export const EXIT_NOT_ENVOY = 2;
@@ -57,6 +59,8 @@ Options:
 The default live call is grpc.health.v1.Health/Check, which most gRPC servers serve;
 whatever the method, Envoy's per-host counters tell which upstream took each call.
 
+The live calls speak ${CLIENT_TLS_USAGE}
+
 Checks:
 ${CHECKS.map((c) => `  ${c.id.padEnd(28)}${c.title}`).join("\n")}
   live-failed, live-unreached, live-imbalance   with --listener: what the calls saw
@@ -85,6 +89,7 @@ when Envoy refuses the --config file (its own message is printed).
       "import-paths": { type: "string", short: "i", multiple: true },
       format: { type: "string" },
       json: { type: "boolean" },
+      ...CLIENT_TLS_FLAGS,
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -110,7 +115,15 @@ when Envoy refuses the --config file (its own message is printed).
     const requests = intFlag("doctor", "requests", values.requests, { min: 1, max: 100_000 });
     const deadlineMs =
       intFlag("doctor", "deadline-ms", values["deadline-ms"], { min: 1, max: 600_000 }) ?? 2000;
-    const liveOnly = ["requests", "deadline-ms", "call", "data", "proto", "import-paths"] as const;
+    const liveOnly = [
+      "requests",
+      "deadline-ms",
+      "call",
+      "data",
+      "proto",
+      "import-paths",
+      ...(Object.keys(CLIENT_TLS_FLAGS) as (keyof typeof CLIENT_TLS_FLAGS)[]),
+    ] as const;
     const stray = liveOnly.find((f) => values[f] !== undefined);
     if (listenerHp === undefined && stray !== undefined)
       throw new UsageError(`grpc-lb doctor: --${stray} is for live calls: add --listener HOST:PORT`);
@@ -139,8 +152,9 @@ when Envoy refuses the --config file (its own message is printed).
     );
     const admin = new EnvoyAdmin(formatHostPort(adminHp?.host ?? "", adminHp?.port ?? 0));
     const listener = listenerHp === undefined ? undefined : formatHostPort(listenerHp.host, listenerHp.port);
+    const tls = clientTlsOf("doctor", values);
     const caller =
-      listener === undefined ? undefined : await callerOf(listener, values, deadlineMs, ctx.signal);
+      listener === undefined ? undefined : await callerOf(listener, values, deadlineMs, tls, ctx.signal);
     return doctorAndPrint(
       {
         admin,
@@ -148,7 +162,7 @@ when Envoy refuses the --config file (its own message is printed).
         live:
           listener === undefined
             ? undefined
-            : { listener, caller: caller ?? healthCaller(listener), requests, deadlineMs },
+            : { listener, caller: caller ?? healthCaller(listener, tls), requests, deadlineMs },
         signal: ctx.signal,
       },
       format === "json",
@@ -192,9 +206,10 @@ async function callerOf(
   listener: string,
   values: { call?: string; data?: string; proto?: string[]; "import-paths"?: string[] },
   deadlineMs: number,
+  tls: ClientTls,
   signal: AbortSignal,
 ): Promise<LiveCaller> {
-  if (values.call === undefined) return healthCaller(listener);
+  if (values.call === undefined) return healthCaller(listener, tls);
   const name = values.call;
   let request: unknown = {};
   if (values.data !== undefined) {
@@ -210,9 +225,10 @@ async function callerOf(
     protoFiles: values.proto ?? [],
     importPaths: (values["import-paths"] ?? []).flatMap((p) => p.split(",")).filter((p) => p !== ""),
     deadlineMs,
+    tls,
     signal,
   }).catch((e: unknown) => {
     throw e instanceof UsageError ? new UsageError(`grpc-lb doctor: --call ${name}: ${e.message}`) : e;
   });
-  return methodCaller(listener, method, request);
+  return methodCaller(listener, method, request, tls);
 }
