@@ -4,6 +4,7 @@ import {
   lbPolicyName,
   type ResolvedEnvoyConfigOptions,
   type RetryOptions,
+  upstreamTlsOf,
 } from "./options.js";
 import { downstreamTls, UPSTREAM_ALPN, upstreamTls } from "./tls.js";
 import type {
@@ -127,6 +128,7 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
 }
 
 export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
+  const upstream = upstreamTlsOf(o.tls);
   const resolver: CaresDnsResolverConfig = {
     "@type": "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
     use_resolvers_as_fallback: false,
@@ -182,7 +184,7 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
               healthy_threshold: o.healthCheck.healthyThreshold,
               // The server-wide status ("") turns NOT_SERVING as soon as a server starts to drain.
               grpc_health_check: { service_name: "" },
-              ...(o.tls === false ? {} : { tls_options: { alpn_protocols: UPSTREAM_ALPN } }),
+              ...(upstream === false ? {} : { tls_options: { alpn_protocols: UPSTREAM_ALPN } }),
             },
           ],
         }),
@@ -241,7 +243,7 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
         explicit_http_config: { http2_protocol_options: {} },
       },
     },
-    ...(o.tls === false ? {} : { transport_socket: upstreamTls(o.tls, o.serverHost) }),
+    ...(upstream === false ? {} : { transport_socket: upstreamTls(upstream, o.serverHost) }),
   };
 }
 

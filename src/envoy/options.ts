@@ -64,8 +64,8 @@ export interface RetryOptions {
 }
 
 /**
- * TLS on both legs (client → Envoy, Envoy → servers and its health checks), with the
- * certificates of a `grpc-lb certs` directory delivered by file SDS so that they rotate.
+ * TLS on the listener and, unless `downstreamOnly`, to the servers and in its health checks,
+ * with the certificates of a `grpc-lb certs` directory delivered by file SDS so that they rotate.
  */
 export interface EnvoyTlsOptions {
   /** The directory `grpc-lb certs` wrote, holding the `current` link, as Envoy sees it (absolute). */
@@ -74,7 +74,13 @@ export interface EnvoyTlsOptions {
   sdsDir: string;
   /** Envoy presents its client certificate to the servers, which require one (mTLS). */
   mtls: boolean;
+  /** TLS on the listener only; the servers and their health checks stay plaintext h2c. Default false. */
+  downstreamOnly?: boolean;
 }
+
+/** The TLS of the leg to the servers: none when Envoy speaks plaintext to them. */
+export const upstreamTlsOf = (tls: EnvoyTlsOptions | false): EnvoyTlsOptions | false =>
+  tls === false || tls.downstreamOnly === true ? false : tls;
 
 /** Production defaults: checks every 5 s, a host out after 2 failures (≤ ~11 s), and retries on another host. */
 export const DEFAULT_HEALTH_CHECK: HealthCheckOptions = {
@@ -154,7 +160,7 @@ export interface EnvoyConfigOptions {
   outlierDetection?: OutlierDetectionOptions | false;
   /** Retries of failed calls; false for none. Default DEFAULT_RETRY. */
   retry?: RetryOptions | false;
-  /** TLS on the listener and to the servers; false is plaintext h2c on both. Default false. */
+  /** TLS on the listener and (unless downstreamOnly) to the servers; false is plaintext h2c on both. Default false. */
   tls?: EnvoyTlsOptions | false;
 }
 

@@ -2,7 +2,13 @@
 export type LabEvent =
   | { kind: "envoy-found"; path: string; source: string; version: string }
   | { kind: "dns-started"; address: string }
-  | { kind: "certs-created"; tls: "tls" | "mtls"; dir: string; caFile: string; elapsedMs: number }
+  | {
+      kind: "certs-created";
+      tls: "downstream" | "tls" | "mtls";
+      dir: string;
+      caFile: string;
+      elapsedMs: number;
+    }
   | { kind: "server-started"; index: number; id: string; address: string; pid: number }
   | { kind: "l4-proxy-started"; virtualIp: string; endpoints: number; pid: number }
   | { kind: "dns-records"; name: string; addresses: readonly string[] }
@@ -13,12 +19,18 @@ export type LabEvent =
   | { kind: "stopping"; reason: string }
   | { kind: "stopped"; elapsedMs: number };
 
+const CERTS_CREATED_LEGS: Record<Extract<LabEvent, { kind: "certs-created" }>["tls"], string> = {
+  downstream: "TLS on the listener only (servers plaintext)",
+  tls: "TLS on both legs",
+  mtls: "mTLS (servers require Envoy's client certificate) on both legs",
+};
+
 // A Record over every kind: forgetting to format a new event is a compile error.
 const formatters: { [K in LabEvent["kind"]]: (e: Extract<LabEvent, { kind: K }>) => string } = {
   "envoy-found": (e) => `envoy ${e.version} (${e.path}, from ${e.source})`,
   "dns-started": (e) => `dns     listening on ${e.address} (udp+tcp)`,
   "certs-created": (e) =>
-    `tls     ${e.tls === "mtls" ? "mTLS (servers require Envoy's client certificate)" : "TLS"} on both legs: certificates in ${e.dir} (${e.elapsedMs} ms); clients trust ${e.caFile}`,
+    `tls     ${CERTS_CREATED_LEGS[e.tls]}: certificates in ${e.dir} (${e.elapsedMs} ms); clients trust ${e.caFile}`,
   "server-started": (e) => `server  ${e.index + 1} ${e.id} on ${e.address} (pid ${e.pid})`,
   "l4-proxy-started": (e) =>
     `l4      kube-proxy stand-in: Envoy tcp_proxy on ${e.virtualIp} spreads connections over ${e.endpoints} servers (pid ${e.pid})`,

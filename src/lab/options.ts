@@ -51,8 +51,9 @@ export interface LabOptions {
    */
   envoys?: number;
   /**
-   * TLS on both legs (client → Envoy → servers, health checks too) with certificates the lab
-   * makes: "tls", or "mtls" where servers also require Envoy's client certificate. Default "off".
+   * TLS with certificates the lab makes: "tls" on both legs (client → Envoy → servers, health
+   * checks too), "mtls" where servers also require Envoy's client certificate, or "downstream"
+   * on the listener alone with plaintext servers. Default "off".
    */
   tls?: LabTlsKind;
   /** Envoy's options, over LAB_ENVOY. */

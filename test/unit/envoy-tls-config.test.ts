@@ -58,6 +58,19 @@ describe("envoy bootstrap builder over TLS", () => {
     ]);
   });
 
+  it("with downstreamOnly, terminates TLS on the listener and speaks plaintext h2c to the servers", () => {
+    const b = build({ tls: { ...tls, mtls: false, downstreamOnly: true } });
+    const chain = b.static_resources.listeners[0]?.filter_chains[0];
+    assert.deepEqual(chain?.transport_socket?.typed_config.common_tls_context.alpn_protocols, [
+      "h2",
+      "http/1.1",
+    ]);
+    const cluster = b.static_resources.clusters[0];
+    const plain = build().static_resources.clusters[0];
+    assert.equal(cluster?.transport_socket, undefined);
+    assert.deepEqual(cluster?.health_checks, plain?.health_checks);
+  });
+
   it("points each SDS secret into the current version, watching the directory whose link is swapped", () => {
     const files = buildSdsFiles(tls);
     const listener = files["listener_cert.yaml"]?.resources[0];

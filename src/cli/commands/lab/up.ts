@@ -29,7 +29,7 @@ ${CLUSTER_FLAGS_USAGE.replace("(default: any free port)", "(default 10000)").rep
     const lab = await startLabCluster(resolveLabOptions(options), progress(ctx), ctx.signal);
     const trust = lab.tls === undefined ? "" : ` --cacert ${lab.tls.caFile}`;
     ctx.stdout(
-      `Envoy listener: ${lab.listenAddress}${lab.tls === undefined ? "" : ` (${lab.tls.kind === "mtls" ? "TLS; servers require mTLS" : "TLS"})`}\nEnvoy admin:    http://${lab.envoy.adminAddress}\n` +
+      `Envoy listener: ${lab.listenAddress}${lab.tls === undefined ? "" : ` (${lab.tls.kind === "mtls" ? "TLS; servers require mTLS" : lab.tls.kind === "downstream" ? "TLS; servers plaintext" : "TLS"})`}\nEnvoy admin:    http://${lab.envoy.adminAddress}\n` +
         (lab.tls === undefined ? "" : `CA to trust:    ${lab.tls.caFile}\n`) +
         `Try: ${isCheckout() ? "./bin/grpc-lb" : "grpc-lb"} load --target ${lab.listenAddress}${trust}\nPress Ctrl-C to stop.\n`,
     );
