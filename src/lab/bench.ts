@@ -4,12 +4,22 @@ import { type GhzBench, runGhzBench } from "./bench/ghz.js";
 import { formatGhzBench } from "./bench/ghz-report.js";
 import { runSizing, type SizingOptions, type SizingProgress } from "./bench/sizing.js";
 import { formatSizing, type SizingResult } from "./bench/sizing-report.js";
+import { runTlsCost, type TlsCostOptions, type TlsCostProgress } from "./bench/tls-cost.js";
+import { formatTlsCost, type TlsCostResult } from "./bench/tls-cost-report.js";
 import type { LabEvent } from "./events.js";
 import { runScenario } from "./scenarios/run.js";
 
+/** The tables `lab bench` measures: the Envoy hop's sizing, what TLS costs, or both. */
+export const BENCH_ROWS = ["all", "sizing", "tls"] as const;
+export type BenchRows = (typeof BENCH_ROWS)[number];
+
 export interface BenchOptions {
+  /** Which tables to measure. Default "all". */
+  rows?: BenchRows;
   /** The sizing table's options. Default resolveSizingOptions's. */
   sizing?: SizingOptions;
+  /** The TLS table's options. Default resolveTlsCostOptions's. */
+  tls?: TlsCostOptions;
   /** A ghz binary: after the table, our load tool beside ghz on a lab of its own. Default none. */
   ghz?: string | undefined;
   /** Then the `many` scenario at this many servers (125 per process): scale figures. Default none. */
@@ -21,23 +31,29 @@ const SCALE_SERVERS_PER_PROCESS = 125;
 
 /** Everything `lab bench` printed, as one value: what `--json` and `--out` write. */
 export interface BenchResult {
-  sizing: SizingResult;
+  /** The sizing table; null when not asked for (rows "tls"). */
+  sizing: SizingResult | null;
+  /** What TLS costs; null when not asked for (rows "sizing"). */
+  tls: TlsCostResult | null;
   ghz: GhzBench | null;
   /** The `many` scenario's report at `scaleServers`; null when not asked for. */
   scale: ScenarioReport | null;
 }
 
 /**
- * What the Envoy hop costs, as a sizing table (runSizing), then, given ghz, our
- * load tool beside ghz. A benchmark: numbers only, no thresholds.
+ * What the Envoy hop costs, as a sizing table (runSizing), and what TLS adds to it
+ * (runTlsCost), then, given ghz, our load tool beside ghz. A benchmark: numbers only,
+ * no thresholds.
  */
 export async function runBench(
   options: BenchOptions,
   onEvent: (e: LabEvent) => void,
-  onRun: SizingProgress,
+  onRun: { sizing: SizingProgress; tls: TlsCostProgress },
   signal?: AbortSignal,
 ): Promise<BenchResult> {
-  const sizing = await runSizing(options.sizing ?? {}, onEvent, onRun, signal);
+  const rows = options.rows ?? "all";
+  const sizing = rows === "tls" ? null : await runSizing(options.sizing ?? {}, onEvent, onRun.sizing, signal);
+  const tls = rows === "sizing" ? null : await runTlsCost(options.tls ?? {}, onEvent, onRun.tls, signal);
   const ghz = options.ghz === undefined ? null : await runGhzBench({ ghz: options.ghz }, onEvent, signal);
   const scale =
     options.scaleServers === undefined
@@ -48,12 +64,13 @@ export async function runBench(
           onEvent,
           signal,
         );
-  return { sizing, ghz, scale };
+  return { sizing, tls, ghz, scale };
 }
 
 export function formatBench(b: BenchResult): string {
   return [
-    formatSizing(b.sizing),
+    ...(b.sizing === null ? [] : [formatSizing(b.sizing)]),
+    ...(b.tls === null ? [] : [formatTlsCost(b.tls)]),
     ...(b.ghz === null ? [] : [formatGhzBench(b.ghz)]),
     ...(b.scale === null ? [] : [formatScenarioReport(b.scale)]),
   ].join("\n");

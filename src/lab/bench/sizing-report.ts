@@ -6,17 +6,21 @@ export type SizingStep = { kind: "rate"; rps: number } | { kind: "closed"; concu
 /** direct: grpc-js round_robin over the lab's DNS to the servers; envoy: through Envoy's listener. */
 export type SizingPath = "direct" | "envoy";
 
-/** One load run: one path, one step, one repeat, on the lab of one Envoy worker count. */
-export interface SizingRun {
-  envoyConcurrency: number;
-  step: SizingStep;
-  path: SizingPath;
-  repeat: number;
+/** What the load tool reported of one run. */
+export interface LoadFigures {
   calls: number;
   failed: number;
   callsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+}
+
+/** One load run: one path, one step, one repeat, on the lab of one Envoy worker count. */
+export interface SizingRun extends LoadFigures {
+  envoyConcurrency: number;
+  step: SizingStep;
+  path: SizingPath;
+  repeat: number;
   /** Envoy's CPU over the run; null on the direct path. */
   envoyCpu: CpuWindow | null;
   /** The load tool's own CPU over the run (grpc-js in this process): the machine's yardstick. */

@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
+import type { ClientTls } from "../../loadgen/client-tls.js";
 import { startLoad } from "../../loadgen/engine.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import { formatHostPort } from "../../util/address.js";
@@ -9,6 +10,8 @@ import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.
 import { coresBusy } from "./cpu-account.js";
 import { clockTicksPerSec, startCpuWindow, startOwnCpuWindow } from "./proc-cpu.js";
 import {
+  type LoadFigures,
+  type MachineInfo,
   type SizingIdle,
   type SizingPath,
   type SizingResult,
@@ -92,7 +95,7 @@ export async function runSizing(
       const targets = labTargets(lab);
       // Connection set-up and JIT do not count.
       for (const path of ["direct", "envoy"] as const)
-        await load(targets[path], { kind: "closed", concurrency: 4 }, 1000, 300, signal);
+        await benchLoad(targets[path], { kind: "closed", concurrency: 4 }, 1000, 300, signal);
       const idleWindow = startCpuWindow(lab.envoy.process.pid);
       await delay(o.idleMs, undefined, signal ? { signal } : {});
       const w = idleWindow();
@@ -104,18 +107,14 @@ export async function runSizing(
           for (const path of order) {
             const cpu = path === "envoy" ? startCpuWindow(lab.envoy.process.pid) : undefined;
             const client = startOwnCpuWindow();
-            const r = await load(targets[path], step, o.stepMs, o.openLoopMaxInFlight, signal);
+            const r = await benchLoad(targets[path], step, o.stepMs, o.openLoopMaxInFlight, signal);
             signal?.throwIfAborted();
             const run: SizingRun = {
               envoyConcurrency,
               step,
               path,
               repeat,
-              calls: r.requests.total,
-              failed: r.requests.failed,
-              callsPerSec: r.durationMs > 0 ? (r.requests.total * 1000) / r.durationMs : 0,
-              p50Ms: r.latencyMs.p50,
-              p99Ms: r.latencyMs.p99,
+              ...loadFigures(r),
               envoyCpu: cpu ? cpu() : null,
               clientCpu: client(),
             };
@@ -129,14 +128,7 @@ export async function runSizing(
     }
   }
   return {
-    machine: {
-      cores: availableParallelism(),
-      loadAvgStart,
-      loadAvgEnd: loadavg(),
-      node: process.version,
-      envoy: envoyVersion,
-      clockTicksPerSec: clockTicksPerSec(),
-    },
+    machine: machineInfo(loadAvgStart, envoyVersion),
     stepMs: o.stepMs,
     repeats: o.repeats,
     servers,
@@ -146,20 +138,49 @@ export async function runSizing(
   };
 }
 
-/** Where each path's calls go: the servers by name through grpc-js round_robin, or Envoy's listener. */
-function labTargets(lab: LabCluster): Record<SizingPath, { target: string; lb?: "round_robin" }> {
+/** The figures of a run the tables use, from the load tool's report. */
+export const loadFigures = (r: LoadReport): LoadFigures => ({
+  calls: r.requests.total,
+  failed: r.requests.failed,
+  callsPerSec: r.durationMs > 0 ? (r.requests.total * 1000) / r.durationMs : 0,
+  p50Ms: r.latencyMs.p50,
+  p99Ms: r.latencyMs.p99,
+});
+
+/** The machine a bench ran on, read at its end. */
+export const machineInfo = (loadAvgStart: number[], envoy: string): MachineInfo => ({
+  cores: availableParallelism(),
+  loadAvgStart,
+  loadAvgEnd: loadavg(),
+  node: process.version,
+  envoy,
+  clockTicksPerSec: clockTicksPerSec(),
+});
+
+/** Where a run's calls go, and how: grpc-js's own balancing, plaintext or TLS. */
+export interface BenchTarget {
+  target: string;
+  lb?: "round_robin";
+  tls?: ClientTls;
+}
+
+/**
+ * Where each path's calls go: the servers by name through grpc-js round_robin (plaintext: the
+ * lab's servers must be too), or Envoy's listener as the lab's clients reach it.
+ */
+export function labTargets(lab: LabCluster): Record<SizingPath, BenchTarget> {
   return {
     direct: {
       target: `dns://${formatHostPort(lab.dns.host, lab.dns.port)}/server:${lab.pool.port}`,
       lb: "round_robin",
     },
-    envoy: { target: lab.listenAddress },
+    envoy: { target: lab.listenAddress, tls: lab.clientTls },
   };
 }
 
 /** One run, bounded in time and in calls: an open loop at its rate, or a closed loop. */
-function load(
-  to: { target: string; lb?: "round_robin" },
+export function benchLoad(
+  to: BenchTarget,
   step: SizingStep,
   ms: number,
   maxInFlight: number,

@@ -3,7 +3,9 @@ import { dirname } from "node:path";
 import { UsageError } from "../../../errors.js";
 import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../lab/bench/sizing.js";
 import { type SizingRun, type SizingStep, stepLabel } from "../../../lab/bench/sizing-report.js";
-import { formatBench, runBench } from "../../../lab/bench.js";
+import type { TlsCostOptions } from "../../../lab/bench/tls-cost.js";
+import { describeTlsCostRun } from "../../../lab/bench/tls-cost-report.js";
+import { BENCH_ROWS, type BenchRows, formatBench, runBench } from "../../../lab/bench.js";
 import { MAX_LAB_INSTANCES } from "../../../lab/options.js";
 import { intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
@@ -21,15 +23,27 @@ servers (grpc-js round_robin over the lab's DNS) and through Envoy, run by run
 alternating, at fixed rates (open loop) and in closed loops (1 in flight, and
 saturation). Prints per row the calls/s reached, p50/p99 direct and via Envoy,
 what Envoy adds, and Envoy's CPU per call (from /proc, net of its idle cost)
-as cores per 1,000 calls/s. Numbers only: a benchmark.
+as cores per 1,000 calls/s.
+
+Then what TLS costs, on one lab per mode, all up at once: plaintext, TLS on
+Envoy's listener only (servers plaintext), TLS on both legs, and mTLS. Each
+round runs the same load on every path in turn (client-side round robin to the
+plaintext servers, and each mode's Envoy), then a loop of new connections
+through each Envoy, each making one call. Prints per mode p50/p99 and what they
+add, Envoy's and the servers' CPU per call net of idle, and the time and CPU of
+a new connection. Numbers only: a benchmark.
 
 Options:
+  --rows all|sizing|tls     which tables to measure (default all)
   --envoy-concurrency LIST  Envoy worker counts to measure (default 1,2)
   --rates LIST              open-loop rates, calls/s (default ${rates(DEFAULT_SIZING_STEPS)})
   --closed LIST             closed-loop runs, calls in flight (default ${closed(DEFAULT_SIZING_STEPS)})
   --step-ms MS              length of each run (default 3000)
   --repeats N               runs of each row and path, alternating (default 3)
   --idle-ms MS              Envoy's idle window before the runs (default 5000)
+  --tls-rate N              the TLS table's load, calls/s open loop (default 400)
+  --tls-connections N       new connections per mode and round, at most --step-ms
+                            long (default 200)
   --ghz PATH                then our load tool beside ghz (see 'lab bench-ghz')
   --scale-servers N         then scenario 'many' with N servers (125 per process): the time
                             until Envoy routes to them, its RSS and idle CPU, exact round
@@ -46,6 +60,9 @@ Options:
       "step-ms": { type: "string" },
       repeats: { type: "string" },
       "idle-ms": { type: "string" },
+      rows: { type: "string" },
+      "tls-rate": { type: "string" },
+      "tls-connections": { type: "string" },
       ghz: { type: "string" },
       "scale-servers": { type: "string" },
       out: { type: "string" },
@@ -77,15 +94,34 @@ Options:
       ...(repeats === undefined ? {} : { repeats }),
       ...(idleMs === undefined ? {} : { idleMs }),
     };
-    const onRun = (r: SizingRun): void => ctx.stderr(`${describeRun(r)}\n`);
+    const rows = values.rows ?? "all";
+    if (!BENCH_ROWS.includes(rows as BenchRows))
+      throw new UsageError(
+        `grpc-lb ${COMMAND}: --rows must be one of ${BENCH_ROWS.join(", ")}, got '${rows}'`,
+      );
+    const tlsRate = intFlag(COMMAND, "tls-rate", values["tls-rate"], { min: 1, max: 100_000 });
+    const connections = intFlag(COMMAND, "tls-connections", values["tls-connections"], {
+      min: 1,
+      max: 100_000,
+    });
+    const tls: TlsCostOptions = {
+      ...(tlsRate === undefined ? {} : { step: { kind: "rate", rps: tlsRate } }),
+      ...(connections === undefined ? {} : { connections }),
+      ...(stepMs === undefined ? {} : { stepMs }),
+      ...(repeats === undefined ? {} : { repeats }),
+      ...(idleMs === undefined ? {} : { idleMs }),
+    };
     const scaleServers = intFlag(COMMAND, "scale-servers", values["scale-servers"], {
       min: 1,
       max: MAX_LAB_INSTANCES,
     });
     const result = await runBench(
-      { sizing, ghz: values.ghz, scaleServers },
+      { rows: rows as BenchRows, sizing, tls, ghz: values.ghz, scaleServers },
       progress(ctx),
-      onRun,
+      {
+        sizing: (r) => ctx.stderr(`${describeRun(r)}\n`),
+        tls: (r) => ctx.stderr(`${describeTlsCostRun(r)}\n`),
+      },
       ctx.signal,
     );
     ctx.stdout(values.json ? `${JSON.stringify(result)}\n` : formatBench(result));
@@ -94,7 +130,8 @@ Options:
       await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
       ctx.stderr(`bench: wrote every figure above, and each run's, to ${values.out}\n`);
     }
-    return result.sizing.rows.every((r) => r.failed === 0) && result.scale?.verdict !== "fail" ? 0 : 1;
+    const failed = [...(result.sizing?.rows ?? []), ...(result.tls?.rows ?? [])].some((r) => r.failed > 0);
+    return !failed && result.scale?.verdict !== "fail" ? 0 : 1;
   },
 };
 
