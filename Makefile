@@ -123,7 +123,7 @@ $(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
 include mk/docker.mk mk/k8s.mk
 
 BENCH_JSON := .bench/bench.json
-bench: setup $(GHZ) ## benchmark: the Envoy hop (sizing table), our load tool beside ghz, 1,000 backends, doctor's speed; JSON in .bench/
+bench: setup $(GHZ) ## benchmark: the Envoy hop (sizing table), what TLS costs, our load tool beside ghz, 1,000 backends, doctor's speed; JSON in .bench/
 	$(GRPC_LB) lab bench --ghz $(GHZ) --scale-servers 1000 --out $(BENCH_JSON)
 	node dist/test/bench/doctor-bench.js --out $(BENCH_JSON)
 
