@@ -129,6 +129,12 @@ describe("deploy/envoy/hot-restarter.sh: Envoy's own hot restart as PID 1 of a c
       timeoutMs: 10_000,
     });
     assert.equal(envoys().length, 1);
+    // The restarter says so once it has reaped epoch 0, a moment after the process is gone.
+    await waitFor(
+      "the restarter to report epoch 0's exit",
+      () => (/epoch 0 \(pid \d+\) exited/.test(stderr) ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
     assert.match(stderr, /epoch 0 \(pid \d+\) exited with status 0/);
   });
 
