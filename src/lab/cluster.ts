@@ -88,7 +88,7 @@ export async function startLabCluster(
     );
     onEvent({ kind: "dns-started", address: formatHostPort(dns.host, dns.port) });
     const certsStarted = performance.now();
-    const tls = await prepareLabTls(o.tls, workDir, o.servers);
+    const tls = await prepareLabTls(o.tls, workDir, o.servers, o.tlsReloadMs);
     if (tls)
       onEvent({
         kind: "certs-created",

@@ -19,10 +19,14 @@ export type LabTlsKind = (typeof LAB_TLS_KINDS)[number];
 
 /** The TLS flags one server process is started with. */
 export interface LabServerTlsFiles {
+  /** The leaf's name in the certificate set (server-1 …). */
+  name: string;
   certFile: string;
   keyFile: string;
   /** With mTLS: the CA a client certificate must chain to. */
   clientCaFile: string | undefined;
+  /** How often the server looks at the files for a change, in ms. */
+  reloadMs: number;
 }
 
 /** A lab's certificates and what each part does with them. */
@@ -50,6 +54,7 @@ export async function prepareLabTls(
   kind: LabTlsKind,
   workDir: string,
   servers: number,
+  reloadMs: number,
 ): Promise<LabTls | undefined> {
   if (kind === "off") return undefined;
   const certsDir = join(workDir, "certs");
@@ -85,9 +90,11 @@ export async function prepareLabTls(
       // each carries the shared name, which is all Envoy checks.
       const name = serverNames[index % serverNames.length] as string;
       return {
+        name,
         certFile: join(current, certFile(name)),
         keyFile: join(current, keyFile(name)),
         clientCaFile: kind === "mtls" ? caFile : undefined,
+        reloadMs,
       };
     },
   };

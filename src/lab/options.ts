@@ -1,6 +1,7 @@
 import { LB_POLICIES } from "../envoy/options.js";
 import { UsageError } from "../errors.js";
 import type { EchoFaults } from "../server/echo-service.js";
+import { DEFAULT_TLS_RELOAD_MS } from "../server/tls.js";
 import { DEFAULT_ADDRESS_BASE } from "./addresses.js";
 import { LAB_ENVOY, type LabEnvoyOptions } from "./lab-envoy-options.js";
 import { LAB_TLS_KINDS, type LabTlsKind } from "./lab-tls.js";
@@ -56,6 +57,8 @@ export interface LabOptions {
    * on the listener alone with plaintext servers. Default "off".
    */
   tls?: LabTlsKind;
+  /** With TLS: how often each server looks at its certificate files for a change (--tls-reload-ms), in ms. Default 1000. */
+  tlsReloadMs?: number;
   /** Envoy's options, over LAB_ENVOY. */
   envoy?: LabEnvoyOptions;
 }
@@ -97,6 +100,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
     envoys: options.envoys ?? 1,
     tls: options.tls ?? "off",
+    tlsReloadMs: options.tlsReloadMs ?? DEFAULT_TLS_RELOAD_MS,
     envoy,
   };
   if (!Number.isInteger(o.serversPerProcess) || o.serversPerProcess < 1) {
@@ -139,6 +143,9 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
   }
   if (!LAB_TLS_KINDS.includes(o.tls)) {
     throw new UsageError(`lab: tls must be one of ${LAB_TLS_KINDS.join(", ")}, got '${o.tls}'`);
+  }
+  if (!Number.isInteger(o.tlsReloadMs) || o.tlsReloadMs < 10) {
+    throw new UsageError(`lab: tlsReloadMs must be an integer of at least 10, got ${o.tlsReloadMs}`);
   }
   if (!TOPOLOGY_KINDS.includes(o.topology)) {
     throw new UsageError(`lab: --discovery must be one of ${TOPOLOGY_KINDS.join(", ")}, got '${o.topology}'`);

@@ -13,6 +13,30 @@ export interface LabServer {
   /** Port of the process's Prometheus /metrics, on its first address. */
   readonly metricsPort: number;
   readonly process: ChildHandle;
+  /** With TLS: what the server said of its certificate reloads so far (its tls-reload* lines). */
+  tlsReloads(): TlsReloads;
+}
+
+/** A server's certificate reloads, from the lines it prints. */
+export interface TlsReloads {
+  /** Reloads applied (tls-reloaded lines): a new certificate, key or client CA. */
+  applied: number;
+  /** Why the last change did not check out (tls-reload-failed), when no reload followed it. */
+  lastFailure: string | undefined;
+}
+
+/** A tls-reloaded or tls-reload-failed line of `grpc-lb serve`, by instance id. */
+function parseReload(line: string): { id: string; failure: string | undefined } | undefined {
+  if (!line.startsWith('{"event":"tls-reload')) return undefined;
+  try {
+    const v = JSON.parse(line) as { event?: string; id?: unknown; error?: unknown };
+    if (typeof v.id !== "string") return undefined;
+    if (v.event === "tls-reloaded") return { id: v.id, failure: undefined };
+    if (v.event === "tls-reload-failed") return { id: v.id, failure: String(v.error) };
+    return undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface ReadyLine {
@@ -84,6 +108,7 @@ export async function startLabServers(
 ): Promise<LabServer[]> {
   const hosts = instances.map((i) => i.host);
   const ready = new Map<string, ReadyLine>();
+  const reloads = new Map<string, TlsReloads>();
   const child = startChild({
     name: describeInstances(instances),
     command: process.execPath,
@@ -99,7 +124,16 @@ export async function startLabServers(
       String(o.drainDelayMs),
       "--metrics-port",
       "0",
-      ...(o.tls === undefined ? [] : ["--tls-cert", o.tls.certFile, "--tls-key", o.tls.keyFile]),
+      ...(o.tls === undefined
+        ? []
+        : [
+            "--tls-cert",
+            o.tls.certFile,
+            "--tls-key",
+            o.tls.keyFile,
+            "--tls-reload-ms",
+            String(o.tls.reloadMs),
+          ]),
       ...(o.tls?.clientCaFile === undefined ? [] : ["--client-ca", o.tls.clientCaFile]),
       ...(o.maxConnectionAgeMs > 0 ? ["--max-connection-age-ms", String(o.maxConnectionAgeMs)] : []),
       ...(o.faults.delayMs > 0 ? ["--delay-ms", String(o.faults.delayMs)] : []),
@@ -110,6 +144,16 @@ export async function startLabServers(
     onStdoutLine: (line) => {
       const r = parseReady(line);
       if (r) ready.set(r.host, r);
+      const e = parseReload(line);
+      if (e) {
+        const was = reloads.get(e.id) ?? { applied: 0, lastFailure: undefined };
+        reloads.set(
+          e.id,
+          e.failure === undefined
+            ? { applied: was.applied + 1, lastFailure: undefined }
+            : { ...was, lastFailure: e.failure },
+        );
+      }
     },
   });
   o.onProcess?.(child);
@@ -129,6 +173,7 @@ export async function startLabServers(
         port: r.port,
         metricsPort: r.metricsPort,
         process: child,
+        tlsReloads: () => reloads.get(r.id) ?? { applied: 0, lastFailure: undefined },
       };
     });
     const ports = new Set(servers.map((s) => s.port));

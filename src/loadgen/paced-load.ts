@@ -1,4 +1,5 @@
 import { waitFor } from "../util/wait.js";
+import type { ClientTls } from "./client-tls.js";
 import { startLoad } from "./engine.js";
 import type { LoadReport } from "./report.js";
 
@@ -34,6 +35,8 @@ export interface PacedLoadOptions {
   deadlineMs: number;
   /** Stops the load (and any wait on it) early. */
   signal?: AbortSignal;
+  /** How the channels are secured. Default plaintext. */
+  tls?: ClientTls;
 }
 
 export interface PacedLoad {
@@ -58,6 +61,7 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
   const results: RequestResult[] = [];
   const run = startLoad({
     target: o.target,
+    ...(o.tls === undefined ? {} : { tls: o.tls }),
     concurrency: o.concurrency,
     connections: o.connections ?? 1,
     keepaliveMs: o.keepaliveMs ?? 0,

@@ -76,7 +76,7 @@ export async function runScenarioOn<Env>(
         () => target.admin,
         what,
         (hosts) => (done(hosts) ? true : undefined),
-        { timeoutMs, signal, ensureUp, listener: target.listenAddress },
+        { timeoutMs, signal, ensureUp, listener: target.listenAddress, tls: target.tls },
       );
       return ms;
     },

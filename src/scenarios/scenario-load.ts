@@ -32,6 +32,7 @@ export function startScenarioLoad(
   return startPacedLoad({
     signal,
     target: target.listenAddress,
+    ...(target.tls === undefined ? {} : { tls: target.tls }),
     ratePerSec: SCENARIO_RATE_PER_SEC,
     concurrency: 8,
     connections,

@@ -1,4 +1,5 @@
 import type { EnvoyAdmin, UpstreamHost } from "../envoy/admin.js";
+import type { ClientTls } from "../loadgen/client-tls.js";
 import type { RequestResult } from "../loadgen/paced-load.js";
 import type { ScenarioCheck, ScenarioReport } from "./report.js";
 
@@ -10,6 +11,8 @@ import type { ScenarioCheck, ScenarioReport } from "./report.js";
 export interface ScenarioTarget {
   /** host:port of Envoy's gRPC listener. */
   readonly listenAddress: string;
+  /** How clients reach the listener (the load and the host waits' probe calls). Default plaintext. */
+  readonly tls?: ClientTls;
   /** Envoy's admin API: its hosts of cluster 'server' and its counters. */
   readonly admin: EnvoyAdmin;
   /** Throws, saying why, once the target is gone (Envoy exited): every wait then ends at once. */

@@ -12,6 +12,9 @@ export type ServerTls =
 
 export const PLAINTEXT: ServerTls = { kind: "plaintext" };
 
+/** Default interval of the certificate files' check, in ms. */
+export const DEFAULT_TLS_RELOAD_MS = 1000;
+
 /** The credentials to bind with and, for TLS, the reloader feeding them. */
 export interface ServerSecurity {
   credentials: ServerCredentials;

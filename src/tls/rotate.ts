@@ -29,14 +29,22 @@ export async function rotateCertificates(
   options: RotateOptions = {},
 ): Promise<WrittenSet> {
   const startedAt = performance.now();
-  const set = await readSet(dir);
+  return writeSet(dir, await rotatedSet(await readSet(dir), kind, options), kind, startedAt);
+}
+
+/** The set one rotation step makes of `set`, in memory: what rotateCertificates writes. */
+export async function rotatedSet(
+  set: CertSet,
+  kind: RotationKind,
+  options: RotateOptions = {},
+): Promise<CertSet> {
   switch (kind) {
     case "leaves":
-      return writeSet(dir, await newLeaves(set, options), kind, startedAt);
+      return newLeaves(set, options);
     case "ca":
-      return writeSet(dir, await newCa(set), kind, startedAt);
+      return newCa(set);
     case "retire-old-ca":
-      return writeSet(dir, retireOldCas(set), kind, startedAt);
+      return retireOldCas(set);
   }
 }
 

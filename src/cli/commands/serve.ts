@@ -8,7 +8,7 @@ import {
   resolveServerOptions,
   startEchoServer,
 } from "../../server/server.js";
-import { PLAINTEXT, type ServerTls } from "../../server/tls.js";
+import { DEFAULT_TLS_RELOAD_MS, PLAINTEXT, type ServerTls } from "../../server/tls.js";
 import type { ReloadEvent } from "../../tls/reloader.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 
@@ -16,9 +16,6 @@ import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 export const DEFAULT_METRICS_PORT = 9464;
 /** On Ctrl-C in-flight calls get at most this long, so the command ends within a second. */
 const CTRL_C_GRACE_MS = 500;
-
-/** Default interval of the certificate files' check, in ms. */
-export const DEFAULT_TLS_RELOAD_MS = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

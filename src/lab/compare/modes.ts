@@ -61,11 +61,17 @@ export function modeLabOptions(m: CompareMode): LabOptions {
   }
 }
 
+/**
+ * Whether the mode runs over the lab's TLS: only through Envoy's listener, whose certificate
+ * names the client's target. L4 and client-side clients reach the servers themselves.
+ */
+export const speaksTls = (m: CompareMode): boolean => m.kind === "envoy";
+
 /** Where the mode's clients connect, and how. */
 export function modeTarget(
   m: CompareMode,
   lab: LabCluster,
-): Pick<EngineOptions, "target" | "lb" | "hashKey"> {
+): Pick<EngineOptions, "target" | "lb" | "hashKey" | "tls"> {
   switch (m.kind) {
     case "l4":
     case "l4-max-age":
@@ -73,6 +79,7 @@ export function modeTarget(
     case "envoy":
       return {
         target: lab.listenAddress,
+        tls: lab.clientTls,
         hashKey: m.policy === "ring_hash" || m.policy === "maglev" ? HASH_KEYS : undefined,
       };
     case "client":

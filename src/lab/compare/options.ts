@@ -1,5 +1,6 @@
 import { UsageError } from "../../errors.js";
-import { allModes, type CompareMode, modeName } from "./modes.js";
+import type { LabTlsKind } from "../lab-tls.js";
+import { allModes, type CompareMode, modeName, speaksTls } from "./modes.js";
 
 export interface CompareOptions {
   /** Servers behind every mode. Default 3. */
@@ -18,8 +19,10 @@ export interface CompareOptions {
   killAtMs?: number | null;
   /** The servers' max_connection_age in the l4-max-age mode, in ms. Default 2000. */
   maxConnectionAgeMs?: number;
-  /** Modes by name (see modeName); default every mode. */
+  /** Modes by name (see modeName); default every mode, or every Envoy mode with TLS. */
   modes?: readonly string[];
+  /** TLS on both legs of the lab ("tls", or "mtls" where servers require Envoy's certificate). Default "off". */
+  tls?: LabTlsKind;
 }
 
 export interface ResolvedCompareOptions {
@@ -32,18 +35,23 @@ export interface ResolvedCompareOptions {
   killAtMs: number | null;
   maxConnectionAgeMs: number;
   modes: CompareMode[];
+  tls: LabTlsKind;
 }
 
 /** The workload every mode runs, as the report states it. */
-export type CompareWorkload = Omit<ResolvedCompareOptions, "maxConnectionAgeMs" | "modes">;
+export type CompareWorkload = Omit<ResolvedCompareOptions, "maxConnectionAgeMs" | "modes" | "tls"> & {
+  /** Absent in plaintext, so reports from before TLS read the same. */
+  tls?: Exclude<LabTlsKind, "off">;
+};
 
 export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOptions {
   const durationMs = o.durationMs ?? 10_000;
   const maxConnectionAgeMs = o.maxConnectionAgeMs ?? 2000;
+  const tls = o.tls ?? "off";
   const every = allModes(maxConnectionAgeMs);
   const modes =
     o.modes === undefined
-      ? every
+      ? every.filter((m) => tls === "off" || speaksTls(m))
       : o.modes.map((name) => {
           const m = every.find((x) => modeName(x) === name);
           if (m === undefined)
@@ -62,7 +70,13 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
     killAtMs: o.killAtMs === undefined ? Math.round(durationMs / 2) : o.killAtMs,
     maxConnectionAgeMs,
     modes,
+    tls,
   };
+  const plain = tls === "off" ? [] : modes.filter((m) => !speaksTls(m));
+  if (plain.length > 0)
+    throw new UsageError(
+      `lab compare: ${plain.map(modeName).join(", ")} cannot run with --tls: their clients reach the servers themselves, while the lab's client TLS is made for Envoy's listener (and with --mtls the servers let in only Envoy's certificate); modes over TLS: ${every.filter(speaksTls).map(modeName).join(", ")}`,
+    );
   if (modes.length === 0) throw new UsageError("lab compare: no mode to run");
   if (r.servers < 2 && r.killAtMs !== null)
     throw new UsageError("lab compare: a kill needs at least 2 servers (or no kill)");

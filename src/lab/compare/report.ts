@@ -59,7 +59,7 @@ const pad = (s: string | number, n: number): string => String(s).padStart(n);
 /** The comparison as a table, one line per mode. */
 export function formatCompareText(r: CompareReport): string {
   const w = r.workload;
-  const head = `${w.servers} servers (server 1 ${w.slowServerMs} ms slower), ${w.connections} connections, ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight, ${(w.durationMs / 1000).toFixed(1)} s per mode${w.killAtMs === null ? "" : `, kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}; Envoy ${r.envoyVersion}`;
+  const head = `${w.servers} servers (server 1 ${w.slowServerMs} ms slower), ${w.connections} connections, ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight, ${(w.durationMs / 1000).toFixed(1)} s per mode${w.tls === undefined ? "" : `, over ${w.tls === "mtls" ? "TLS (mTLS to the servers)" : "TLS"}`}${w.killAtMs === null ? "" : `, kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}; Envoy ${r.envoyVersion}`;
   const cols = `${"mode".padEnd(22)} ${"share per server %".padEnd(20)}   cv  p50 ms  p99 ms  ${"p99 per server ms".padEnd(20)} failed  kill-failed  balancer CPU s  client CPU s`;
   const rows = r.modes.map(
     (m) =>

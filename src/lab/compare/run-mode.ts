@@ -20,7 +20,7 @@ export async function runMode(
 ): Promise<{ envoyVersion: string; result: CompareModeResult }> {
   const labOptions = resolveLabOptions(
     layerLabOptions(
-      { servers: o.servers, firstServerFaults: { delayMs: o.slowServerMs } },
+      { servers: o.servers, firstServerFaults: { delayMs: o.slowServerMs }, tls: o.tls },
       modeLabOptions(mode),
     ),
   );

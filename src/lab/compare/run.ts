@@ -33,6 +33,7 @@ export async function runCompare(
       concurrency: o.concurrency,
       durationMs: o.durationMs,
       killAtMs: o.killAtMs,
+      ...(o.tls === "off" ? {} : { tls: o.tls }),
     },
     envoyVersion,
     modes,

@@ -19,3 +19,19 @@ export const removalBudgetMs = (o: ResolvedLabOptions): number => engineBudgets(
 
 /** Worst case for a host added to DNS to get traffic, in ms. */
 export const joinBudgetMs = (o: ResolvedLabOptions): number => engineBudgets(o.envoy).joinMs;
+
+/**
+ * Slack on top of a configured timing for a certificate change to show on a new connection:
+ * reading and checking the files, rebuilding the TLS context, and the probe's handshake.
+ */
+const ROTATION_SLACK_MS = 2000;
+
+/**
+ * Worst case for a rotated certificate to be served, in ms. Envoy follows the swap of
+ * `current` by an inotify watch (no interval of its own); a server looks at its files every
+ * tlsReloadMs, so it may see the swap a whole interval late.
+ */
+export const rotationBudgetsMs = (o: ResolvedLabOptions): { envoy: number; servers: number } => ({
+  envoy: ROTATION_SLACK_MS,
+  servers: o.tlsReloadMs + ROTATION_SLACK_MS,
+});

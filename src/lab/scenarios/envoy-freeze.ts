@@ -58,6 +58,7 @@ export const envoyFreeze: LabScenario = {
         const offsetMs = now();
         const load = startPacedLoad({
           target: lab.listenAddress,
+          tls: lab.clientTls,
           ratePerSec: 60,
           concurrency: 4,
           connections: 2,

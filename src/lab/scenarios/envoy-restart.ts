@@ -120,6 +120,8 @@ export const envoyRestart: LabScenario = {
         (hs) => hs.length === lab.servers().length && hs.every((h) => h.healthy),
         lab.options.startTimeoutMs,
         signal,
+        "address",
+        lab.clientTls,
       );
       await waitFor(
         `the front to see the restarted ${name} ready`,

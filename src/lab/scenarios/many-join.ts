@@ -34,6 +34,7 @@ export async function joinUnderLoad(
   signal.addEventListener("abort", onAbort, { once: true });
   const run = startLoad({
     target: lab.listenAddress,
+    tls: lab.clientTls,
     concurrency: JOIN_CONCURRENCY,
     durationMs: PHASE_MS,
     call: { kind: "unary", message: "hello" },

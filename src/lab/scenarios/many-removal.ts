@@ -57,6 +57,7 @@ export async function removeUnderLoad(
   const failures: RequestResult[] = [];
   const run = startLoad({
     target: lab.listenAddress,
+    tls: lab.clientTls,
     schedule: { kind: "const", rps: REMOVAL_LOAD.rps },
     concurrency: REMOVAL_LOAD.concurrency,
     durationMs: PHASE_MS,

@@ -78,6 +78,7 @@ export const many: LabScenario = {
     const hcFailuresBefore = await ctx.stat("health_check.failure");
     const report = await runLoad({
       target: lab.listenAddress,
+      tls: lab.clientTls,
       requests: n * PER_SERVER,
       concurrency: 4,
       signal,

@@ -1,3 +1,4 @@
+import { certRotation } from "./cert-rotation.js";
 import { dnsOutage } from "./dns-outage.js";
 import { drain } from "./drain.js";
 import { envoyFreeze } from "./envoy-freeze.js";
@@ -17,6 +18,7 @@ export const SCENARIO_NAMES = [
   "envoy-reload",
   "envoy-restart",
   "envoy-freeze",
+  "cert-rotation",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -30,4 +32,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   "envoy-reload": envoyReload,
   "envoy-restart": envoyRestart,
   "envoy-freeze": envoyFreeze,
+  "cert-rotation": certRotation,
 };

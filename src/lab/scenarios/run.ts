@@ -3,16 +3,26 @@ import { runScenarioOn } from "../../scenarios/runner.js";
 import { startLabCluster } from "../cluster.js";
 import type { LabEvent } from "../events.js";
 import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.js";
+import type { LabScenario } from "./lab-scenario.js";
 import { type ScenarioName, scenarios } from "./registry.js";
 
 /** Starts the lab a scenario needs (with `overrides` on top), runs it, and stops everything. */
-export async function runScenario(
+export function runScenario(
   name: ScenarioName,
   overrides: LabOptions,
   onEvent: (e: LabEvent) => void,
   signal?: AbortSignal,
 ): Promise<ScenarioReport> {
-  const scenario = scenarios[name];
+  return runLabScenario(scenarios[name], overrides, onEvent, signal);
+}
+
+/** As runScenario, for a scenario given as a value (one built with faults, in tests). */
+export async function runLabScenario(
+  scenario: LabScenario,
+  overrides: LabOptions,
+  onEvent: (e: LabEvent) => void,
+  signal?: AbortSignal,
+): Promise<ScenarioReport> {
   const lab = await startLabCluster(
     resolveLabOptions(layerLabOptions(scenario.labOptions, overrides)),
     onEvent,
@@ -24,6 +34,7 @@ export async function runScenario(
       lab,
       {
         listenAddress: lab.listenAddress,
+        tls: lab.clientTls,
         // The Envoy of now: a scenario may hot-restart it.
         get admin() {
           return lab.envoy.admin;
@@ -33,6 +44,6 @@ export async function runScenario(
       signal,
     );
   } finally {
-    await lab.stop(signal?.aborted ? "interrupted" : `scenario ${name} finished`);
+    await lab.stop(signal?.aborted ? "interrupted" : `scenario ${scenario.name} finished`);
   }
 }

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { errorFrom, LabError } from "../../../errors.js";
+import { errorFrom, LabError, UsageError } from "../../../errors.js";
 import { allModes, modeName } from "../../../lab/compare/modes.js";
 import { resolveCompareOptions } from "../../../lab/compare/options.js";
 import { formatCompareText } from "../../../lab/compare/report.js";
@@ -35,7 +35,10 @@ Options:
   --duration-ms MS           load per mode (default 10000)
   --kill-at-ms MS            when server 2 is killed (default half the duration); 0: no kill
   --max-connection-age-ms MS the servers' max connection age in l4-max-age (default 2000)
-  --modes A,B                only these modes (default all)
+  --modes A,B                only these modes (default all; with --tls, the envoy-* modes)
+  --tls                      TLS on both legs, clients trusting the lab's CA; only the envoy-*
+                             modes run over it (L4 and client-side clients reach the servers)
+  --mtls                     with --tls: servers also require Envoy's client certificate
   --json                     print the report as one JSON object
   --output FILE              write the JSON report to FILE
   --html FILE                write a self-contained HTML page with the charts to FILE
@@ -52,6 +55,8 @@ Options:
       "kill-at-ms": { type: "string" },
       "max-connection-age-ms": { type: "string" },
       modes: { type: "string" },
+      tls: { type: "boolean" },
+      mtls: { type: "boolean" },
       json: { type: "boolean" },
       output: { type: "string" },
       html: { type: "string" },
@@ -63,6 +68,7 @@ Options:
     const int = (name: keyof typeof values, min: number, max: number) =>
       intFlag("lab compare", name, values[name] as string | undefined, { min, max });
     const killAt = int("kill-at-ms", 0, 3_600_000);
+    if (values.mtls && !values.tls) throw new UsageError("grpc-lb lab compare: --mtls needs --tls");
     const o = resolveCompareOptions({
       ...defined({
         servers: int("servers", 1, 16),
@@ -73,6 +79,7 @@ Options:
         durationMs: int("duration-ms", 500, 600_000),
         maxConnectionAgeMs: int("max-connection-age-ms", 1, 3_600_000),
         modes: values.modes?.split(",").map((m) => m.trim()),
+        tls: values.tls ? (values.mtls ? "mtls" : "tls") : undefined,
       }),
       ...(killAt === undefined ? {} : { killAtMs: killAt === 0 ? null : killAt }),
     });

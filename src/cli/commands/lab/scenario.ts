@@ -56,6 +56,9 @@ ${SCENARIO_NAMES.join(", ")}.
 
 Options:
   --policy P             ${LB_POLICIES.join(" | ")} (default round_robin)
+  --tls                  TLS on both legs, the load and every probe trusting the lab's CA
+                         (cert-rotation runs over TLS without it)
+  --mtls                 with --tls: servers also require Envoy's client certificate
   --json                 print the report as one JSON object (progress goes to stderr)
   -h, --help             show this help
 
@@ -72,6 +75,8 @@ For ${sizable.join(", ")} only:
       argv,
       {
         policy: { type: "string" },
+        tls: { type: "boolean" },
+        mtls: { type: "boolean" },
         json: { type: "boolean" },
         servers: { type: "string" },
         "servers-per-process": { type: "string" },
@@ -90,9 +95,14 @@ For ${sizable.join(", ")} only:
       );
     }
     const policy = choiceFlag("lab scenario", "policy", values.policy, LB_POLICIES);
+    if (values.mtls && !values.tls) throw new UsageError("grpc-lb lab scenario: --mtls needs --tls");
     const report = await runScenario(
       name,
-      layerLabOptions(sizeOptions(name, values), policy ? { envoy: { policy } } : {}),
+      layerLabOptions(
+        sizeOptions(name, values),
+        policy ? { envoy: { policy } } : {},
+        values.tls ? { tls: values.mtls ? "mtls" : "tls" } : {},
+      ),
       progress(ctx),
       ctx.signal,
     );
