@@ -19,6 +19,14 @@ import {
   type WireCertificate,
 } from "./rotation-probes.js";
 
+/** The name of server `index`'s leaf; the servers must speak TLS (not the listener-only mode). */
+function serverLeaf(tls: LabTls, index: number): string {
+  const files = tls.server(index);
+  if (files === undefined)
+    throw new LabError("cert-rotation needs TLS on both legs: the servers speak plaintext");
+  return files.name;
+}
+
 /** Ways to break the rotation on purpose, to prove the scenario catches it (tests only). */
 export interface CertRotationFaults {
   /** In the servers' step, server 1's new certificate goes beside its old key: a torn write. Default false. */
@@ -76,7 +84,7 @@ function plan(lab: LabCluster, tls: LabTls): Step[] {
   });
   const server = (w: WrittenSet) =>
     servers.map((s): Expectation => {
-      const serial = serialOf(w, tls.server(s.index).name);
+      const serial = serialOf(w, serverLeaf(tls, s.index));
       return {
         what: `server ${s.index + 1} (${addressOf(s)}) to show serial ${serial}`,
         budgetMs: budgets.servers,
@@ -135,7 +143,7 @@ function plan(lab: LabCluster, tls: LabTls): Step[] {
       key: "serversNewSerialMs",
       title: "the servers' certificates",
       kind: "leaves",
-      only: servers.map((s) => tls.server(s.index).name),
+      only: servers.map((s) => serverLeaf(tls, s.index)),
       expect: server,
     },
     ...(mtls
@@ -225,7 +233,7 @@ export function certRotationScenario(faults: CertRotationFaults = {}): LabScenar
       // Envoy counts its first load of each secret too: per step, only what the step added.
       const sdsPerStep: SdsUpdates[] = [];
       const distributions: { phase: string; backends: Record<string, number> }[] = [];
-      const firstServer = tls.server(0).name;
+      const firstServer = serverLeaf(tls, 0);
       for (const step of plan(lab, tls)) {
         const before: Before = {
           sds: await sdsUpdates(lab.envoy.admin),
