@@ -1,6 +1,6 @@
 import type { EnvoyAdmin } from "../envoy/admin.js";
 import { DoctorError } from "../errors.js";
-import { hostsJudged } from "./checks/check.js";
+import { choosesAmongHosts } from "./checks/check.js";
 import { CHECKS, runChecks } from "./checks.js";
 import { type EnvoyView, readEnvoy } from "./envoy-view.js";
 import { bySeverity, type Finding, SEVERITIES, type Severity } from "./finding.js";
@@ -63,10 +63,16 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
 }
 
 /**
- * Every check of the configuration on a view read from an admin API or a throwaway Envoy.
- * A DoctorError only when `cluster` names a cluster the view lacks.
+ * Every check of the configuration on a view read from an admin API or a throwaway Envoy
+ * (`hosts` "offline": no host known, none judged). A DoctorError only when `cluster` names a
+ * cluster the view lacks.
  */
-export function checkView(view: EnvoyView, source: string, cluster?: string): DoctorReport {
+export function checkView(
+  view: EnvoyView,
+  source: string,
+  cluster?: string,
+  hosts: "from /clusters" | "offline" = "from /clusters",
+): DoctorReport {
   const scope = scopeOf(view, cluster);
   if (scope === undefined)
     throw new DoctorError(
@@ -77,8 +83,9 @@ export function checkView(view: EnvoyView, source: string, cluster?: string): Do
     notes.push(
       `no HTTP route sends calls to a cluster with servers to balance, so no gRPC balancing was checked; name a cluster with --cluster (it has: ${listOf([...view.clusters.keys()]) || "none"})`,
     );
-  const unknown = scope.clusters.filter((c) => !c.hostsKnown && hostsJudged({ ...c, hostsKnown: true }));
-  if (unknown.length > 0)
+  // Offline, no host is known by design, and the caller says so once.
+  const unknown = scope.clusters.filter((c) => !c.hostsKnown && choosesAmongHosts(c));
+  if (hosts === "from /clusters" && unknown.length > 0)
     notes.push(`hosts not judged for ${listOf(unknown.map((c) => c.name))}: not in /clusters`);
   const findings = runChecks(scope);
   return {

@@ -34,6 +34,8 @@ export interface EnvoyView {
 
 /** The admin API's answers doctor reads, as JSON. */
 export interface AdminDocuments {
+  /** Envoy's version, from /server_info. */
+  version: string;
   serverInfo: Json;
   configDump: Json;
   clusters: Json;
@@ -62,7 +64,7 @@ export async function readAdmin(admin: EnvoyAdmin): Promise<AdminDocuments> {
     }
   };
   const serverInfo = await get("/server_info");
-  envoyVersion(serverInfo, admin.address);
+  const version = envoyVersion(serverInfo, admin.address);
   const [configDump, clusters, stats, certs] = await Promise.all([
     get("/config_dump"),
     get("/clusters?format=json"),
@@ -70,7 +72,7 @@ export async function readAdmin(admin: EnvoyAdmin): Promise<AdminDocuments> {
     // Not every admin API serves /certs (a stand-in of a captured dump): then expiry is not judged.
     get("/certs").catch(() => undefined),
   ]);
-  return { serverInfo, configDump, clusters, stats, certs };
+  return { version, serverInfo, configDump, clusters, stats, certs };
 }
 
 /** Envoy's version from /server_info ("…/1.40.0/Clean/RELEASE/BoringSSL"); a DoctorError when it has none. */
@@ -83,7 +85,7 @@ function envoyVersion(info: Json, address: string): string {
 
 export async function readEnvoy(admin: EnvoyAdmin): Promise<EnvoyView> {
   const d = await readAdmin(admin);
-  return buildView(envoyVersion(d.serverInfo, admin.address), d.configDump, d.clusters, d.stats, d.certs);
+  return buildView(d.version, d.configDump, d.clusters, d.stats, d.certs);
 }
 
 /** The view from the admin API's JSON documents (exported for unit tests); `certsJson` when /certs was read. */

@@ -53,12 +53,12 @@ export const perManager = (
   run: (place: string, hcm: Json) => Draft | undefined,
 ): Check => check(id, title, (scope) => managersInScope(scope).flatMap((m) => run(m.place, m.config) ?? []));
 
-/**
- * Whether a cluster's host count means something: /clusters has it, and its kind chooses among
- * hosts it knows (an aggregate, the dynamic forward proxy and ORIGINAL_DST take hosts per request).
- */
-export const hostsJudged = (c: ClusterView): boolean =>
-  c.hostsKnown && c.kind !== "AGGREGATE" && c.kind !== "DYNAMIC_FORWARD_PROXY" && c.kind !== "ORIGINAL_DST";
+/** The cluster picks among hosts it knows (an aggregate, the dynamic forward proxy and ORIGINAL_DST take them per request). */
+export const choosesAmongHosts = (c: ClusterView): boolean =>
+  c.kind !== "AGGREGATE" && c.kind !== "DYNAMIC_FORWARD_PROXY" && c.kind !== "ORIGINAL_DST";
+
+/** Whether a cluster's host count means something: /clusters has it, and it chooses among those hosts. */
+export const hostsJudged = (c: ClusterView): boolean => c.hostsKnown && choosesAmongHosts(c);
 
 /** A finding about one cluster, its fix merged into that cluster. */
 export function about(c: ClusterView, f: Omit<Draft, "subject" | "fix"> & { patch?: Json }): Draft {

@@ -10,6 +10,7 @@ import { WaitTimeoutError, waitFor } from "../../util/wait.js";
 import { checkView, type DoctorReport } from "../doctor.js";
 import { buildView, readAdmin } from "../envoy-view.js";
 import { listOf } from "../list-of.js";
+import { hostsFromClusters } from "../view/clusters.js";
 import { readBootstrapFile } from "./config-file.js";
 import { restoreDump } from "./restore.js";
 import { sanitize } from "./sanitize.js";
@@ -112,18 +113,14 @@ export async function checkConfigFile(o: ConfigCheckOptions): Promise<DoctorRepo
     });
     const docs = await readAdmin(admin);
     restoreDump(docs.configDump, file.bootstrap, s);
-    const version = /\/(\d+\.\d+\.\d+)\//.exec(String(docs.serverInfo.version ?? ""))?.[1] ?? "unknown";
-    const view = buildView(version, docs.configDump, docs.clusters, { stats: [] }, docs.certs);
-    const unresolved: string[] = [];
-    for (const c of view.clusters.values()) {
-      if (c.dns !== undefined && c.hosts.length === 0)
-        unresolved.push(`${c.name} (${c.dns.names.join(", ")})`);
-      // Hosts here are not the hosts where the file is deployed: none is judged.
-      c.hostsKnown = false;
-      c.hosts = [];
-    }
-    const report: DoctorReport = { ...checkView(view, "", o.cluster), config: file.label };
-    report.notes = report.notes.filter((n) => !n.startsWith("hosts not judged"));
+    // Hosts here are not those of where the file is deployed: the view gets none, and the names
+    // that found none here are said as such.
+    const here = hostsFromClusters(docs.clusters);
+    const view = buildView(docs.version, docs.configDump, {}, { stats: [] }, docs.certs);
+    const unresolved = [...view.clusters.values()]
+      .filter((c) => c.dns !== undefined && (here.get(c.name) ?? []).length === 0)
+      .map((c) => `${c.name} (${c.dns?.names.join(", ")})`);
+    const report: DoctorReport = { ...checkView(view, "", o.cluster, "offline"), config: file.label };
     report.notes.push(
       "checked offline in a throwaway Envoy: hosts and health are not judged (they are those of where the file is deployed)",
     );

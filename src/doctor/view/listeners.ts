@@ -141,6 +141,7 @@ function routesOf(
     note(
       `route configuration ${String(rc.name ?? "")}: virtual hosts come by VHDS; only those loaded now were checked`,
     );
+  const grpcFilter = httpFilters.some((f) => GRPC_FILTERS.includes(configOfFilter(f).type ?? ""));
   return arr(rc.virtual_hosts).flatMap((vh) =>
     arr(vh.routes).flatMap((r, i): RouteView[] => {
       const where = `${listener}/${String(vh.name ?? "")}/#${i}`;
@@ -153,6 +154,7 @@ function routesOf(
         (h) =>
           str(h.name)?.toLowerCase() === "content-type" && JSON.stringify(h).includes("application/grpc"),
       );
+      const bridge = bridgeOf(httpFilters, vh, r);
       return [
         {
           where,
@@ -160,8 +162,8 @@ function routesOf(
           clusters,
           route,
           ...(vh.retry_policy === undefined ? {} : { virtualHostRetry: obj(vh.retry_policy) }),
-          ...(bridgeOf(httpFilters, vh, r) === undefined ? {} : { bridge: bridgeOf(httpFilters, vh, r) }),
-          grpcFilter: httpFilters.some((f) => GRPC_FILTERS.includes(configOfFilter(f).type ?? "")),
+          ...(bridge === undefined ? {} : { bridge }),
+          grpcFilter,
         },
       ];
     }),
