@@ -104,11 +104,19 @@ export function scopeOf(view: EnvoyView, cluster?: string): Scope | undefined {
       );
   }
   if (named === undefined) {
+    // Envoy's own admin behind a listener is never a service. A local app is left out when there
+    // are other clusters to check or nothing says it is gRPC (a sidecar's app, an agent's health
+    // port), and is the subject when it is all Envoy routes gRPC to.
+    const adminPort = /:(\d+)$/.exec(view.adminAddress)?.[1];
     const local = clusters.filter(localOnly);
-    if (local.length > 0) {
-      clusters = clusters.filter((c) => !local.includes(c));
+    const admin = local.filter(
+      (c) => String(obj(endpointAddresses(c.config)[0]?.socket_address).port_value) === adminPort,
+    );
+    const left = local.length < clusters.length || evidence === "none" ? local : admin;
+    if (left.length > 0) {
+      clusters = clusters.filter((c) => !left.includes(c));
       notes.push(
-        `one endpoint on the same host, nothing to balance: ${listOf(local.map((c) => c.name))} (a sidecar's own app, or Envoy's own admin or stats)`,
+        `one endpoint on the same host, nothing to balance: ${listOf(left.map((c) => c.name))} (${left.every((c) => admin.includes(c)) ? "Envoy's own admin" : "a sidecar's own app, or Envoy's own admin or stats"})`,
       );
     }
   }

@@ -326,29 +326,48 @@ describe("doctor reads every form /config_dump shows listeners, routes and clust
     assert.equal(checkView(view(...[]), "x").counts.error, 0);
   });
 
-  it("a cluster of one loopback endpoint (a sidecar's app, Envoy's stats) is left out, with a note", () => {
-    const local = {
-      name: "local",
+  it("one loopback endpoint: Envoy's admin is left out, a local app only beside other clusters", () => {
+    const localTo = (name: string, port: number) => ({
+      name,
       typed_extension_protocol_options: H2,
       load_assignment: {
         endpoints: [
           {
             lb_endpoints: [
-              { endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: 8080 } } } },
+              { endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } },
             ],
           },
         ],
       },
-    };
-    const r = checkView(
-      view(
-        staticListeners(listener("l", [hcm({ route_config: vhosts([grpcRoute("local")]) })])),
-        clusters(local),
+    });
+    const adminAt9901 = section("BootstrapConfigDump", {
+      bootstrap: { admin: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } } },
+    });
+    const run = (...cs: Json[]) =>
+      checkView(
+        view(
+          adminAt9901,
+          staticListeners(
+            listener("l", [hcm({ route_config: vhosts(cs.map((c) => grpcRoute(String(c.name)))) })]),
+          ),
+          clusters(...cs),
+        ),
+        "x",
+      );
+    const alone = run(localTo("app", 8080));
+    assert.deepEqual(alone.clusters, ["app"], "all Envoy routes gRPC to: the subject");
+    const admin = run(localTo("stats", 9901));
+    assert.deepEqual(admin.clusters, []);
+    assert.ok(
+      admin.notes.some(
+        (n) => n === "one endpoint on the same host, nothing to balance: stats (Envoy's own admin)",
       ),
-      "x",
     );
-    assert.deepEqual(r.clusters, []);
-    assert.ok(r.notes.some((n) => n.startsWith("one endpoint on the same host, nothing to balance: local")));
+    const sidecar = run(localTo("app", 8080), { name: "remote", typed_extension_protocol_options: H2 });
+    assert.deepEqual(sidecar.clusters, ["remote"]);
+    assert.ok(
+      sidecar.notes.some((n) => n.startsWith("one endpoint on the same host, nothing to balance: app")),
+    );
   });
 
   it("a TCP proxy in an Envoy that routes no HTTP: connections balanced, not calls", () => {
