@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
-import { envoyConfigYaml } from "../envoy/yaml.js";
+import { buildSdsFiles } from "../envoy/tls.js";
+import { configToYaml, envoyConfigYaml } from "../envoy/yaml.js";
 import { DEPLOY_PRESETS, type DeployPreset } from "./presets.js";
 
 /** One file under deploy/ that the generator owns. */
@@ -33,13 +34,34 @@ export function presetEnvoyYaml(preset: DeployPreset): string {
   return envoyConfigYaml(preset.envoy, generatedHeader(preset));
 }
 
-/** A preset's file: the Envoy YAML itself, or a ConfigMap manifest carrying it. */
-export function generateFile(preset: DeployPreset): GeneratedFile {
+/** The SDS files of a TLS preset, by file name, each with the header; none without TLS. */
+export function presetSdsFiles(preset: DeployPreset): Record<string, string> {
+  const tls = preset.envoy.tls;
+  if (tls === undefined || tls === false) return {};
+  const header = generatedHeader(preset);
+  return Object.fromEntries(
+    Object.entries(buildSdsFiles(tls)).map(([name, file]) => [name, configToYaml(file, header)]),
+  );
+}
+
+/**
+ * A preset's files: the Envoy YAML itself (and its SDS files beside it), or a ConfigMap
+ * manifest carrying it (and its SDS files as more keys).
+ */
+export function generateFiles(preset: DeployPreset): GeneratedFile[] {
   const envoyYaml = presetEnvoyYaml(preset);
+  const sds = presetSdsFiles(preset);
   const out = preset.output;
   switch (out.kind) {
-    case "compose-file":
-      return { path: out.path, content: envoyYaml };
+    case "compose-file": {
+      const sdsEntries = Object.entries(sds);
+      if (sdsEntries.length > 0 && out.sdsPath === undefined)
+        throw new Error(`deploy preset '${preset.name}': TLS needs output.sdsPath`);
+      return [
+        { path: out.path, content: envoyYaml },
+        ...sdsEntries.map(([name, content]) => ({ path: `${out.sdsPath}/${name}`, content })),
+      ];
+    }
     case "configmap": {
       const configMap = {
         apiVersion: "v1",
@@ -49,17 +71,17 @@ export function generateFile(preset: DeployPreset): GeneratedFile {
           namespace: out.namespace,
           labels: { "app.kubernetes.io/name": "envoy", "app.kubernetes.io/part-of": "grpc-envoy-lb" },
         },
-        data: { "envoy.yaml": envoyYaml },
+        data: { "envoy.yaml": envoyYaml, ...sds },
       };
       const header = generatedHeader(preset).replace(/^/gm, "# ");
-      return { path: out.path, content: `${header}\n${stringify(configMap, { lineWidth: 0 })}` };
+      return [{ path: out.path, content: `${header}\n${stringify(configMap, { lineWidth: 0 })}` }];
     }
   }
 }
 
 /** Every file the generator owns, in a stable order. */
 export function generateDeployFiles(presets: readonly DeployPreset[] = DEPLOY_PRESETS): GeneratedFile[] {
-  return presets.map(generateFile);
+  return presets.flatMap(generateFiles);
 }
 
 /** Compares the files under `root` with what the generator makes now. */

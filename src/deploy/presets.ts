@@ -23,7 +23,12 @@ export const SERVER_IMAGE = "grpc-envoy-lb:0.1.0";
  * key of a ConfigMap manifest that the Envoy Deployment mounts.
  */
 export type DeployOutput =
-  | { kind: "compose-file"; path: string }
+  | {
+      kind: "compose-file";
+      path: string;
+      /** With TLS: the directory the SDS files go into, mounted as the preset's tls.sdsDir. */
+      sdsPath?: string;
+    }
   | { kind: "configmap"; path: string; name: string; namespace: string };
 
 export interface DeployPreset {
@@ -94,4 +99,48 @@ export const kubernetesPreset: DeployPreset = {
   },
 };
 
-export const DEPLOY_PRESETS: readonly DeployPreset[] = [composePreset, kubernetesPreset];
+/** Where the TLS variants mount their certificates and SDS files inside Envoy's container. */
+const ENVOY_CERTS_DIR = "/etc/envoy/certs";
+
+/**
+ * Docker Compose over TLS (deploy/compose/compose.tls.yaml on top of compose.yaml): TLS on
+ * the listener, mTLS to the servers. The certificates are a `grpc-lb certs` directory on the
+ * host, bind-mounted whole, so that a swap of its `current` link reaches Envoy's watch.
+ */
+export const composeTlsPreset: DeployPreset = {
+  name: "compose-tls",
+  description: "Docker Compose over TLS (deploy/compose/compose.tls.yaml)",
+  envoy: {
+    ...composePreset.envoy,
+    tls: { certsDir: ENVOY_CERTS_DIR, sdsDir: "/etc/envoy/sds", mtls: true },
+  },
+  output: { kind: "compose-file", path: "deploy/compose/tls/envoy.yaml", sdsPath: "deploy/compose/tls/sds" },
+};
+
+/**
+ * Kubernetes over TLS (deploy/k8s/overlays/tls): TLS on the listener, mTLS to the servers.
+ * The certificates are a Secret volume (kubelet swaps its `..data` link on an update); the
+ * SDS files are more keys of the ConfigMap, mounted at /etc/envoy. The ConfigMap is the
+ * overlay's patch of base's.
+ */
+export const kubernetesTlsPreset: DeployPreset = {
+  name: "kubernetes-tls",
+  description: "Kubernetes over TLS (deploy/k8s/overlays/tls)",
+  envoy: {
+    ...kubernetesPreset.envoy,
+    tls: { certsDir: ENVOY_CERTS_DIR, sdsDir: "/etc/envoy", mtls: true, certsLayout: "flat" },
+  },
+  output: {
+    kind: "configmap",
+    path: "deploy/k8s/overlays/tls/envoy-configmap.yaml",
+    name: "envoy",
+    namespace: K8S_NAMESPACE,
+  },
+};
+
+export const DEPLOY_PRESETS: readonly DeployPreset[] = [
+  composePreset,
+  kubernetesPreset,
+  composeTlsPreset,
+  kubernetesTlsPreset,
+];

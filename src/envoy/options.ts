@@ -76,6 +76,13 @@ export interface EnvoyTlsOptions {
   mtls: boolean;
   /** TLS on the listener only; the servers and their health checks stay plaintext h2c. Default false. */
   downstreamOnly?: boolean;
+  /**
+   * How certsDir holds the files. versioned (default): `grpc-lb certs`'s layout, the files in
+   * `certsDir/current/`. flat: the files right in certsDir, as in a Kubernetes Secret volume,
+   * where kubelet swaps its own `..data` link inside certsDir. Either way a swap is a move in
+   * certsDir, which is what Envoy watches.
+   */
+  certsLayout?: "versioned" | "flat";
 }
 
 /** The TLS of the leg to the servers: none when Envoy speaks plaintext to them. */

@@ -88,10 +88,11 @@ export function upstreamTls(o: EnvoyTlsOptions, serverHost: string): TlsTranspor
 
 /**
  * The SDS files the config names, by file name inside `sdsDir`: each points into
- * `certsDir/current/`, the layout `grpc-lb certs` writes and rotates.
+ * `certsDir/current/`, the layout `grpc-lb certs` writes and rotates, or right into certsDir
+ * when it is a Kubernetes Secret volume (certsLayout flat).
  */
 export function buildSdsFiles(o: EnvoyTlsOptions): Record<string, SdsFile> {
-  const current = join(o.certsDir, CURRENT);
+  const current = o.certsLayout === "flat" ? o.certsDir : join(o.certsDir, CURRENT);
   const watched = { path: o.certsDir };
   const type = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret" as const;
   const certificate = (name: string, leaf: string): Secret => ({

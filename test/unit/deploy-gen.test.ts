@@ -12,7 +12,14 @@ import {
   presetEnvoyYaml,
   REGENERATE_COMMAND,
 } from "../../src/deploy/generate.js";
-import { composePreset, DEPLOY_PRESETS, K8S_NAMESPACE, kubernetesPreset } from "../../src/deploy/presets.js";
+import {
+  composePreset,
+  composeTlsPreset,
+  DEPLOY_PRESETS,
+  K8S_NAMESPACE,
+  kubernetesPreset,
+  kubernetesTlsPreset,
+} from "../../src/deploy/presets.js";
 import { envoyConfigYaml } from "../../src/envoy/yaml.js";
 import { packageRoot } from "../../src/paths.js";
 import { captureContext } from "../helpers.js";
@@ -69,9 +76,48 @@ describe("the Envoy configs of deploy/", () => {
     assert.equal(configMap.data["envoy.yaml"], presetEnvoyYaml(kubernetesPreset));
   });
 
-  it("are one file per preset, at distinct paths", () => {
-    const paths = generateDeployFiles().map((f) => f.path);
-    assert.equal(new Set(paths).size, DEPLOY_PRESETS.length);
+  it("are at distinct paths, one Envoy configuration per preset", () => {
+    const files = generateDeployFiles();
+    const paths = files.map((f) => f.path);
+    assert.equal(new Set(paths).size, paths.length);
+    for (const preset of DEPLOY_PRESETS) assert.ok(paths.includes(preset.output.path), preset.name);
+  });
+
+  it("give a TLS preset its SDS files, pointing at certificates that rotate", () => {
+    const compose = generateDeployFiles([composeTlsPreset]);
+    assert.deepEqual(
+      compose.map((f) => f.path),
+      [
+        "deploy/compose/tls/envoy.yaml",
+        "deploy/compose/tls/sds/listener_cert.yaml",
+        "deploy/compose/tls/sds/client_cert.yaml",
+        "deploy/compose/tls/sds/server_ca.yaml",
+      ],
+    );
+    const listener = parse(compose[1]?.content ?? "").resources[0].tls_certificate;
+    // grpc-lb certs's layout: the files behind `current`, the directory above it watched.
+    assert.equal(listener.certificate_chain.filename, "/etc/envoy/certs/current/envoy-listener.crt");
+    assert.deepEqual(listener.watched_directory, { path: "/etc/envoy/certs" });
+
+    const [k8s] = generateDeployFiles([kubernetesTlsPreset]);
+    const data = parse(k8s?.content ?? "").data;
+    assert.deepEqual(Object.keys(data), [
+      "envoy.yaml",
+      "listener_cert.yaml",
+      "client_cert.yaml",
+      "server_ca.yaml",
+    ]);
+    // A Secret volume: the files right in the mount, kubelet's `..data` swap watched there.
+    const ca = parse(data["server_ca.yaml"]).resources[0].validation_context;
+    assert.equal(ca.trusted_ca.filename, "/etc/envoy/certs/ca.crt");
+    assert.deepEqual(ca.watched_directory, { path: "/etc/envoy/certs" });
+    const envoy = parse(data["envoy.yaml"]);
+    const sds =
+      envoy.static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context;
+    assert.equal(
+      sds.tls_certificate_sds_secret_configs[0].sds_config.path_config_source.path,
+      "/etc/envoy/listener_cert.yaml",
+    );
   });
 });
 

@@ -14,6 +14,9 @@ made by the same builder as 'grpc-lb envoy-config' from the presets in
 src/deploy/presets.ts:
   deploy/compose/envoy.yaml             mounted into the Envoy container
   deploy/k8s/base/envoy-configmap.yaml  a ConfigMap whose envoy.yaml Envoy mounts
+  deploy/compose/tls/                   the same over TLS, with its SDS files in sds/
+  deploy/k8s/overlays/tls/envoy-configmap.yaml
+                                        the same over TLS, the SDS files as more keys
 
 Options:
   --check       write nothing; exit 1 if a checked-in file differs from what
