@@ -1,8 +1,8 @@
 import { Client, type ClientDuplexStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { GrpcError, messageOf, UsageError } from "../errors.js";
-import { channelOptions } from "../loadgen/channel.js";
-import { type ClientTls, channelCredentials, INSECURE } from "../loadgen/client-tls.js";
+import { channelOptions } from "./channel.js";
+import { type ClientTls, channelCredentials, INSECURE } from "./client-tls.js";
 import { fileDependencies } from "./descriptors.js";
 
 /** The versions of the server reflection service, in the order they are tried. */

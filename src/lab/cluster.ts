@@ -6,7 +6,7 @@ import { CLUSTER_NAME } from "../envoy/bootstrap.js";
 import type { EnvoyConfigOptions } from "../envoy/options.js";
 import type { EnvoyHandle } from "../envoy/process.js";
 import { errorFrom, LabError } from "../errors.js";
-import { type ClientTls, INSECURE } from "../loadgen/client-tls.js";
+import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
 import { formatHostPort } from "../util/address.js";
 import { Disposers } from "../util/disposers.js";
 import { portIsFree } from "../util/port-free.js";

@@ -4,10 +4,10 @@ import { buildBootstrap } from "../envoy/bootstrap.js";
 import { type EnvoyConfigOptions, resolveEnvoyConfigOptions } from "../envoy/options.js";
 import { type EnvoyHandle, startEnvoy } from "../envoy/process.js";
 import type { Bootstrap } from "../envoy/types.js";
-import { type HostWaitOptions, pollEnvoyHosts } from "../envoy/wait-hosts.js";
 import { LabError } from "../errors.js";
-import { type ClientTls, INSECURE } from "../loadgen/client-tls.js";
+import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
 import { describeExit } from "../proc/child.js";
+import { type HostWaitOptions, pollEnvoyHosts } from "../routing/wait-hosts.js";
 import { LAB_HOT_RESTART } from "./lab-envoy-options.js";
 import type { ResolvedLabOptions } from "./options.js";
 

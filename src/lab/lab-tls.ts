@@ -3,7 +3,7 @@ import type { EnvoyTlsOptions } from "../envoy/options.js";
 import { writeSdsFiles } from "../envoy/sds-files.js";
 import { trustedCaFile } from "../envoy/tls.js";
 import { errorFrom, LabError } from "../errors.js";
-import { type ClientTls, tlsTrusting } from "../loadgen/client-tls.js";
+import { type ClientTls, tlsTrusting } from "../grpc/client-tls.js";
 import { certFile, keyFile } from "../tls/cert-set.js";
 import { createCertificates } from "../tls/certs.js";
 import { CURRENT } from "../tls/layout.js";

@@ -1,6 +1,6 @@
 import { availableParallelism, loadavg } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import type { ClientTls } from "../../loadgen/client-tls.js";
+import type { ClientTls } from "../../grpc/client-tls.js";
 import { startLoad } from "../../loadgen/engine.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import { formatHostPort } from "../../util/address.js";

@@ -1,8 +1,8 @@
 import { loadavg } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Metadata, status } from "@grpc/grpc-js";
+import { echoChannel } from "../../grpc/channel.js";
 import { startCall } from "../../loadgen/calls.js";
-import { echoChannel } from "../../loadgen/channel.js";
 import { type LabCluster, startLabCluster } from "../cluster.js";
 import type { LabEvent } from "../events.js";
 import type { LabTlsKind } from "../lab-tls.js";
