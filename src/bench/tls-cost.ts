@@ -1,12 +1,12 @@
 import { loadavg } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Metadata, status } from "@grpc/grpc-js";
-import { echoChannel } from "../../grpc/channel.js";
-import { startCall } from "../../loadgen/calls.js";
-import { type LabCluster, startLabCluster } from "../cluster.js";
-import type { LabEvent } from "../events.js";
-import type { LabTlsKind } from "../lab-tls.js";
-import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.js";
+import { echoChannel } from "../grpc/channel.js";
+import { type LabCluster, startLabCluster } from "../lab/cluster.js";
+import type { LabEvent } from "../lab/events.js";
+import type { LabTlsKind } from "../lab/lab-tls.js";
+import { type LabOptions, layerLabOptions, resolveLabOptions } from "../lab/options.js";
+import { startCall } from "../loadgen/calls.js";
 import { type CpuWindow, coresBusy } from "./cpu-account.js";
 import { startCpuWindow, startOwnCpuWindow } from "./proc-cpu.js";
 import { benchLoad, labTargets, loadFigures, machineInfo } from "./sizing.js";

@@ -1,4 +1,4 @@
-import type { LabTlsKind } from "../lab-tls.js";
+import type { LabTlsKind } from "../lab/lab-tls.js";
 import { type CpuWindow, cpuUsPerCall } from "./cpu-account.js";
 import { type LoadFigures, type MachineInfo, median, type SizingStep, stepLabel } from "./sizing-report.js";
 

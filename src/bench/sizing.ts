@@ -1,12 +1,12 @@
 import { availableParallelism, loadavg } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import type { ClientTls } from "../../grpc/client-tls.js";
-import { startLoad } from "../../loadgen/engine.js";
-import type { LoadReport } from "../../loadgen/report.js";
-import { formatHostPort } from "../../util/address.js";
-import { type LabCluster, startLabCluster } from "../cluster.js";
-import type { LabEvent } from "../events.js";
-import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.js";
+import type { ClientTls } from "../grpc/client-tls.js";
+import { type LabCluster, startLabCluster } from "../lab/cluster.js";
+import type { LabEvent } from "../lab/events.js";
+import { type LabOptions, layerLabOptions, resolveLabOptions } from "../lab/options.js";
+import { startLoad } from "../loadgen/engine.js";
+import type { LoadReport } from "../loadgen/report.js";
+import { formatHostPort } from "../util/address.js";
 import { coresBusy } from "./cpu-account.js";
 import { clockTicksPerSec, startCpuWindow, startOwnCpuWindow } from "./proc-cpu.js";
 import {
