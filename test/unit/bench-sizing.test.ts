@@ -14,14 +14,14 @@ import {
   startCpuWindow,
   startOwnCpuWindow,
 } from "../../src/bench/proc-cpu.js";
+import { formatSizing } from "../../src/bench/sizing-report.js";
 import {
-  formatSizing,
   median,
   type SizingIdle,
   type SizingResult,
   type SizingRun,
   summarizeSizing,
-} from "../../src/bench/sizing-report.js";
+} from "../../src/bench/sizing-result.js";
 import { labBench } from "../../src/cli/commands/lab/bench.js";
 import { UsageError } from "../../src/errors.js";
 import { captureContext } from "../helpers.js";

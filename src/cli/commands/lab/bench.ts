@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BENCH_ROWS, type BenchRows, formatBench, runBench } from "../../../bench/bench.js";
 import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../bench/sizing.js";
-import { type SizingRun, type SizingStep, stepLabel } from "../../../bench/sizing-report.js";
+import { type SizingRun, type SizingStep, stepLabel } from "../../../bench/sizing-result.js";
 import type { TlsCostOptions } from "../../../bench/tls-cost.js";
 import { describeTlsCostRun } from "../../../bench/tls-cost-report.js";
 import { UsageError } from "../../../errors.js";
