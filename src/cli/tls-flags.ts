@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { UsageError } from "../errors.js";
-import { type ClientTls, INSECURE } from "../loadgen/client-tls.js";
+import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
 
 /** ghz's TLS flags, for parseFlags: every command that calls a gRPC server takes the same ones. */
 export const CLIENT_TLS_FLAGS = {

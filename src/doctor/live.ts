@@ -9,10 +9,10 @@ import {
 } from "@grpc/grpc-js";
 import type { EnvoyAdmin } from "../envoy/admin.js";
 import { type HostCounters, hostSplit } from "../envoy/host-split.js";
+import { echoChannel } from "../grpc/channel.js";
+import { type ClientTls, channelCredentials, INSECURE, tlsChannelOptions } from "../grpc/client-tls.js";
 import type { GrpcMethod } from "../grpc/method.js";
 import { callStarter } from "../loadgen/calls.js";
-import { echoChannel } from "../loadgen/channel.js";
-import { type ClientTls, channelCredentials, INSECURE, tlsChannelOptions } from "../loadgen/client-tls.js";
 import { healthDescription } from "../proto/echo-package.js";
 import { DOCS, type Finding } from "./finding.js";
 

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import protobuf from "protobufjs";
 import { UsageError } from "../errors.js";
-import type { ClientTls } from "../loadgen/client-tls.js";
 import { protoDir } from "../paths.js";
 import { ECHO_SERVICE_NAME } from "../proto/echo-package.js";
+import type { ClientTls } from "./client-tls.js";
 import { rootOfFileDescriptors, rootOfProtoFiles } from "./descriptors.js";
 import { messageOfJson } from "./json-message.js";
 import { reflectService } from "./reflection.js";

@@ -6,16 +6,16 @@ import { CLUSTER_NAME } from "../envoy/bootstrap.js";
 import type { EnvoyConfigOptions } from "../envoy/options.js";
 import type { EnvoyHandle } from "../envoy/process.js";
 import { errorFrom, LabError } from "../errors.js";
-import { type ClientTls, INSECURE } from "../loadgen/client-tls.js";
+import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
 import { formatHostPort } from "../util/address.js";
 import { Disposers } from "../util/disposers.js";
-import { portIsFree } from "../util/port-free.js";
 import { abortable } from "../util/wait.js";
 import { loopbackAddresses } from "./addresses.js";
-import { type EnvoyTier, type StartTierEnvoy, startEnvoyTier } from "./envoy-tier.js";
+import { checkFixedPorts, startLabEnvoys, waitUntilRoutingToAll } from "./envoy-start.js";
+import type { EnvoyTier } from "./envoy-tier.js";
 import type { LabEvent } from "./events.js";
-import { ensureUp, labEnvoyBootstrap, SERVER_NAME, startLabEnvoy, waitForHosts } from "./lab-envoy.js";
-import { type LabTls, prepareLabTls } from "./lab-tls.js";
+import { ensureUp, hotRestartLabEnvoy, SERVER_NAME } from "./lab-envoy.js";
+import { type LabTls, prepareLabTlsReported } from "./lab-tls.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { ServerPool } from "./server-pool.js";
 import type { LabServer } from "./servers.js";
@@ -72,7 +72,7 @@ export async function startLabCluster(
   onEvent: (e: LabEvent) => void = () => {},
   signal?: AbortSignal,
 ): Promise<LabCluster> {
-  const started = performance.now();
+  const startedAt = performance.now();
   loopbackAddresses(o.addressBase, o.servers);
   await checkFixedPorts(o);
   const binary = findEnvoy();
@@ -87,16 +87,7 @@ export async function startLabCluster(
       (d) => d.stop(),
     );
     onEvent({ kind: "dns-started", address: formatHostPort(dns.host, dns.port) });
-    const certsStarted = performance.now();
-    const tls = await prepareLabTls(o.tls, workDir, o.servers, o.tlsReloadMs);
-    if (tls)
-      onEvent({
-        kind: "certs-created",
-        tls: tls.kind,
-        dir: tls.envoy.certsDir,
-        caFile: tls.caFile,
-        elapsedMs: Math.round(performance.now() - certsStarted),
-      });
+    const tls = await prepareLabTlsReported(o.tls, workDir, o.servers, o.tlsReloadMs, onEvent);
     const envoyTls = tls?.envoy ?? false;
     const clientTls = tls?.client ?? INSECURE;
     const pool = new ServerPool(o, disposers, onEvent, signal, tls);
@@ -111,42 +102,29 @@ export async function startLabCluster(
       onEvent({ kind: "dns-records", name: SERVER_NAME, addresses });
     };
     setRecords(answer);
-    const startOne: StartTierEnvoy = (name, ports, s) =>
-      startLabEnvoy(o, binary.path, dns, pool.port, workDir, s, name, { ...ports, tls: envoyTls });
-    let envoy: EnvoyHandle;
-    let tier: EnvoyTier | undefined;
-    if (o.envoys > 1) {
-      tier = await startEnvoyTier(o, binary.path, startOne, workDir, disposers, onEvent, signal);
-      envoy = tier.envoys[0] as EnvoyHandle;
-    } else {
-      envoy = disposers.use(
-        await startLabEnvoy(o, binary.path, dns, pool.port, workDir, signal, undefined, { tls: envoyTls }),
-        (e) => e.stop(),
-      );
-      onEvent({
-        kind: "envoy-started",
-        listener: formatHostPort("127.0.0.1", envoy.listenerPort),
-        admin: envoy.adminAddress,
-        pid: envoy.process.pid,
-      });
-    }
-    const listenAddress = tier?.listenAddress ?? formatHostPort("127.0.0.1", envoy.listenerPort);
-
+    const started = await startLabEnvoys({
+      options: o,
+      binary: binary.path,
+      dns,
+      serverPort: pool.port,
+      workDir,
+      disposers,
+      onEvent,
+      signal,
+      envoyTls,
+    });
+    const { tier, listenAddress } = started;
+    let envoy = started.envoy;
     const want = new Set(answer.map((host) => formatHostPort(host, pool.port)));
-    for (const [i, e] of (tier?.envoys ?? [envoy]).entries()) {
-      await waitForHosts(
-        e,
-        `${tier ? `Envoy ${i + 1}` : "Envoy"} to route to all ${want.size} addresses of '${SERVER_NAME}', healthy hosts of cluster '${CLUSTER_NAME}'`,
-        (hs) =>
-          hs.length === want.size &&
-          hs.every((h) => h.healthy && want.has(formatHostPort(h.address, h.port))),
-        o.startTimeoutMs,
-        signal,
-        topology.envoySeesServers ? "address" : "opaque",
-        clientTls,
-      );
-    }
-    onEvent({ kind: "hosts-ready", count: want.size, elapsedMs: Math.round(performance.now() - started) });
+    await waitUntilRoutingToAll(
+      started,
+      want,
+      o,
+      topology.envoySeesServers ? "address" : "opaque",
+      clientTls,
+      signal,
+    );
+    onEvent({ kind: "hosts-ready", count: want.size, elapsedMs: Math.round(performance.now() - startedAt) });
 
     let stopping: Promise<void> | undefined;
     return {
@@ -168,22 +146,13 @@ export async function startLabCluster(
       ensureEnvoyUp: () => (tier ? tier.ensureUp() : ensureUp(envoy)),
       async reloadEnvoy(changes, s) {
         if (tier) throw new LabError("a hot restart needs the lab's single Envoy (envoys: 1)");
-        const t = performance.now();
-        const bootstrap = labEnvoyBootstrap(o, dns, pool.port, {
-          ...changes,
-          listenPort: envoy.listenerPort,
-          tls: envoyTls,
-        });
-        const next = disposers.use(await envoy.hotRestart(bootstrap, s), (e) => e.stop());
-        onEvent({
-          kind: "envoy-reloaded",
-          epoch: next.epoch,
-          admin: next.adminAddress,
-          pid: next.process.pid,
-          elapsedMs: Math.round(performance.now() - t),
-        });
-        envoy = next;
-        return next;
+        envoy = await hotRestartLabEnvoy(
+          envoy,
+          changes,
+          { options: o, dns, serverPort: pool.port, envoyTls, disposers, onEvent },
+          s,
+        );
+        return envoy;
       },
       requestsPerHost: () => (tier?.envoys[0] ?? envoy).admin.endpointCounter(CLUSTER_NAME, "rq_total"),
       stop(reason = "done") {
@@ -202,19 +171,5 @@ export async function startLabCluster(
       throw new LabError("interrupted while starting; everything started was stopped", { cause: e });
     }
     throw errorFrom(LabError, e);
-  }
-}
-
-/** Fixed Envoy ports (lab up) are checked before anything starts: a second lab fails at once, naming the port. */
-async function checkFixedPorts(o: ResolvedLabOptions): Promise<void> {
-  for (const [what, port] of [
-    ["listener", o.envoy.listenPort],
-    ["admin", o.envoy.adminPort],
-  ] as const) {
-    if (port !== 0 && !(await portIsFree("127.0.0.1", port))) {
-      throw new LabError(
-        `Envoy's ${what} port 127.0.0.1:${port} is already in use (another 'lab up'?); nothing was started`,
-      );
-    }
   }
 }

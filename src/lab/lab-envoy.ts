@@ -1,13 +1,19 @@
 import type { DnsServerHandle } from "../dns/server.js";
 import type { UpstreamHost } from "../envoy/admin.js";
 import { buildBootstrap } from "../envoy/bootstrap.js";
-import { type EnvoyConfigOptions, resolveEnvoyConfigOptions } from "../envoy/options.js";
+import {
+  type EnvoyConfigOptions,
+  type EnvoyTlsOptions,
+  resolveEnvoyConfigOptions,
+} from "../envoy/options.js";
 import { type EnvoyHandle, startEnvoy } from "../envoy/process.js";
 import type { Bootstrap } from "../envoy/types.js";
-import { type HostWaitOptions, pollEnvoyHosts } from "../envoy/wait-hosts.js";
 import { LabError } from "../errors.js";
-import { type ClientTls, INSECURE } from "../loadgen/client-tls.js";
+import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
 import { describeExit } from "../proc/child.js";
+import { type HostWaitOptions, pollEnvoyHosts } from "../routing/wait-hosts.js";
+import type { Disposers } from "../util/disposers.js";
+import type { LabEvent } from "./events.js";
 import { LAB_HOT_RESTART } from "./lab-envoy-options.js";
 import type { ResolvedLabOptions } from "./options.js";
 
@@ -64,6 +70,46 @@ export function startLabEnvoy(
     hotRestart: o.envoy.hotRestart ? LAB_HOT_RESTART : undefined,
     signal,
   });
+}
+
+/** What a hot restart of the lab's Envoy needs of the lab. */
+export interface LabEnvoyReload {
+  options: ResolvedLabOptions;
+  dns: DnsServerHandle;
+  /** The port every server listens on. */
+  serverPort: number;
+  /** Envoy's TLS (the lab's certificates), or false in plaintext. */
+  envoyTls: EnvoyTlsOptions | false;
+  /** Where the new epoch's stop is pushed. */
+  disposers: Disposers;
+  onEvent: (e: LabEvent) => void;
+}
+
+/**
+ * Hot-restarts `envoy` with its configuration changed by `changes`, on the same listener:
+ * resolves with the new epoch once it is LIVE, while the old one drains and exits by itself.
+ */
+export async function hotRestartLabEnvoy(
+  envoy: EnvoyHandle,
+  changes: EnvoyConfigOptions,
+  r: LabEnvoyReload,
+  signal: AbortSignal | undefined,
+): Promise<EnvoyHandle> {
+  const t = performance.now();
+  const bootstrap = labEnvoyBootstrap(r.options, r.dns, r.serverPort, {
+    ...changes,
+    listenPort: envoy.listenerPort,
+    tls: r.envoyTls,
+  });
+  const next = r.disposers.use(await envoy.hotRestart(bootstrap, signal), (e) => e.stop());
+  r.onEvent({
+    kind: "envoy-reloaded",
+    epoch: next.epoch,
+    admin: next.adminAddress,
+    pid: next.process.pid,
+    elapsedMs: Math.round(performance.now() - t),
+  });
+  return next;
 }
 
 /** Throws, with Envoy's stderr, once Envoy has exited. */

@@ -3,11 +3,12 @@ import type { EnvoyTlsOptions } from "../envoy/options.js";
 import { writeSdsFiles } from "../envoy/sds-files.js";
 import { trustedCaFile } from "../envoy/tls.js";
 import { errorFrom, LabError } from "../errors.js";
-import { type ClientTls, tlsTrusting } from "../loadgen/client-tls.js";
+import { type ClientTls, tlsTrusting } from "../grpc/client-tls.js";
 import { certFile, keyFile } from "../tls/cert-set.js";
 import { createCertificates } from "../tls/certs.js";
 import { CURRENT } from "../tls/layout.js";
 import { ENVOY_CLIENT, LOOPBACK_DNS, resolveCertsOptions } from "../tls/plan.js";
+import type { LabEvent } from "./events.js";
 import { SERVER_NAME } from "./lab-envoy.js";
 
 /**
@@ -98,4 +99,25 @@ export async function prepareLabTls(
       };
     },
   };
+}
+
+/** prepareLabTls, then tells `onEvent` where the certificates are and how long they took. */
+export async function prepareLabTlsReported(
+  kind: LabTlsKind,
+  workDir: string,
+  servers: number,
+  reloadMs: number,
+  onEvent: (e: LabEvent) => void,
+): Promise<LabTls | undefined> {
+  const started = performance.now();
+  const tls = await prepareLabTls(kind, workDir, servers, reloadMs);
+  if (tls)
+    onEvent({
+      kind: "certs-created",
+      tls: tls.kind,
+      dir: tls.envoy.certsDir,
+      caFile: tls.caFile,
+      elapsedMs: Math.round(performance.now() - started),
+    });
+  return tls;
 }

@@ -3,6 +3,7 @@ import { cliEntry } from "../paths.js";
 import { type ChildHandle, startChild } from "../proc/child.js";
 import type { EchoFaults } from "../server/echo-service.js";
 import type { LabServerTlsFiles } from "./lab-tls.js";
+import { noteReload, parseReady, type ReadyLine, type TlsReloads } from "./server-lines.js";
 
 /** One Echo instance of the lab; several may share a process (see serversPerProcess). */
 export interface LabServer {
@@ -15,52 +16,6 @@ export interface LabServer {
   readonly process: ChildHandle;
   /** With TLS: what the server said of its certificate reloads so far (its tls-reload* lines). */
   tlsReloads(): TlsReloads;
-}
-
-/** A server's certificate reloads, from the lines it prints. */
-export interface TlsReloads {
-  /** Reloads applied (tls-reloaded lines): a new certificate, key or client CA. */
-  applied: number;
-  /** Why the last change did not check out (tls-reload-failed), when no reload followed it. */
-  lastFailure: string | undefined;
-}
-
-/** A tls-reloaded or tls-reload-failed line of `grpc-lb serve`, by instance id. */
-function parseReload(line: string): { id: string; failure: string | undefined } | undefined {
-  if (!line.startsWith('{"event":"tls-reload')) return undefined;
-  try {
-    const v = JSON.parse(line) as { event?: string; id?: unknown; error?: unknown };
-    if (typeof v.id !== "string") return undefined;
-    if (v.event === "tls-reloaded") return { id: v.id, failure: undefined };
-    if (v.event === "tls-reload-failed") return { id: v.id, failure: String(v.error) };
-    return undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-interface ReadyLine {
-  event: "ready";
-  id: string;
-  host: string;
-  port: number;
-  metricsPort: number;
-}
-
-function parseReady(line: string): ReadyLine | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const v = JSON.parse(line) as Partial<ReadyLine>;
-    return v.event === "ready" &&
-      typeof v.id === "string" &&
-      typeof v.port === "number" &&
-      typeof v.host === "string" &&
-      typeof v.metricsPort === "number"
-      ? (v as ReadyLine)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface LabServerProcessOptions {
@@ -144,16 +99,7 @@ export async function startLabServers(
     onStdoutLine: (line) => {
       const r = parseReady(line);
       if (r) ready.set(r.host, r);
-      const e = parseReload(line);
-      if (e) {
-        const was = reloads.get(e.id) ?? { applied: 0, lastFailure: undefined };
-        reloads.set(
-          e.id,
-          e.failure === undefined
-            ? { applied: was.applied + 1, lastFailure: undefined }
-            : { ...was, lastFailure: e.failure },
-        );
-      }
+      noteReload(reloads, line);
     },
   });
   o.onProcess?.(child);

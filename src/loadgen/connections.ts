@@ -1,8 +1,8 @@
 import { connectivityState } from "@grpc/grpc-js";
 import { LoadError } from "../errors.js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
-import { type ClientLbPolicy, echoChannel } from "./channel.js";
-import { type ClientTls, describeClientTls } from "./client-tls.js";
+import { type ClientLbPolicy, echoChannel } from "../grpc/channel.js";
+import { type ClientTls, describeClientTls } from "../grpc/client-tls.js";
 
 /** What to try when a channel never connects: the other security, which the target may be speaking. */
 const NOT_CONNECTED_HINT: Record<ClientTls["kind"], string> = {

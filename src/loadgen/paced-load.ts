@@ -1,5 +1,5 @@
+import type { ClientTls } from "../grpc/client-tls.js";
 import { waitFor } from "../util/wait.js";
-import type { ClientTls } from "./client-tls.js";
 import { startLoad } from "./engine.js";
 import type { LoadReport } from "./report.js";
 

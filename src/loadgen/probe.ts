@@ -1,8 +1,8 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
+import { echoChannel } from "../grpc/channel.js";
+import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
 import { type EchoCallSpec, startCall } from "./calls.js";
-import { echoChannel } from "./channel.js";
-import { type ClientTls, INSECURE } from "./client-tls.js";
 
 /** What one burst of probe calls saw: replies by the address each server reports, and failures by status. */
 export interface ProbeResult {

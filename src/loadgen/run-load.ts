@@ -1,4 +1,4 @@
-import type { ClientTls } from "./client-tls.js";
+import type { ClientTls } from "../grpc/client-tls.js";
 import { startLoad } from "./engine.js";
 import type { LoadReport } from "./report.js";
 

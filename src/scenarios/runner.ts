@@ -1,7 +1,7 @@
 import type { EnvoyAdmin } from "../envoy/admin.js";
 import { CLUSTER_NAME } from "../envoy/bootstrap.js";
-import { pollEnvoyHosts } from "../envoy/wait-hosts.js";
 import { errorFrom, type GrpcLbError, LabError } from "../errors.js";
+import { pollEnvoyHosts } from "../routing/wait-hosts.js";
 import { waitFor } from "../util/wait.js";
 import { check, noFailedCalls, repliesCut, type ScenarioReport, totalsOf } from "./report.js";
 import type { RetryCounters, Scenario, ScenarioContext, ScenarioTarget } from "./scenario.js";

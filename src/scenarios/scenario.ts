@@ -1,5 +1,5 @@
 import type { EnvoyAdmin, UpstreamHost } from "../envoy/admin.js";
-import type { ClientTls } from "../loadgen/client-tls.js";
+import type { ClientTls } from "../grpc/client-tls.js";
 import type { RequestResult } from "../loadgen/paced-load.js";
 import type { ScenarioCheck, ScenarioReport } from "./report.js";
 

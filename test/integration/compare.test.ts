@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
-import type { CompareModeResult, CompareReport } from "../../src/lab/compare/report.js";
+import type { CompareModeResult, CompareReport } from "../../src/compare/report.js";
 import { packageRoot } from "../../src/paths.js";
 import { killSpawned, spawnCli } from "../helpers.js";
 

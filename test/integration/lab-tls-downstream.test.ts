@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
+import { echoChannel } from "../../src/grpc/channel.js";
+import { type ClientTls, INSECURE } from "../../src/grpc/client-tls.js";
 import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
-import { echoChannel } from "../../src/loadgen/channel.js";
-import { type ClientTls, INSECURE } from "../../src/loadgen/client-tls.js";
 
 function echoOnce(address: string, tls: ClientTls): Promise<number> {
   const client = echoChannel(address, { tls, ownConnection: true });

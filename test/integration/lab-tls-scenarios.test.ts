@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import type { CompareReport } from "../../src/lab/compare/report.js";
+import type { CompareReport } from "../../src/compare/report.js";
 import type { LabEvent } from "../../src/lab/events.js";
 import type { LabOptions } from "../../src/lab/options.js";
 import { certRotationScenario } from "../../src/lab/scenarios/cert-rotation.js";

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { CLUSTER_NAME } from "../../src/envoy/bootstrap.js";
-import { routesToExactly } from "../../src/envoy/wait-hosts.js";
 import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
 import { waitForHosts } from "../../src/lab/lab-envoy.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
 import { runLoad } from "../../src/loadgen/run-load.js";
+import { routesToExactly } from "../../src/routing/wait-hosts.js";
 import { formatHostPort } from "../../src/util/address.js";
 import { captureContext, killSpawned } from "../helpers.js";
 

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { labBench } from "../../src/cli/commands/lab/bench.js";
-import { UsageError } from "../../src/errors.js";
 import {
   coresBusy,
   coresPer1000CallsPerSec,
@@ -9,21 +7,23 @@ import {
   cpuWindow,
   netCpuSec,
   statCpuTicks,
-} from "../../src/lab/bench/cpu-account.js";
+} from "../../src/bench/cpu-account.js";
 import {
   clockTicksPerSec,
   processCpuTicks,
   startCpuWindow,
   startOwnCpuWindow,
-} from "../../src/lab/bench/proc-cpu.js";
+} from "../../src/bench/proc-cpu.js";
+import { formatSizing } from "../../src/bench/sizing-report.js";
 import {
-  formatSizing,
   median,
   type SizingIdle,
   type SizingResult,
   type SizingRun,
   summarizeSizing,
-} from "../../src/lab/bench/sizing-report.js";
+} from "../../src/bench/sizing-result.js";
+import { labBench } from "../../src/cli/commands/lab/bench.js";
+import { UsageError } from "../../src/errors.js";
 import { captureContext } from "../helpers.js";
 
 /** A /proc/PID/stat line whose command name holds a space and a parenthesis, utime 1234, stime 56. */

@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { labBench } from "../../src/cli/commands/lab/bench.js";
-import { UsageError } from "../../src/errors.js";
-import { resolveTlsCostOptions } from "../../src/lab/bench/tls-cost.js";
+import { type BenchResult, formatBench } from "../../src/bench/bench.js";
+import { resolveTlsCostOptions } from "../../src/bench/tls-cost.js";
+import { describeTlsCostRun, formatTlsCost } from "../../src/bench/tls-cost-report.js";
 import {
-  describeTlsCostRun,
-  formatTlsCost,
   type HandshakeRun,
   summarizeTlsCost,
   type TlsCostIdle,
   type TlsCostResult,
   type TlsCostRun,
-} from "../../src/lab/bench/tls-cost-report.js";
-import { type BenchResult, formatBench } from "../../src/lab/bench.js";
+} from "../../src/bench/tls-cost-result.js";
+import { labBench } from "../../src/cli/commands/lab/bench.js";
+import { UsageError } from "../../src/errors.js";
 import type { LabTlsKind } from "../../src/lab/lab-tls.js";
 import { captureContext } from "../helpers.js";
 

@@ -3,19 +3,15 @@ import { describe, it } from "node:test";
 import { labBenchGhz } from "../../src/cli/commands/lab/bench-ghz.js";
 import { clusterOptions } from "../../src/cli/commands/lab/cluster-flags.js";
 import { labCompare } from "../../src/cli/commands/lab/compare.js";
+import { compareCharts, renderSvg } from "../../src/compare/charts.js";
+import { processCpuSeconds, startCpuMeter } from "../../src/compare/cpu.js";
+import { allModes, modeName } from "../../src/compare/modes.js";
+import { resolveCompareOptions } from "../../src/compare/options.js";
+import { type CompareModeResult, type CompareReport, formatCompareText } from "../../src/compare/report.js";
+import { processRssMb } from "../../src/compare/sampler.js";
 import { buildBootstrap } from "../../src/envoy/bootstrap.js";
 import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
 import { UsageError } from "../../src/errors.js";
-import { compareCharts, renderSvg } from "../../src/lab/compare/charts.js";
-import { processCpuSeconds, startCpuMeter } from "../../src/lab/compare/cpu.js";
-import { allModes, modeName } from "../../src/lab/compare/modes.js";
-import { resolveCompareOptions } from "../../src/lab/compare/options.js";
-import {
-  type CompareModeResult,
-  type CompareReport,
-  formatCompareText,
-} from "../../src/lab/compare/report.js";
-import { processRssMb } from "../../src/lab/compare/sampler.js";
 import { layerLabOptions, resolveLabOptions } from "../../src/lab/options.js";
 import { distribution, noFailedCalls, repliesCut, requestTotals } from "../../src/scenarios/report.js";
 import { captureContext } from "../helpers.js";

@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { composePreset, kubernetesPreset } from "../../src/deploy/presets.js";
 import { describeTimings, engineBudgets } from "../../src/envoy/budgets.js";
 import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
-import { notRoutedTo, probeMatches, routesToExactly } from "../../src/envoy/wait-hosts.js";
 import type { RequestResult } from "../../src/loadgen/paced-load.js";
+import { notRoutedTo, probeMatches, routesToExactly } from "../../src/routing/wait-hosts.js";
 import { callsStartedSince, firstReplies, lastReplyMs } from "../../src/scenarios/results.js";
 
 const host = (address: string, healthy: boolean) => ({ address, port: 50051, healthy, requestsTotal: 0 });

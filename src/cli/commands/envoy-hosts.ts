@@ -1,8 +1,8 @@
 import { EnvoyAdmin } from "../../envoy/admin.js";
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { formatHostsTable } from "../../envoy/hosts-table.js";
-import { pollEnvoyHosts } from "../../envoy/wait-hosts.js";
 import { EnvoyError, messageOf, UsageError } from "../../errors.js";
+import { pollEnvoyHosts } from "../../routing/wait-hosts.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, hostPortFlag, intFlag, parseFlags } from "../args.js";
 

@@ -1,7 +1,7 @@
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { formatHostsTable } from "../../envoy/hosts-table.js";
-import { pollEnvoyHosts, routesToExactly } from "../../envoy/wait-hosts.js";
 import { EngineError, messageOf } from "../../errors.js";
+import { pollEnvoyHosts, routesToExactly } from "../../routing/wait-hosts.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
 import { forwardToEnvoy, podAddress } from "./envoy.js";
 import { type KubeTarget, kubectl } from "./kubectl.js";

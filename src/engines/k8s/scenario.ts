@@ -1,6 +1,6 @@
 import { describeTimings } from "../../envoy/budgets.js";
-import { pollEnvoyHosts, routesToExactly } from "../../envoy/wait-hosts.js";
 import { EngineError } from "../../errors.js";
+import { pollEnvoyHosts, routesToExactly } from "../../routing/wait-hosts.js";
 import { retryCounters, runScenarioOn } from "../../scenarios/runner.js";
 import type {
   RetryCounters,

@@ -1,5 +1,5 @@
 import { engineBudgets } from "../../envoy/budgets.js";
-import { notRoutedTo as notRoutedToAddress } from "../../envoy/wait-hosts.js";
+import { notRoutedTo as notRoutedToAddress } from "../../routing/wait-hosts.js";
 import { formatHostPort } from "../../util/address.js";
 import type { ResolvedLabOptions } from "../options.js";
 import type { LabServer } from "../servers.js";

@@ -4,10 +4,10 @@ import type { EnvoyHandle } from "../../envoy/process.js";
 import { LabError } from "../../errors.js";
 import { check, round, withinBudget } from "../../scenarios/report.js";
 import { sharesPct, startShareSampler } from "../../scenarios/shares.js";
-import type { EnvoyTier } from "../envoy-tier.js";
 import { FRONT_READINESS } from "../envoy-tier.js";
 import { waitForHosts } from "../lab-envoy.js";
 import type { LabScenario } from "./lab-scenario.js";
+import { tierTotals } from "./tier-totals.js";
 
 /** Envoy tells a client connection to go once it is this old, so clients spread again (ms). */
 const CONNECTION_AGE_MS = 2000;
@@ -19,39 +19,6 @@ const CONNECTIONS = 4;
 const SAMPLE_MS = 100;
 /** The window over which the Envoys' shares are judged, in ms. */
 const SHARE_WINDOW_MS = 1000;
-
-/**
- * Each Envoy's requests (http.<listener>.downstream_rq_total) by its place in the tier
- * ("envoy-1", …): a restarted Envoy counts from 0, so its old total is carried over and the
- * totals never go back.
- */
-function tierTotals(tier: EnvoyTier): () => Promise<Map<string, number>> {
-  const seen = tier.envoys.map(() => ({
-    handle: undefined as EnvoyHandle | undefined,
-    value: 0,
-    carried: 0,
-  }));
-  return async () =>
-    new Map(
-      await Promise.all(
-        tier.envoys.map(async (e, i): Promise<[string, number]> => {
-          const s = seen[i] ?? { handle: undefined, value: 0, carried: 0 };
-          if (s.handle !== undefined && s.handle !== e) {
-            s.carried += s.value;
-            s.value = 0;
-          }
-          s.handle = e;
-          // A stopped or starting Envoy has served nothing more than it had.
-          const value = await e.admin
-            .stat(`http.${LISTENER_NAME}.downstream_rq_total`)
-            .catch(() => undefined);
-          if (value !== undefined) s.value = value;
-          seen[i] = s;
-          return [`envoy-${i + 1}`, s.carried + s.value];
-        }),
-      ),
-    );
-}
 
 /**
  * The Envoy tier loses a replica and gets it back, as a rolling restart does: Envoy 2's

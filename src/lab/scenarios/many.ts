@@ -1,18 +1,15 @@
 import { runLoad } from "../../loadgen/run-load.js";
 import { check, noFailedCalls, round, totalsOf, withinBudget } from "../../scenarios/report.js";
-import { SERVER_NAME } from "../cluster.js";
 import { envoyAgrees } from "../cross-check.js";
 import { LAB_OUTLIER_DETECTION, LAB_RETRY } from "../lab-envoy-options.js";
 import { removalBudgetMs } from "./budgets.js";
 import type { LabScenario } from "./lab-scenario.js";
+import { measureFootprint } from "./many-footprint.js";
 import { joinUnderLoad } from "./many-join.js";
 import { halfByProcess, removeUnderLoad } from "./many-removal.js";
-import { idleCpu, mib, processUsage } from "./process-usage.js";
 
 /** Calls each server gets in the round-robin phase. */
 const PER_SERVER = 10;
-/** Shortest window Envoy's idle CPU is measured over, in ms; it spans 2 health-check intervals at least. */
-const MIN_IDLE_WINDOW_MS = 2000;
 
 /**
  * Many servers (100 by default, up to 1,000 with --servers) behind one name:
@@ -55,23 +52,10 @@ export const many: LabScenario = {
   load: "none",
   sizable: true,
   async run(ctx) {
-    const { env: lab, hosts, signal } = ctx;
+    const { env: lab, signal } = ctx;
     const servers = lab.servers();
     const n = servers.length;
-    const envoyPid = lab.envoy.process.pid;
-    const before = await hosts();
-    const queries = lab.dns.queries();
-    const answers = lab.dns.answers(SERVER_NAME);
-    const wholeOver = new Set(answers.filter((a) => a.records === n).map((a) => a.transport));
-    const truncatedUdp = answers.filter((a) => a.transport === "udp" && a.truncated).length;
-
-    const hc = lab.options.envoy.healthCheck;
-    const hcIntervalMs = hc === false ? 0 : hc.intervalMs;
-    const dnsBefore = lab.dns.queries();
-    const idle = await idleCpu(envoyPid, Math.max(MIN_IDLE_WINDOW_MS, 2 * hcIntervalMs), signal);
-    const dnsAfter = lab.dns.queries();
-    const processes = [...new Set(servers.map((s) => s.process.pid))];
-    const serverUsage = await Promise.all(processes.map(processUsage));
+    const footprint = await measureFootprint(ctx);
 
     const requestsBefore = await lab.requestsPerHost();
     const retriesBefore = await ctx.stat("upstream_rq_retry");
@@ -96,16 +80,7 @@ export const many: LabScenario = {
     return {
       requests: totalsOf(report),
       checks: [
-        check(
-          "Envoy has every server as a host",
-          before.length === n && before.every((h) => h.healthy),
-          `${before.length} hosts`,
-        ),
-        check(
-          "the big answer came over TCP",
-          queries.tcp > 0 && truncatedUdp > 0 && wholeOver.size === 1 && wholeOver.has("tcp"),
-          `${queries.udp} UDP answers (${truncatedUdp} truncated) and ${queries.tcp} TCP; all ${n} records only over ${[...wholeOver].join(", ") || "nothing"}`,
-        ),
+        ...footprint.checks,
         check(
           "no failed calls",
           report.requests.failed === 0,
@@ -142,19 +117,7 @@ export const many: LabScenario = {
         ),
       ],
       measurements: {
-        hosts: before.length,
-        serverProcesses: processes.length,
-        dnsUdpAnswers: queries.udp,
-        dnsTcpAnswers: queries.tcp,
-        healthCheckIntervalMs: hcIntervalMs,
-        dnsRefreshMs: lab.options.envoy.dnsRefreshMs,
-        envoyIdleCpuPct: idle.cpuPct,
-        envoyIdleWindowMs: idle.windowMs,
-        dnsAnswersInIdleWindow: dnsAfter.udp + dnsAfter.tcp - dnsBefore.udp - dnsBefore.tcp,
-        envoyRssMiB: mib(idle.rssBytes),
-        serverRssMiBMax: mib(Math.max(...serverUsage.map((u) => u.rssBytes))),
-        serverRssMiBTotal: mib(serverUsage.reduce((t, u) => t + u.rssBytes, 0)),
-        serverFdsMax: Math.max(...serverUsage.map((u) => u.fds)),
+        ...footprint.measurements,
         healthCheckFailuresInRoundRobin: hcFailures,
         p99Ms: report.latencyMs.p99,
         loadMs: round(report.durationMs),

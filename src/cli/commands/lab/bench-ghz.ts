@@ -1,6 +1,6 @@
+import { runGhzBench } from "../../../bench/ghz.js";
+import { formatGhzBench } from "../../../bench/ghz-report.js";
 import { UsageError } from "../../../errors.js";
-import { runGhzBench } from "../../../lab/bench/ghz.js";
-import { formatGhzBench } from "../../../lab/bench/ghz-report.js";
 import { intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 

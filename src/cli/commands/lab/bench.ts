@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { BENCH_ROWS, type BenchRows, formatBench, runBench } from "../../../bench/bench.js";
+import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../bench/sizing.js";
+import { type SizingRun, type SizingStep, stepLabel } from "../../../bench/sizing-result.js";
+import type { TlsCostOptions } from "../../../bench/tls-cost.js";
+import { describeTlsCostRun } from "../../../bench/tls-cost-report.js";
 import { UsageError } from "../../../errors.js";
-import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../lab/bench/sizing.js";
-import { type SizingRun, type SizingStep, stepLabel } from "../../../lab/bench/sizing-report.js";
-import type { TlsCostOptions } from "../../../lab/bench/tls-cost.js";
-import { describeTlsCostRun } from "../../../lab/bench/tls-cost-report.js";
-import { BENCH_ROWS, type BenchRows, formatBench, runBench } from "../../../lab/bench.js";
 import { MAX_LAB_INSTANCES } from "../../../lab/options.js";
 import { intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";

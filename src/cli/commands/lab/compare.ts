@@ -1,9 +1,9 @@
 import { writeFile } from "node:fs/promises";
+import { allModes, modeName } from "../../../compare/modes.js";
+import { resolveCompareOptions } from "../../../compare/options.js";
+import { formatCompareText } from "../../../compare/report.js";
+import { runCompare } from "../../../compare/run.js";
 import { errorFrom, LabError, UsageError } from "../../../errors.js";
-import { allModes, modeName } from "../../../lab/compare/modes.js";
-import { resolveCompareOptions } from "../../../lab/compare/options.js";
-import { formatCompareText } from "../../../lab/compare/report.js";
-import { runCompare } from "../../../lab/compare/run.js";
 import { intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 
@@ -93,7 +93,7 @@ Options:
     if (values.output !== undefined) await write(values.output, json);
     if (values.html !== undefined) {
       // vega and its d3 modules load only for --html: every other command starts without them.
-      const { formatCompareHtml } = await import("../../../lab/compare/html.js");
+      const { formatCompareHtml } = await import("../../../compare/html.js");
       await write(values.html, await formatCompareHtml(report));
     }
     ctx.stdout(values.json ? json : formatCompareText(report));

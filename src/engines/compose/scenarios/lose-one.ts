@@ -1,5 +1,5 @@
-import { notRoutedTo } from "../../../envoy/wait-hosts.js";
 import { EngineError } from "../../../errors.js";
+import { notRoutedTo } from "../../../routing/wait-hosts.js";
 import { check, distribution, round, type ScenarioCheck, withinBudget } from "../../../scenarios/report.js";
 import { callsStartedSince, firstReplies, lastReplyMs } from "../../../scenarios/results.js";
 import { WAIT_MS } from "../../../scenarios/scenario-load.js";

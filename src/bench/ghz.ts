@@ -1,8 +1,8 @@
 import { availableParallelism } from "node:os";
-import { usableWorkers } from "../../loadgen/worker-load.js";
-import { startLabCluster } from "../cluster.js";
-import type { LabEvent } from "../events.js";
-import { resolveLabOptions } from "../options.js";
+import { startLabCluster } from "../lab/cluster.js";
+import type { LabEvent } from "../lab/events.js";
+import { resolveLabOptions } from "../lab/options.js";
+import { usableWorkers } from "../loadgen/worker-load.js";
 import { runTool } from "./run-tool.js";
 import type { ToolRun } from "./tools.js";
 

@@ -1,4 +1,4 @@
-import { LabError } from "../../errors.js";
+import { LabError } from "../errors.js";
 
 /**
  * What a process used over one window of wall time, from two readings of its

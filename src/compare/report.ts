@@ -1,4 +1,4 @@
-import type { LatencySummary } from "../../loadgen/report.js";
+import type { LatencySummary } from "../loadgen/report.js";
 import type { CompareWorkload } from "./options.js";
 
 /** One server in one mode: its calls before the kill, and how fast it answered them. */

@@ -1,16 +1,13 @@
 import { loadavg } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import { Metadata, status } from "@grpc/grpc-js";
-import { startCall } from "../../loadgen/calls.js";
-import { echoChannel } from "../../loadgen/channel.js";
-import { type LabCluster, startLabCluster } from "../cluster.js";
-import type { LabEvent } from "../events.js";
-import type { LabTlsKind } from "../lab-tls.js";
-import { type LabOptions, layerLabOptions, resolveLabOptions } from "../options.js";
+import { type LabCluster, startLabCluster } from "../lab/cluster.js";
+import type { LabEvent } from "../lab/events.js";
+import type { LabTlsKind } from "../lab/lab-tls.js";
+import { type LabOptions, layerLabOptions, resolveLabOptions } from "../lab/options.js";
+import { benchLoad, labTargets, loadFigures, machineInfo } from "./bench-load.js";
 import { type CpuWindow, coresBusy } from "./cpu-account.js";
-import { startCpuWindow, startOwnCpuWindow } from "./proc-cpu.js";
-import { benchLoad, labTargets, loadFigures, machineInfo } from "./sizing.js";
-import type { SizingStep } from "./sizing-report.js";
+import { startCpuWindow } from "./proc-cpu.js";
+import type { SizingStep } from "./sizing-result.js";
 import {
   type HandshakeRun,
   summarizeTlsCost,
@@ -19,7 +16,8 @@ import {
   type TlsCostPath,
   type TlsCostResult,
   type TlsCostRun,
-} from "./tls-cost-report.js";
+} from "./tls-cost-result.js";
+import { newConnections } from "./tls-handshakes.js";
 
 export interface TlsCostOptions {
   /** The one load every mode runs. Default 400 calls/s open loop. */
@@ -57,8 +55,6 @@ export function resolveTlsCostOptions(o: TlsCostOptions = {}): ResolvedTlsCostOp
 
 /** Told of every run and handshake loop as it ends, for a progress line. */
 export type TlsCostProgress = (r: TlsCostRun | HandshakeRun) => void;
-
-const DEADLINE_MS = 5000;
 
 /**
  * What TLS costs: one lab per mode (plaintext, TLS on the listener only, TLS on both legs,
@@ -161,51 +157,5 @@ function cpuWindows(lab: LabCluster): { envoy: () => CpuWindow; servers: () => C
         wallMs: Math.max(0, ...ws.map((w) => w.wallMs)),
       };
     },
-  };
-}
-
-/**
- * `count` new connections to the lab's Envoy one after another, or fewer if `budgetMs`
- * runs out: each a channel of its own that connects (TCP, TLS, HTTP/2), makes one unary
- * call and closes. grpc-js resumes no TLS session across channels: every handshake is full.
- */
-async function newConnections(
-  lab: LabCluster,
-  mode: LabTlsKind,
-  repeat: number,
-  count: number,
-  budgetMs: number,
-  signal: AbortSignal | undefined,
-): Promise<HandshakeRun> {
-  const envoyCpu = startCpuWindow(lab.envoy.process.pid);
-  const clientCpu = startOwnCpuWindow();
-  const until = performance.now() + budgetMs;
-  const times: number[] = [];
-  let failed = 0;
-  for (let i = 0; i < count && performance.now() < until; i++) {
-    signal?.throwIfAborted();
-    const t0 = performance.now();
-    const client = echoChannel(lab.listenAddress, { ownConnection: true, tls: lab.clientTls });
-    try {
-      const r = await startCall(client, { kind: "unary", message: "hello" }, new Metadata(), DEADLINE_MS)
-        .done;
-      if (r.code === status.OK) times.push(performance.now() - t0);
-      else failed++;
-    } finally {
-      client.close();
-    }
-  }
-  const sorted = times.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return {
-    mode,
-    repeat,
-    connections: times.length + failed,
-    failed,
-    p50Ms: at(0.5),
-    p90Ms: at(0.9),
-    envoyCpu: envoyCpu(),
-    clientCpu: clientCpu(),
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { LabError } from "../../errors.js";
+import { LabError } from "../errors.js";
 
 /** Linux's USER_HZ: the unit of utime and stime in /proc/PID/stat, 100 on every architecture Node runs on. */
 const CLOCK_TICKS_PER_SEC = 100;

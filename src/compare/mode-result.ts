@@ -1,6 +1,6 @@
-import { type CallOutcome, reportOfWindow } from "../../loadgen/recorder.js";
-import { imbalanceOf, type LoadReport } from "../../loadgen/report.js";
-import type { LabServer } from "../servers.js";
+import type { LabServer } from "../lab/servers.js";
+import { type CallOutcome, reportOfWindow } from "../loadgen/recorder.js";
+import { imbalanceOf, type LoadReport } from "../loadgen/report.js";
 import { type CompareMode, describeMode, modeName } from "./modes.js";
 import type { CompareBackend, CompareModeResult } from "./report.js";
 

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { LabError } from "../../errors.js";
-import { startChild } from "../../proc/child.js";
 import { type ProcessSample, sampleProcess } from "../compare/sampler.js";
+import { LabError } from "../errors.js";
+import { startChild } from "../proc/child.js";
 import { commandOf, parseReport, type ToolArgs, type ToolRun } from "./tools.js";
 
 /** Runs one tool as its own process, sampling its CPU and RSS from /proc at fixed times into the run. */

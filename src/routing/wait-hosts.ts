@@ -1,9 +1,9 @@
-import type { ClientTls } from "../loadgen/client-tls.js";
+import type { EnvoyAdmin, UpstreamHost } from "../envoy/admin.js";
+import { CLUSTER_NAME } from "../envoy/bootstrap.js";
+import type { ClientTls } from "../grpc/client-tls.js";
 import { describeProbe, type ProbeResult, routeProber } from "../loadgen/probe.js";
 import { formatHostPort } from "../util/address.js";
 import { waitFor } from "../util/wait.js";
-import type { EnvoyAdmin, UpstreamHost } from "./admin.js";
-import { CLUSTER_NAME } from "./bootstrap.js";
 
 export interface HostWaitOptions {
   /** Give up after this long, in ms. */

@@ -1,6 +1,6 @@
-import { LabError } from "../../errors.js";
-import type { LoadReport } from "../../loadgen/report.js";
-import { cliEntry } from "../../paths.js";
+import { LabError } from "../errors.js";
+import type { LoadReport } from "../loadgen/report.js";
+import { cliEntry } from "../paths.js";
 
 /** One tool's run: what it reported and what /proc said about it. */
 export interface ToolRun {

@@ -1,10 +1,10 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { LabError } from "../../errors.js";
-import { startLoad } from "../../loadgen/engine.js";
-import type { CallOutcome } from "../../loadgen/recorder.js";
-import { startLabCluster } from "../cluster.js";
-import type { LabEvent } from "../events.js";
-import { layerLabOptions, resolveLabOptions } from "../options.js";
+import { LabError } from "../errors.js";
+import { startLabCluster } from "../lab/cluster.js";
+import type { LabEvent } from "../lab/events.js";
+import { layerLabOptions, resolveLabOptions } from "../lab/options.js";
+import { startLoad } from "../loadgen/engine.js";
+import type { CallOutcome } from "../loadgen/recorder.js";
 import { startCpuMeter } from "./cpu.js";
 import { summarize, VICTIM_INDEX } from "./mode-result.js";
 import { balancerPids, type CompareMode, modeLabOptions, modeName, modeTarget } from "./modes.js";

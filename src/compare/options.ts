@@ -1,5 +1,5 @@
-import { UsageError } from "../../errors.js";
-import type { LabTlsKind } from "../lab-tls.js";
+import { UsageError } from "../errors.js";
+import type { LabTlsKind } from "../lab/lab-tls.js";
 import { allModes, type CompareMode, modeName, speaksTls } from "./modes.js";
 
 export interface CompareOptions {

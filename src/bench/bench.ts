@@ -1,13 +1,15 @@
+import type { LabEvent } from "../lab/events.js";
+import { runScenario } from "../lab/scenarios/run.js";
 import type { ScenarioReport } from "../scenarios/report.js";
 import { formatScenarioReport } from "../scenarios/report.js";
-import { type GhzBench, runGhzBench } from "./bench/ghz.js";
-import { formatGhzBench } from "./bench/ghz-report.js";
-import { runSizing, type SizingOptions, type SizingProgress } from "./bench/sizing.js";
-import { formatSizing, type SizingResult } from "./bench/sizing-report.js";
-import { runTlsCost, type TlsCostOptions, type TlsCostProgress } from "./bench/tls-cost.js";
-import { formatTlsCost, type TlsCostResult } from "./bench/tls-cost-report.js";
-import type { LabEvent } from "./events.js";
-import { runScenario } from "./scenarios/run.js";
+import { type GhzBench, runGhzBench } from "./ghz.js";
+import { formatGhzBench } from "./ghz-report.js";
+import { runSizing, type SizingOptions, type SizingProgress } from "./sizing.js";
+import { formatSizing } from "./sizing-report.js";
+import type { SizingResult } from "./sizing-result.js";
+import { runTlsCost, type TlsCostOptions, type TlsCostProgress } from "./tls-cost.js";
+import { formatTlsCost } from "./tls-cost-report.js";
+import type { TlsCostResult } from "./tls-cost-result.js";
 
 /** The tables `lab bench` measures: the Envoy hop's sizing, what TLS costs, or both. */
 export const BENCH_ROWS = ["all", "sizing", "tls"] as const;

@@ -1,8 +1,8 @@
-import type { LbPolicy } from "../../envoy/options.js";
-import type { EngineOptions } from "../../loadgen/engine.js";
-import { formatHostPort } from "../../util/address.js";
-import type { LabCluster } from "../cluster.js";
-import { DEFAULT_VIRTUAL_IP, type LabOptions } from "../options.js";
+import type { LbPolicy } from "../envoy/options.js";
+import type { LabCluster } from "../lab/cluster.js";
+import { DEFAULT_VIRTUAL_IP, type LabOptions } from "../lab/options.js";
+import type { EngineOptions } from "../loadgen/engine.js";
+import { formatHostPort } from "../util/address.js";
 
 /**
  * One way of balancing the same workload. l4: clients connect to the

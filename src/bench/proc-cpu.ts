@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { LabError } from "../../errors.js";
+import { LabError } from "../errors.js";
 import { type CpuWindow, cpuWindow, statCpuTicks } from "./cpu-account.js";
 
 let ticksPerSec: number | undefined;

@@ -1,4 +1,4 @@
-import type { LabEvent } from "../events.js";
+import type { LabEvent } from "../lab/events.js";
 import { modeName } from "./modes.js";
 import type { ResolvedCompareOptions } from "./options.js";
 import type { CompareModeResult, CompareReport } from "./report.js";
