@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { resolveLabOptions } from "../../src/lab/options.js";
 import { runLoad } from "../../src/loadgen/run-load.js";
 import { findPeer, locatePeer } from "../../src/peers/binary.js";
 import { startPeerCluster } from "../../src/peers/cluster.js";
 import { PEER_DRIVERS } from "../../src/peers/drivers.js";
+import { haproxyFiles } from "../../src/peers/haproxy/config.js";
+import { haproxyServers } from "../../src/peers/haproxy/stats.js";
 import { PEER_KINDS, type PeerKind, resolvePeerConfig } from "../../src/peers/options.js";
 import { validatePeerConfig } from "../../src/peers/validate.js";
 import { isAlive, killSpawned, pidsIn, spawnCli, waitAllGone } from "../helpers.js";
@@ -76,13 +78,24 @@ for (const kind of PEER_KINDS) {
       try {
         const [victim] = lab.servers();
         assert.ok(victim);
+        const statsPath = haproxyFiles(dirname(lab.peer.configPath)).stats;
+        const callsBefore = kind === "haproxy" ? await haproxyServers(statsPath) : [];
         await lab.pool.kill(victim);
         // Right after the kill: the proxy still holds the dead server (HAProxy until its check
         // fails twice, nginx until a call fails), so calls reach it and must be retried.
         const report = await runLoad({ target: lab.listenAddress, requests: 100, concurrency: 1 });
         assert.deepEqual(report.requests, { total: 100, ok: 100, failed: 0 }, JSON.stringify(report.errors));
         assert.deepEqual(split(report.backends), [50, 50]);
-        assert.ok(!Object.values(report.backendAddresses).includes(`${victim.host}:${victim.port}`));
+        const dead = `${victim.host}:${victim.port}`;
+        assert.ok(!Object.values(report.backendAddresses).includes(dead));
+        if (kind === "haproxy") {
+          // HAProxy's own counters agree: each survivor took 50 calls of the run.
+          const before = new Map(callsBefore.map((s) => [s.slot, s.calls]));
+          const survivors = (await haproxyServers(statsPath))
+            .filter((s) => s.address !== "" && s.address !== dead)
+            .map((s) => s.calls - (before.get(s.slot) ?? 0));
+          assert.deepEqual(survivors, [50, 50]);
+        }
       } finally {
         await lab.stop();
       }

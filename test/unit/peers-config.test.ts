@@ -5,6 +5,7 @@ import { peerNotFoundMessage } from "../../src/peers/binary.js";
 import { PEER_DRIVERS } from "../../src/peers/drivers.js";
 import { buildHaproxyConfig } from "../../src/peers/haproxy/config.js";
 import { renderHaproxyConfig } from "../../src/peers/haproxy/render.js";
+import { parseShowStat } from "../../src/peers/haproxy/stats.js";
 import type { HaproxyConfig, HaproxySectionKind } from "../../src/peers/haproxy/types.js";
 import { peerLabConflicts } from "../../src/peers/lab-run.js";
 import { buildNginxConfig } from "../../src/peers/nginx/config.js";
@@ -151,5 +152,22 @@ describe("peers in the lab", () => {
       assert.match(m, /CI=true or GRPC_LB_ALLOW_INSTALL=1/);
       assert.match(m, new RegExp(`apt-get install ${driver.debianPackage}`));
     }
+  });
+});
+
+describe("HAProxy's show stat", () => {
+  it("reads columns by the header's names, whatever their order", () => {
+    const rows = parseShowStat(
+      "# pxname,svname,stot,status,addr\nservers,srv1,34,UP,127.77.0.1:5\nservers,srv2,0,MAINT (resolution),\n",
+    );
+    assert.deepEqual(rows[0], {
+      pxname: "servers",
+      svname: "srv1",
+      stot: "34",
+      status: "UP",
+      addr: "127.77.0.1:5",
+    });
+    assert.equal(rows[1]?.status, "MAINT (resolution)");
+    assert.equal(rows[1]?.addr, "");
   });
 });

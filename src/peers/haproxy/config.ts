@@ -44,7 +44,7 @@ export function buildHaproxyConfig(o: ResolvedPeerConfig): HaproxyConfig {
           line(
             "stats",
             ["socket", files.stats, "mode", "600", "level", "operator"],
-            "the stats socket the wrapper reads (show stat)",
+            "per-server state and calls, read by haproxy/stats.ts (show stat)",
           ),
           line("hard-stop-after", ["5s"], "a stop never hangs on a stream that will not end"),
         ],
