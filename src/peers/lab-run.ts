@@ -36,11 +36,15 @@ export async function runPeerLab(
   }
   const o = resolveLabOptions(labOptions);
   const listenPort = labOptions.envoy?.listenPort ?? 0;
-  const workers = labOptions.envoy?.concurrency;
+  const { concurrency: workers, dnsRefreshMs } = labOptions.envoy ?? {};
   const lab = await startPeerCluster(
     kind,
     o,
-    { listenPort, ...(workers === undefined ? {} : { workers }) },
+    {
+      listenPort,
+      ...(workers === undefined ? {} : { workers }),
+      ...(dnsRefreshMs === undefined ? {} : { dnsRefreshMs }),
+    },
     onEvent,
     signal,
   );
