@@ -24,6 +24,11 @@ export interface PeerCluster {
   /** host:port of the peer's gRPC listener: where clients connect. */
   readonly listenAddress: string;
   servers(): readonly LabServer[];
+  /**
+   * Starts `count` more servers and puts every live server in DNS, as a scale-out. HAProxy
+   * finds them at its next resolution; nginx, whose servers were fixed at start, never does.
+   */
+  addServers(count: number): Promise<LabServer[]>;
   /** Stops the peer, the servers, DNS, and removes the work directory. */
   stop(reason?: string): Promise<void>;
 }
@@ -100,6 +105,13 @@ export async function startPeerCluster(
       pool,
       listenAddress: peer.listenAddress,
       servers: () => pool.live(),
+      async addServers(count) {
+        const added = await pool.add(count);
+        const addresses = pool.live().map((s) => s.host);
+        dns.setRecords(SERVER_NAME, addresses);
+        onEvent({ kind: "dns-records", name: SERVER_NAME, addresses });
+        return added;
+      },
       stop: labStopper(disposers, onEvent),
     };
   } catch (e) {

@@ -44,6 +44,14 @@ export interface PeerConfigOptions {
   dnsRefreshMs?: number;
   /** Further tries of a call that could not reach a server (connection refused, reset before a reply). Default 2. */
   retries?: number;
+  /**
+   * HAProxy: also retry a call whose server went away before a byte of answer (empty-response,
+   * response-timeout), as the lab's Envoy retries on "reset". Such a call may have reached its
+   * handler, so it can run twice: right for idempotent methods (Echo), not for all. nginx has no
+   * equivalent for gRPC: it streams request bodies unbuffered and cannot replay a call sent.
+   * Default true.
+   */
+  retryAfterSend?: boolean;
   /** nginx: failed attempts that take a server out of rotation for failTimeoutS. Default 1. */
   maxFails?: number;
   /** nginx: how long a failed server stays out of rotation, in s (nginx takes whole seconds here). Default 10. */
@@ -67,6 +75,7 @@ export const PEER_CONFIG_DEFAULTS = {
   healthIntervalMs: 1000,
   dnsRefreshMs: 1000,
   retries: 2,
+  retryAfterSend: true,
   maxFails: 1,
   failTimeoutS: 10,
   keepaliveConnections: 16,

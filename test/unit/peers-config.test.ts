@@ -67,13 +67,18 @@ describe("the HAProxy builder", () => {
     assert.ok(server.includes("check"));
   });
 
-  it("balances per call by round robin and retries only calls that reached no server's handler", () => {
+  it("balances per call by round robin and retries on another server as Envoy's reset does", () => {
     assert.deepEqual(lines(c, "backend", "balance"), [["roundrobin"]]);
     assert.deepEqual(lines(c, "backend", "retries"), [["3"]]);
     assert.deepEqual(lines(c, "backend", "retry-on"), [
       ["conn-failure", "empty-response", "response-timeout"],
     ]);
     assert.deepEqual(lines(c, "backend", "option"), [["redispatch", "1"]]);
+  });
+
+  it("with retryAfterSend off, retries only calls that never reached a server", () => {
+    const strict = buildHaproxyConfig(resolvePeerConfig({ ...BASE, retryAfterSend: false }));
+    assert.deepEqual(lines(strict, "backend", "retry-on"), [["conn-failure"]]);
   });
 
   it("keeps its pid file and stats socket in its work directory, and sets every timeout", () => {
@@ -113,7 +118,7 @@ describe("the nginx builder", () => {
     assert.deepEqual(find(c.directives, "resolver"), []);
   });
 
-  it("retries on the next server only calls never sent (no non_idempotent), at most retries + 1 tries", () => {
+  it("retries on the next server calls not yet sent, at most retries + 1 tries", () => {
     assert.deepEqual(find(c.directives, "grpc_next_upstream")[0]?.args, ["error", "timeout"]);
     assert.deepEqual(find(c.directives, "grpc_next_upstream_tries")[0]?.args, [3]);
   });

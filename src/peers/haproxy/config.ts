@@ -26,6 +26,9 @@ export const haproxyFiles = (workDir: string) => ({
  * with no gRPC body made the Node servers reset the connection ("Socket error"). So the active
  * check is a TCP connect (a killed server fails it within fall × inter), and `observe layer7`
  * marks a server down passively when its HTTP/2 answers fail in a row.
+ *
+ * Retries: a call that never reached a server, and with retryAfterSend (as the lab's Envoy
+ * retries on "reset") one whose server closed or went silent before a byte of answer.
  */
 export function buildHaproxyConfig(o: ResolvedPeerConfig): HaproxyConfig {
   const files = haproxyFiles(o.workDir);
@@ -93,11 +96,13 @@ export function buildHaproxyConfig(o: ResolvedPeerConfig): HaproxyConfig {
         name: N.backend,
         lines: [
           line("balance", ["roundrobin"]),
-          line(
-            "retry-on",
-            ["conn-failure", "empty-response", "response-timeout"],
-            "only what cannot have reached a server's handler",
-          ),
+          o.retryAfterSend
+            ? line(
+                "retry-on",
+                ["conn-failure", "empty-response", "response-timeout"],
+                "as Envoy's reset: also a call whose server left without a byte of answer",
+              )
+            : line("retry-on", ["conn-failure"], "only calls that never reached a server"),
           line("retries", [o.retries]),
           line("option", ["redispatch", 1], "each retry goes to another server"),
           line("http-reuse", ["safe"]),

@@ -95,7 +95,7 @@ export function buildNginxConfig(o: ResolvedPeerConfig): NginxConfig {
                   d(
                     "grpc_next_upstream",
                     ["error", "timeout"],
-                    "a call (a POST) goes to the next server only if it was not sent: it never runs twice",
+                    "only calls not yet sent: nginx streams a gRPC request body unbuffered, so a call sent cannot be replayed (non_idempotent changes nothing)",
                   ),
                   d("grpc_next_upstream_tries", [o.retries + 1]),
                 ],
