@@ -31,7 +31,7 @@ export async function runPeerLab(
   const conflicts = peerLabConflicts(labOptions);
   if (conflicts.length > 0) {
     throw new UsageError(
-      `grpc-lb lab: ${conflicts.join(", ")} shape Envoy's lab; with --proxy ${kind} use the defaults (round robin, headless DNS, plaintext, one proxy)`,
+      `grpc-lb lab: ${conflicts.join(", ")} ${conflicts.length === 1 ? "shapes" : "shape"} Envoy's lab; with --proxy ${kind} use the defaults (round robin, headless DNS, plaintext, one proxy)`,
     );
   }
   const o = resolveLabOptions(labOptions);

@@ -162,3 +162,19 @@ for (const kind of PEER_KINDS) {
     });
   });
 }
+
+describe("lab --proxy refuses what it cannot do, before starting anything", () => {
+  for (const [args, message] of [
+    [["--proxy", "traefik"], /--proxy must be one of envoy, haproxy, nginx, got 'traefik'/],
+    [["--proxy", "nginx", "--tls"], /--tls shapes Envoy's lab; with --proxy nginx use the defaults/],
+    [["--proxy", "haproxy", "--envoys", "2", "--policy", "random"], /--envoys, --policy shape Envoy's lab/],
+  ] as const) {
+    it(`grpc-lb lab ${args.join(" ")}: exit code 2`, async () => {
+      const run = spawnCli(["lab", ...args]);
+      const exit = await run.exit;
+      assert.equal(exit.code, 2, run.stderr());
+      assert.match(run.stderr(), message);
+      assert.deepEqual(pidsIn(run.stderr()), []);
+    });
+  }
+});
