@@ -94,7 +94,7 @@ deploy-gen: build ## regenerate the Envoy configs of deploy/ (Compose file, Kube
 
 deploy-tools: $(COMPOSE_SPEC) $(KUBE_VALIDATE) ## install the offline validators of deploy/ into .tools/
 
-test-tools: deploy-tools $(GRPCURL) $(GRPCIO_DIR) chromium ## install what the tests drive besides Envoy: the deploy/ validators, grpcurl, Python grpcio, chromium
+test-tools: deploy-tools $(GRPCURL) $(GRPCIO_DIR) chromium peers ## install what the tests drive besides Envoy: the deploy/ validators, grpcurl, Python grpcio, chromium, HAProxy and nginx
 
 $(GRPCIO_DIR):
 	python3 -m pip install --quiet --target $@.tmp grpcio==$(GRPCIO_VERSION)
@@ -120,7 +120,7 @@ $(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
 	chmod +x $@
 	$@ --version
 
-include mk/docker.mk mk/k8s.mk
+include mk/docker.mk mk/k8s.mk mk/peers.mk
 
 BENCH_JSON := .bench/bench.json
 bench: setup $(GHZ) ## benchmark: the Envoy hop (sizing table), what TLS costs, our load tool beside ghz, 1,000 backends, doctor's speed; JSON in .bench/

@@ -13,6 +13,7 @@ export type Area =
   | "dns"
   | "lab"
   | "process"
+  | "peer"
   | "engine"
   | "doctor"
   | "tls";
@@ -99,6 +100,14 @@ export class TlsError extends GrpcLbError {
   override name = "TlsError";
   constructor(message: string, options?: ErrorOptions) {
     super("tls", message, options);
+  }
+}
+
+/** HAProxy or nginx, the balancing layers measured beside Envoy: missing, invalid config, did not come up. */
+export class PeerError extends GrpcLbError {
+  override name = "PeerError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("peer", message, options);
   }
 }
 

@@ -1,8 +1,10 @@
 import { UsageError } from "../../../errors.js";
 import { formatCrossCheck, runLab } from "../../../lab/run.js";
 import { formatReportText } from "../../../loadgen/format-text.js";
-import { intFlag, parseFlags } from "../../args.js";
+import { PROXY_KINDS } from "../../../peers/options.js";
+import { choiceFlag, intFlag, parseFlags } from "../../args.js";
 import { CLUSTER_FLAGS, CLUSTER_FLAGS_USAGE, clusterOptions } from "./cluster-flags.js";
+import { runLabThroughPeer } from "./peer.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 
 export const labRun: LabSubcommand = {
@@ -17,6 +19,9 @@ replies per server), and stops everything.
 Options:
   -n, --requests N       calls to send (default 100)
   -c, --concurrency N    calls in flight at once over one channel (default 1)
+  --proxy P              ${PROXY_KINDS.join(" | ")}: the balancing layer (default envoy);
+                         haproxy and nginx are Debian's packages (make peers), configured
+                         by their builders for gRPC (see docs/peers.md)
 ${CLUSTER_FLAGS_USAGE}
   --json                 print the report as one JSON object (progress goes to stderr)
   -h, --help             show this help
@@ -30,6 +35,7 @@ ${CLUSTER_FLAGS_USAGE}
         requests: { type: "string", short: "n" },
         concurrency: { type: "string", short: "c" },
         json: { type: "boolean" },
+        proxy: { type: "string" },
       },
       true,
     );
@@ -42,15 +48,14 @@ ${CLUSTER_FLAGS_USAGE}
         `grpc-lb lab: unknown subcommand '${positionals.join(" ")}' (see grpc-lb lab --help)`,
       );
     }
-    const report = await runLab(
-      {
-        ...clusterOptions("lab", values),
-        requests: intFlag("lab", "requests", values.requests, { min: 1, max: 10_000_000 }) ?? 100,
-        concurrency: intFlag("lab", "concurrency", values.concurrency, { min: 1, max: 10_000 }) ?? 1,
-      },
-      progress(ctx),
-      ctx.signal,
-    );
+    const options = {
+      ...clusterOptions("lab", values),
+      requests: intFlag("lab", "requests", values.requests, { min: 1, max: 10_000_000 }) ?? 100,
+      concurrency: intFlag("lab", "concurrency", values.concurrency, { min: 1, max: 10_000 }) ?? 1,
+    };
+    const proxy = choiceFlag("lab", "proxy", values.proxy, PROXY_KINDS) ?? "envoy";
+    if (proxy !== "envoy") return runLabThroughPeer(proxy, options, values.json === true, ctx);
+    const report = await runLab(options, progress(ctx), ctx.signal);
     ctx.stdout(
       values.json
         ? `${JSON.stringify(report)}\n`
