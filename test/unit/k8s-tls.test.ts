@@ -120,6 +120,7 @@ describe("grpc-lb k8s: TLS subcommands, bad input", () => {
   for (const [argv, message] of [
     [["k8s", "secrets", "extra"], /k8s secrets: takes no argument/],
     [["k8s", "mtls-refusal", "extra"], /k8s mtls-refusal: takes no argument/],
+    [["k8s", "secrets", "--wait-ms", "5"], /--wait-ms is for envoy-hosts/],
     [["k8s", "scenario", "scale", "--certs", "x"], /--certs is for secrets and scenario cert-rotation/],
   ] as const) {
     it(`exits 2 for: grpc-lb ${argv.join(" ")}`, async () => {

@@ -102,16 +102,6 @@ Options:
     )
       throw new UsageError("grpc-lb k8s: --certs is for secrets and scenario cert-rotation");
     const certsDir = values.certs ?? K8S_CERTS_DIR;
-    if (sub === "secrets" || sub === "mtls-refusal") {
-      if (nameArg !== undefined) throw new UsageError(`grpc-lb k8s ${sub}: takes no argument`);
-      if (sub === "secrets") ctx.stdout(await applyTlsSecrets(kube, certsDir, ctx.signal));
-      else {
-        const results = await mtlsRefusal(kube, ctx.signal);
-        ctx.stdout(values.json ? `${JSON.stringify(results)}\n` : formatRefusals(results));
-        return results.every((r) => r.refused) ? 0 : 1;
-      }
-      return 0;
-    }
     if (sub === "envoy-hosts") {
       if (nameArg !== undefined) throw new UsageError("grpc-lb k8s envoy-hosts: takes no argument");
       const waitMs = intFlag("k8s", "wait-ms", values["wait-ms"], { min: 0, max: 600_000 }) ?? 0;
@@ -125,6 +115,17 @@ Options:
     }
     if (values["wait-ms"] !== undefined)
       throw new UsageError(`grpc-lb k8s ${sub ?? ""}: --wait-ms is for envoy-hosts`.replace("  ", " "));
+    if ((sub === "secrets" || sub === "mtls-refusal") && nameArg !== undefined)
+      throw new UsageError(`grpc-lb k8s ${sub}: takes no argument`);
+    if (sub === "secrets") {
+      ctx.stdout(await applyTlsSecrets(kube, certsDir, ctx.signal));
+      return 0;
+    }
+    if (sub === "mtls-refusal") {
+      const results = await mtlsRefusal(kube, ctx.signal);
+      ctx.stdout(values.json ? `${JSON.stringify(results)}\n` : formatRefusals(results));
+      return results.every((r) => r.refused) ? 0 : 1;
+    }
     if (sub === "doctor") {
       if (nameArg !== undefined) throw new UsageError("grpc-lb k8s doctor: takes no argument");
       return doctorOnEveryEnvoy(kube, values.json === true, ctx);

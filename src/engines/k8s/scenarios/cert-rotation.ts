@@ -7,9 +7,12 @@ import { rotatedSet } from "../../../tls/rotate.js";
 import type { KubeTarget } from "../kubectl.js";
 import type { K8sScenario } from "../scenario.js";
 import { secretUpdateBudgetMs } from "../timing.js";
+import { deploymentUsesTls } from "../tls-client.js";
 import { applyTlsObjects } from "../tls-secrets.js";
 import { openRotationProbes, sdsUpdatesOf, serverReloads } from "./cert-probes.js";
 import { type Before, changedSerials, plan } from "./cert-rotation-plan.js";
+
+const NEEDS_TLS = "cert-rotation needs the tls overlay (make k8s-cluster TLS=1)";
 
 /** Calls each step lets through after its change is seen, so every step is judged under load. */
 const CALLS_PER_STEP = 100;
@@ -25,14 +28,14 @@ export function k8sCertRotation(): K8sScenario {
       const maxDurationMs = steps * secretUpdateBudgetMs(kube.local) + 30_000;
       return { maxDurationMs, maxRequests: Math.ceil((maxDurationMs / 1000) * SCENARIO_RATE_PER_SEC) };
     },
-    async prepareClientTrust(_kube, certsDir) {
+    async prepareClientTrust(kube, certsDir) {
+      if (!(await deploymentUsesTls(kube))) throw new EngineError(NEEDS_TLS);
       nextCa = await rotatedSet(await readSet(certsDir), "ca");
       return nextCa.cas[0]?.certPem ?? "";
     },
     async run(ctx) {
       const { env, load } = ctx;
-      if (env.tls.tls === undefined)
-        throw new EngineError("cert-rotation needs the tls overlay (make k8s-cluster TLS=1)");
+      if (env.tls.tls === undefined) throw new EngineError(NEEDS_TLS);
       const budgetMs = secretUpdateBudgetMs(env.kube.local);
       const probes = await openRotationProbes(env.kube, env.envoy, ctx.signal);
       const checks: ScenarioCheck[] = [];
