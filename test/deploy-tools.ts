@@ -57,6 +57,9 @@ export const kubernetesValidateBin = (): string => projectTool("kubernetes-valid
 /** grpcurl: a stock gRPC client that learns the API from server reflection, with no .proto file. */
 export const grpcurlBin = (): string => projectTool("grpcurl");
 
+/** The oldest Kubernetes the manifests need (the native gRPC probe is GA in 1.27), and the newest schemas at hand. */
+export const KUBERNETES_VERSIONS = ["1.27.0", "1.37.0"];
+
 /** kubectl on PATH, whose embedded kustomize renders deploy/k8s/. */
 export function kubectlBin(env: NodeJS.ProcessEnv = process.env): string {
   for (const dir of (env.PATH ?? "").split(delimiter)) {

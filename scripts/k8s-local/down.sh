@@ -92,7 +92,7 @@ done
 step "unmount everything under ${S#"${REPO_ROOT}/"}"
 if [[ -d "${S}" ]]; then
   # Deepest first; a busy mount is detached lazily.
-  awk -v d="${S}/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
+  awk -v d="${STATE_DIR_REAL}/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
     umount "${m}" 2>/dev/null || umount -l "${m}"
   done
 fi

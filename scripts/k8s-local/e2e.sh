@@ -2,7 +2,8 @@
 # make e2e-k8s: from nothing to every Kubernetes check and back to nothing.
 # Docker engine and images (for the server and stand-in Envoy images), the local
 # cluster, the seed's targets with their distributions asserted, every day-two
-# scenario, teardown. Non-zero on any failed check; stage timings at the end.
+# scenario, then the same seed over TLS (overlays/tls), the servers' refusal of a
+# client without Envoy's certificate and the certificate rotation, teardown. Non-zero on any failed check; stage timings at the end.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "${REPO_ROOT}"
@@ -16,6 +17,7 @@ GRPC_LB="${REPO_ROOT}/bin/grpc-lb"
 timings=()
 failures=()
 forward_pid=""
+made_certs=false
 engine_was_up=false
 docker info >/dev/null 2>&1 && engine_was_up=true
 t_all=$(date +%s%N)
@@ -58,6 +60,8 @@ teardown() {
   stop_forward
   stage "teardown: make k8s-local-down"
   "${MAKE_[@]}" k8s-local-down || failures+=("make k8s-local-down")
+  # The TLS stages' certificate set (its keys included) goes with the cluster it was made for.
+  [[ "${made_certs}" == true ]] && rm -rf "${REPO_ROOT}/.tools/k8s-certs"
   "${REPO_ROOT}/scripts/k8s-local/leftovers.sh" >&2 || failures+=("nothing of the local cluster left behind")
   if [[ "${engine_was_up}" == false ]] && "${MAKE_[@]}" -n docker-engine-down >/dev/null 2>&1; then
     "${MAKE_[@]}" docker-engine-down
@@ -192,4 +196,33 @@ interrupt_rollout() {
 }
 stage "day two: Ctrl-C of grpc-lb k8s scenario rollout"
 if interrupt_rollout; then log "check ok: Ctrl-C ends the rollout scenario with 130"; else failures+=("Ctrl-C of the rollout scenario"); fi
+
+# TLS: a fresh deployment of overlays/tls (TLS on Envoy's listener, mutual TLS to the servers),
+# with a certificate set of its own.
+stage "TLS: make k8s-down + make k8s-cluster TLS=1 (new certificates, Secrets, overlays/tls)"
+"${MAKE_[@]}" k8s-down
+rm -rf "${REPO_ROOT}/.tools/k8s-certs"
+made_certs=true
+"${MAKE_[@]}" k8s-cluster TLS=1
+
+stage "TLS: make k8s-load TLS=1 (the client Job over TLS)"
+"${MAKE_[@]}" k8s-load TLS=1 | tee "${REPORTS}/k8s-load-tls.txt" >&2
+expect "k8s-load over TLS: 33/33/34" '^3 backends answered 100 of 100 requests: 33/33/34$' "${REPORTS}/k8s-load-tls.txt"
+
+stage "TLS: make k8s-mtls-refusal (a client without Envoy's certificate, from another pod)"
+"${MAKE_[@]}" k8s-mtls-refusal | tee "${REPORTS}/mtls-refusal.txt" >&2 || true
+expect "every server pod refuses a client without Envoy's certificate" \
+  '^every server pod \(3\) refused a client without Envoy.s certificate$' "${REPORTS}/mtls-refusal.txt"
+
+stage "TLS: grpc-lb k8s scenario cert-rotation (Secret updates under load)"
+if "${GRPC_LB}" k8s scenario cert-rotation --json >"${REPORTS}/scenario-cert-rotation.json"; then
+  log "check ok: scenario cert-rotation"
+else
+  failures+=("scenario cert-rotation")
+fi
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const c of r.checks) console.error(`${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
+  console.error(`${r.scenario}: ${r.verdict}; ${r.requests.total} calls, ${r.requests.failed} failed; ` +
+    Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
+  "${REPORTS}/scenario-cert-rotation.json" || true
 step_done_e2e

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# kustomize-dir.sh headless|clusterip — the deploy/k8s directory the k8s-* targets apply:
-# base (or overlays/clusterip) on the user's cluster; the stand-in-Envoy overlays on the local one.
+# kustomize-dir.sh headless|clusterip|tls — the deploy/k8s directory the k8s-* targets apply:
+# base (or overlays/clusterip, overlays/tls) on the user's cluster; the stand-in-Envoy overlays
+# on the local one.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 local_cluster=false
@@ -10,8 +11,10 @@ case "${1:-}:${local_cluster}" in
   headless:true) echo deploy/k8s/overlays/local ;;
   clusterip:false) echo deploy/k8s/overlays/clusterip ;;
   clusterip:true) echo deploy/k8s/overlays/local-clusterip ;;
+  tls:false) echo deploy/k8s/overlays/tls ;;
+  tls:true) echo deploy/k8s/overlays/local-tls ;;
   *)
-    echo "usage: kustomize-dir.sh headless|clusterip" >&2
+    echo "usage: kustomize-dir.sh headless|clusterip|tls" >&2
     exit 2
     ;;
 esac

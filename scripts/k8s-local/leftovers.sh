@@ -15,7 +15,7 @@ for f in /proc/[0-9]*/cmdline; do
   esac
 done
 if [[ -d "${STATE_DIR}" ]]; then say "directory ${STATE_DIR}"; fi
-awk -v d="${STATE_DIR}/" 'index($2, d) == 1 {print "mount " $2}' /proc/self/mounts | while read -r m; do say "${m}"; done
+awk -v d="${STATE_DIR_REAL}/" 'index($2, d) == 1 {print "mount " $2}' /proc/self/mounts | while read -r m; do say "${m}"; done
 for cmd in iptables ip6tables; do
   command -v "${cmd}" >/dev/null || continue
   for table in filter nat mangle; do

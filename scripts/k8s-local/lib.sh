@@ -16,6 +16,8 @@ COREDNS_BIN="${BUILD_DIR}/coredns-${COREDNS_VERSION}/bin/coredns"
 PAUSE_DIR="${BUILD_DIR}/k8s-pause-1"
 # Everything the running cluster owns lives under one directory, removed by down.
 STATE_DIR="${K8S_LOCAL_DIR:-${TOOLS_DIR}/k8s-local}"
+# The same with symlinks resolved, as /proc/self/mounts spells the kubelet's mounts (.tools may be a link).
+STATE_DIR_REAL="$(realpath -m "${STATE_DIR}")"
 
 _step_name=""
 _step_start=0

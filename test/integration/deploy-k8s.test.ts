@@ -11,10 +11,15 @@ import { buildBootstrap } from "../../src/envoy/bootstrap.js";
 import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
 import { type EnvoyHandle, type EnvoyProcessOptions, startEnvoy } from "../../src/envoy/process.js";
 import { resolveServerOptions } from "../../src/server/server.js";
-import { findObject, kubernetesValidateBin, kustomize, type Manifest, runTool } from "../deploy-tools.js";
+import {
+  findObject,
+  KUBERNETES_VERSIONS,
+  kubernetesValidateBin,
+  kustomize,
+  type Manifest,
+  runTool,
+} from "../deploy-tools.js";
 
-/** The oldest Kubernetes the manifests need (the native gRPC probe is GA in 1.27), and the newest schemas at hand. */
-const KUBERNETES_VERSIONS = ["1.27.0", "1.37.0"];
 const LAYOUTS = {
   base: "deploy/k8s/base",
   clusterip: "deploy/k8s/overlays/clusterip",

@@ -3,11 +3,15 @@ import { healthCaller } from "../../doctor/live.js";
 import { forwardToEnvoy } from "../../engines/k8s/envoy.js";
 import { envoyHostsReport } from "../../engines/k8s/hosts.js";
 import { type KubeTarget, resolveKubeTarget } from "../../engines/k8s/kubectl.js";
-import { ENVOY_SELECTOR, listPods, servingPods } from "../../engines/k8s/pods.js";
+import { formatRefusals, mtlsRefusal } from "../../engines/k8s/mtls-refusal.js";
+import { ENVOY_SELECTOR, listPods, type PodInfo, servingPods } from "../../engines/k8s/pods.js";
 import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
+import { clusterClientTls } from "../../engines/k8s/tls-client.js";
+import { applyTlsSecrets, K8S_CERTS_DIR } from "../../engines/k8s/tls-secrets.js";
 import { EngineError, UsageError } from "../../errors.js";
+import { type ClientTls, INSECURE } from "../../grpc/client-tls.js";
 import { formatScenarioReport } from "../../scenarios/report.js";
 import { SCENARIO_RATE_PER_SEC } from "../../scenarios/scenario-load.js";
 import { type Command, type CommandContext, choiceFlag, intFlag, parseFlags } from "../args.js";
@@ -19,6 +23,8 @@ export const k8sCommand: Command = {
   usage: `Usage: grpc-lb k8s scenario NAME [options]
        grpc-lb k8s envoy-hosts [--wait-ms MS] [options]
        grpc-lb k8s doctor [options]
+       grpc-lb k8s secrets [--certs DIR] [options]
+       grpc-lb k8s mtls-refusal [options]
 
 Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
 while a steady load (${SCENARIO_RATE_PER_SEC} calls/s over one channel) goes through Envoy, reached by
@@ -32,6 +38,12 @@ the envoy Service, as any client in the cluster. NAME is one of:
   envoy-restart     kubectl rollout restart deployment/envoy
   envoy-delete-pod  kubectl delete pod of one Envoy
   envoy-scale       kubectl scale deployment/envoy 2 → 3 → 2
+  cert-rotation     (overlays/tls) update the Secrets: Envoy's listener, the servers',
+                    Envoy's client certificate, then the CA (new CA trusted beside the
+                    old, every leaf from it, the old one retired); new serials on the wire
+
+On the tls overlay (make k8s-cluster TLS=1) every client of this command speaks TLS
+to Envoy, trusting the CA of the ConfigMap grpc-lb-ca.
 
 'envoy-hosts' checks that Envoy's server cluster routes to exactly what the server
 Service answers, every host healthy: each ready pod's IP when it is headless, its
@@ -41,11 +53,20 @@ cluster IP otherwise (waiting up to --wait-ms, default 0); it prints the hosts.
 through kubectl port-forward), with live health-check calls through each; exit 1
 when any pod has an error finding.
 
+'secrets' creates or updates the Secrets envoy-tls and server-tls and the ConfigMap
+grpc-lb-ca from a certificate set of 'grpc-lb certs' (DIR/current; made with
+--server-name server --shared-name server --k8s-namespace NS); the CA's key stays here.
+
+'mtls-refusal' runs a pod of its own that calls every ready server pod directly,
+trusting the CA but with no client certificate: exit 0 when each refuses it in the
+TLS handshake (mutual TLS), 1 otherwise.
+
 The cluster is the local one of 'make k8s-local-up' when .tools/k8s-local/kubeconfig
 exists, otherwise kubectl's current context.
 
 Options:
   --wait-ms MS     envoy-hosts: how long to wait for a match (default 0)
+  --certs DIR      secrets, cert-rotation: the certificate set (default .tools/k8s-certs)
   --namespace NS   the namespace of the deployment (default ${K8S_NAMESPACE})
   --json           print the report as one JSON object (progress goes to stderr)
   -h, --help       show this help
@@ -54,7 +75,12 @@ Options:
     const { values, positionals } = parseFlags(
       "k8s",
       argv,
-      { namespace: { type: "string" }, json: { type: "boolean" }, "wait-ms": { type: "string" } },
+      {
+        namespace: { type: "string" },
+        json: { type: "boolean" },
+        "wait-ms": { type: "string" },
+        certs: { type: "string" },
+      },
       true,
     );
     if (values.help) {
@@ -68,21 +94,45 @@ Options:
         `grpc-lb k8s: --namespace must be a Kubernetes namespace name, got '${namespace}'`,
       );
     }
+    const kube = resolveKubeTarget(namespace);
+    if (
+      sub !== "secrets" &&
+      !(sub === "scenario" && nameArg === "cert-rotation") &&
+      values.certs !== undefined
+    )
+      throw new UsageError("grpc-lb k8s: --certs is for secrets and scenario cert-rotation");
+    const certsDir = values.certs ?? K8S_CERTS_DIR;
     if (sub === "envoy-hosts") {
       if (nameArg !== undefined) throw new UsageError("grpc-lb k8s envoy-hosts: takes no argument");
       const waitMs = intFlag("k8s", "wait-ms", values["wait-ms"], { min: 0, max: 600_000 }) ?? 0;
-      ctx.stdout(await envoyHostsReport(resolveKubeTarget(namespace), waitMs, ctx.signal));
+      const client = await clusterClientTls(kube, ctx.signal);
+      try {
+        ctx.stdout(await envoyHostsReport(kube, waitMs, ctx.signal, client.tls));
+      } finally {
+        await client.dispose();
+      }
       return 0;
     }
     if (values["wait-ms"] !== undefined)
       throw new UsageError(`grpc-lb k8s ${sub ?? ""}: --wait-ms is for envoy-hosts`.replace("  ", " "));
+    if ((sub === "secrets" || sub === "mtls-refusal") && nameArg !== undefined)
+      throw new UsageError(`grpc-lb k8s ${sub}: takes no argument`);
+    if (sub === "secrets") {
+      ctx.stdout(await applyTlsSecrets(kube, certsDir, ctx.signal));
+      return 0;
+    }
+    if (sub === "mtls-refusal") {
+      const results = await mtlsRefusal(kube, ctx.signal);
+      ctx.stdout(values.json ? `${JSON.stringify(results)}\n` : formatRefusals(results));
+      return results.every((r) => r.refused) ? 0 : 1;
+    }
     if (sub === "doctor") {
       if (nameArg !== undefined) throw new UsageError("grpc-lb k8s doctor: takes no argument");
-      return doctorOnEveryEnvoy(resolveKubeTarget(namespace), values.json === true, ctx);
+      return doctorOnEveryEnvoy(kube, values.json === true, ctx);
     }
     if (sub !== "scenario") {
       throw new UsageError(
-        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario, envoy-hosts, doctor (see grpc-lb k8s --help)`,
+        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario, envoy-hosts, doctor, secrets, mtls-refusal (see grpc-lb k8s --help)`,
       );
     }
     const name = choiceFlag("k8s scenario", "scenario", nameArg, K8S_SCENARIO_NAMES);
@@ -93,9 +143,10 @@ Options:
     }
     const report = await runK8sScenario(
       k8sScenarios[name],
-      resolveKubeTarget(namespace),
+      kube,
       (text) => ctx.stderr(`k8s: ${text}\n`),
       ctx.signal,
+      { certsDir },
     );
     ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
     return report.verdict === "pass" ? 0 : 1;
@@ -106,6 +157,21 @@ Options:
 async function doctorOnEveryEnvoy(t: KubeTarget, json: boolean, ctx: CommandContext): Promise<number> {
   const pods = servingPods(await listPods(t, ENVOY_SELECTOR, ctx.signal));
   if (pods.length === 0) throw new EngineError(`k8s: no ready Envoy pod in namespace ${t.namespace}`);
+  const client = await clusterClientTls(t, ctx.signal);
+  try {
+    return await doctorEach(t, pods, client.tls ?? INSECURE, json, ctx);
+  } finally {
+    await client.dispose();
+  }
+}
+
+async function doctorEach(
+  t: KubeTarget,
+  pods: readonly PodInfo[],
+  tls: ClientTls,
+  json: boolean,
+  ctx: CommandContext,
+): Promise<number> {
   let worst = 0;
   for (const pod of pods) {
     ctx.stderr(`k8s: doctor on pod ${pod.name}\n`);
@@ -115,7 +181,7 @@ async function doctorOnEveryEnvoy(t: KubeTarget, json: boolean, ctx: CommandCont
       const code = await doctorAndPrint(
         {
           admin: forward.admin,
-          live: { listener, caller: healthCaller(listener), deadlineMs: 2000 },
+          live: { listener, caller: healthCaller(listener, tls), deadlineMs: 2000 },
           signal: ctx.signal,
         },
         json,

@@ -1,6 +1,7 @@
 import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
 import { formatHostsTable } from "../../envoy/hosts-table.js";
 import { EngineError, messageOf } from "../../errors.js";
+import type { ClientTls } from "../../grpc/client-tls.js";
 import { pollEnvoyHosts, routesToExactly } from "../../routing/wait-hosts.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
 import { forwardToEnvoy, podAddress } from "./envoy.js";
@@ -38,13 +39,18 @@ async function expectedHosts(
  * that its load balancer does. A client of the envoy Service may reach any of them. Returns
  * the hosts of each as a table.
  */
-export async function envoyHostsReport(t: KubeTarget, waitMs: number, signal?: AbortSignal): Promise<string> {
+export async function envoyHostsReport(
+  t: KubeTarget,
+  waitMs: number,
+  signal?: AbortSignal,
+  tls?: ClientTls,
+): Promise<string> {
   const deadline = Date.now() + waitMs;
   const pods = servingPods(await listPods(t, ENVOY_SELECTOR, signal));
   if (pods.length === 0) throw new EngineError(`no ready Envoy pod in namespace ${t.namespace}`);
   const tables: string[] = [];
   for (const pod of pods)
-    tables.push(await envoyPodHosts(t, pod.name, Math.max(deadline - Date.now(), 1), signal));
+    tables.push(await envoyPodHosts(t, pod.name, Math.max(deadline - Date.now(), 1), signal, tls));
   return tables.join("\n");
 }
 
@@ -52,7 +58,8 @@ async function envoyPodHosts(
   t: KubeTarget,
   pod: string,
   waitMs: number,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  tls: ClientTls | undefined,
 ): Promise<string> {
   const envoy = await forwardToEnvoy(t, pod, 0, signal);
   try {
@@ -70,6 +77,7 @@ async function envoyPodHosts(
         intervalMs: 250,
         signal,
         listener: `127.0.0.1:${envoy.grpc.port}`,
+        tls,
         replies: expected.virtualIp ? "opaque" : "address",
       },
       () => `expected ${expected.addresses.join(", ")}`,

@@ -5,6 +5,7 @@ import { resolveEnvoyConfigOptions } from "../../envoy/options.js";
 import { EngineError, messageOf } from "../../errors.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import { waitFor } from "../../util/wait.js";
+import { clientPod } from "./client-pod.js";
 import { type KubeTarget, kubectl } from "./kubectl.js";
 import { ENVOY_SELECTOR, listPods, servingPods } from "./pods.js";
 
@@ -39,53 +40,32 @@ export async function startInClusterLoad(
 ): Promise<InClusterLoad> {
   const pod = `grpc-lb-load-${randomUUID().slice(0, 8)}`;
   const target = `envoy.${kube.namespace}.svc.cluster.local:10000`;
-  const manifest = {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name: pod,
-      labels: { "app.kubernetes.io/name": "grpc-lb-load", "app.kubernetes.io/part-of": "grpc-envoy-lb" },
-    },
-    spec: {
-      restartPolicy: "Never",
-      automountServiceAccountToken: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 1000,
-        runAsGroup: 1000,
-        seccompProfile: { type: "RuntimeDefault" },
-      },
-      containers: [
-        {
-          name: "load",
-          image: SERVER_IMAGE,
-          imagePullPolicy: "IfNotPresent",
-          args: [
-            "grpc-lb",
-            "load",
-            "--target",
-            target,
-            "--rps",
-            String(o.rps),
-            "--duration",
-            `${o.durationMs}ms`,
-            "--connections",
-            String(o.connections),
-            "--concurrency",
-            String(o.concurrency),
-            "--format",
-            "json",
-          ],
-          resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-          },
-        },
+  const manifest = clientPod({
+    name: pod,
+    app: "grpc-lb-load",
+    image: SERVER_IMAGE,
+    container: "load",
+    run: {
+      args: [
+        "grpc-lb",
+        "load",
+        "--target",
+        target,
+        "--rps",
+        String(o.rps),
+        "--duration",
+        `${o.durationMs}ms`,
+        "--connections",
+        String(o.connections),
+        "--concurrency",
+        String(o.concurrency),
+        "--format",
+        "json",
       ],
     },
-  };
+    cpuRequest: "100m",
+    cpuLimit: "1",
+  });
   const opts = signal ? { signal } : {};
   await kubectl(kube, ["create", "-f", "-"], { ...opts, input: JSON.stringify(manifest) });
   const remove = async (): Promise<void> => {

@@ -8,6 +8,7 @@ export const K8S_SCENARIO_NAMES = [
   "envoy-restart",
   "envoy-delete-pod",
   "envoy-scale",
+  "cert-rotation",
 ] as const;
 export type K8sScenarioName = (typeof K8S_SCENARIO_NAMES)[number];
 

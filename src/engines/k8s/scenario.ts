@@ -9,6 +9,7 @@ import type {
   ScenarioOutcome,
   ScenarioTarget,
 } from "../../scenarios/scenario.js";
+import type { LoadBounds } from "../../scenarios/scenario-load.js";
 import { DEFAULT_SERVER_PORT } from "../../server/server.js";
 import { ENGINE_LOAD } from "../load.js";
 import { engineReport } from "../report.js";
@@ -18,6 +19,8 @@ import { type PodWatch, watchPods } from "./pod-watch.js";
 import { listPods, type PodInfo, SERVER_SELECTOR, serverIdOf, servingPods } from "./pods.js";
 import type { K8sScenarioName, K8sScenarioReport } from "./report.js";
 import { K8S_ENVOY } from "./timing.js";
+import { type ClusterClientTls, clusterClientTls } from "./tls-client.js";
+import { K8S_CERTS_DIR } from "./tls-secrets.js";
 
 /** What a Kubernetes scenario acts on: the cluster, its server pods as watched, and the Envoy pod it reaches. */
 export interface K8sEnv {
@@ -40,6 +43,16 @@ export interface K8sEnv {
    */
   replaceEnvoy(next: EnvoyForward, old: RetryCounters): void;
   progress(text: string): void;
+  /** How this machine's clients (the load, probes) reach Envoy: plaintext on base, TLS on overlays/tls. */
+  readonly tls: ClusterClientTls;
+  /** The certificate set the deployment's Secrets come from (grpc-lb k8s secrets). */
+  readonly certsDir: string;
+}
+
+/** What runK8sScenario takes beyond the scenario and the cluster. */
+export interface K8sRunOptions {
+  /** The certificate set of the tls overlay's Secrets. Default .tools/k8s-certs. */
+  certsDir?: string;
 }
 
 /** Where every Kubernetes scenario starts: the serving pods (their ids learnt) and when it acts. */
@@ -59,6 +72,13 @@ export interface K8sScenario {
    * Service (an Envoy-tier operation: a port-forward would pin the load to one Envoy pod).
    */
   inCluster?: boolean;
+  /** Bounds of its paced load, when it needs more than ENGINE_LOAD (waits on kubelet's sync period). */
+  bounds?(kube: KubeTarget): LoadBounds;
+  /**
+   * Run before the load starts: PEM of CAs the load should trust beyond today's, as a client
+   * that was handed a new CA ahead of a CA rotation (a grpc-js channel reads its CAs once).
+   */
+  prepareClientTrust?(kube: KubeTarget, certsDir: string): Promise<string>;
   run(ctx: ScenarioContext<K8sEnv>, start: K8sStart): Promise<ScenarioOutcome>;
 }
 
@@ -77,7 +97,9 @@ export async function runK8sScenario(
   kube: KubeTarget,
   progress: (text: string) => void,
   signal: AbortSignal = new AbortController().signal,
+  options: K8sRunOptions = {},
 ): Promise<K8sScenarioReport> {
+  const certsDir = options.certsDir ?? K8S_CERTS_DIR;
   for (const d of ["server", "envoy"]) {
     progress(`waiting for deployment/${d} to be rolled out`);
     await kubectl(kube, ["rollout", "status", `deployment/${d}`, "--timeout=120s"], {
@@ -85,11 +107,36 @@ export async function runK8sScenario(
       signal,
     });
   }
+  const extraTrust = (await scenario.prepareClientTrust?.(kube, certsDir)) ?? "";
+  const tls = await clusterClientTls(kube, signal, extraTrust);
+  if (tls.tls !== undefined) progress(`the deployment speaks TLS: clients trust ${tls.caFile}`);
+  if (tls.tls !== undefined && scenario.inCluster) {
+    await tls.dispose();
+    throw new EngineError(
+      `scenario ${scenario.name} runs its load in a pod, on the plaintext deployment only`,
+    );
+  }
+  try {
+    return await runWith(scenario, kube, progress, signal, tls, certsDir);
+  } finally {
+    await tls.dispose();
+  }
+}
+
+async function runWith(
+  scenario: K8sScenario,
+  kube: KubeTarget,
+  progress: (text: string) => void,
+  signal: AbortSignal,
+  tls: ClusterClientTls,
+  certsDir: string,
+): Promise<K8sScenarioReport> {
   const pod = await readyEnvoyPod(kube, signal);
   progress(`port-forwarding to Envoy (pod/${pod}: its listener and admin API)`);
   let envoy = await forwardToEnvoy(kube, pod, 0, signal);
   let replaced: RetryCounters = { retries: 0, overflows: 0 };
   const target: ScenarioTarget = {
+    ...(tls.tls === undefined ? {} : { tls: tls.tls }),
     listenAddress: `127.0.0.1:${envoy.grpc.port}`,
     get admin() {
       return envoy.admin;
@@ -112,7 +159,7 @@ export async function runK8sScenario(
             ? pods
             : undefined;
         },
-        { timeoutMs, intervalMs: 250, signal, listener: `127.0.0.1:${envoy.grpc.port}` },
+        { timeoutMs, intervalMs: 250, signal, listener: `127.0.0.1:${envoy.grpc.port}`, tls: tls.tls },
         () => `serving pods ${lastPods} in namespace ${kube.namespace}`,
       )
     ).value;
@@ -139,6 +186,8 @@ export async function runK8sScenario(
       replaced = { retries: replaced.retries + old.retries, overflows: replaced.overflows + old.overflows };
     },
     progress,
+    tls,
+    certsDir,
   };
   const opened: Scenario<K8sEnv> = {
     name: scenario.name,
@@ -171,7 +220,7 @@ export async function runK8sScenario(
     progress(`Envoy routes to ${ready.length} server pods: ${ready.map((p) => p.ip).join(", ")}`);
     await learnIds(ready);
     const report = await runScenarioOn(opened, env, target, signal, {
-      bounds: ENGINE_LOAD,
+      bounds: scenario.bounds?.(kube) ?? ENGINE_LOAD,
       errors: EngineError,
     });
     return engineReport(report, scenario.name, "kubernetes", describeTimings(K8S_ENVOY));

@@ -44,3 +44,15 @@ export function k8sBudgets() {
     removalMs: Math.min(b.removalMs + K8S_TIMING.clusterDnsCacheMs, b.detectionMs),
   };
 }
+
+/**
+ * How long a Secret update may take to reach every pod, in ms: kubelet swaps a Secret
+ * volume on the pod's next sync (syncFrequency, up to 1.5 times it with jitter; its cache
+ * is kept current by a watch), then Envoy reloads on the swap and a server within its
+ * --tls-reload-ms (1 s). The local cluster syncs every 5 s (scripts/k8s-local/config.sh);
+ * kubelet's default is 1 min.
+ */
+export function secretUpdateBudgetMs(localCluster: boolean): number {
+  const syncMs = localCluster ? 5000 : 60_000;
+  return Math.round(syncMs * 1.5) + 20_000;
+}

@@ -1,5 +1,6 @@
 import type { K8sScenarioName } from "../report.js";
 import type { K8sScenario } from "../scenario.js";
+import { certRotation } from "./cert-rotation.js";
 import { deletePod } from "./delete-pod.js";
 import { envoyDeletePod, envoyRestart, envoyScale } from "./envoy-tier.js";
 import { rollout } from "./rollout.js";
@@ -13,4 +14,5 @@ export const k8sScenarios: Record<K8sScenarioName, K8sScenario> = {
   "envoy-restart": envoyRestart,
   "envoy-delete-pod": envoyDeletePod,
   "envoy-scale": envoyScale,
+  "cert-rotation": certRotation,
 };
