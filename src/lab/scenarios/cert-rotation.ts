@@ -1,12 +1,10 @@
-import { LabError, messageOf } from "../../errors.js";
+import { LabError } from "../../errors.js";
+import { waitSeen } from "../../scenarios/cert-expectation.js";
 import { check, distribution, round, type ScenarioCheck } from "../../scenarios/report.js";
-import type { ScenarioContext } from "../../scenarios/scenario.js";
 import { type CertSet, readSet, writeSet } from "../../tls/cert-set.js";
 import { rotatedSet } from "../../tls/rotate.js";
-import { WaitTimeoutError } from "../../util/wait.js";
-import type { LabCluster } from "../cluster.js";
 import type { LabScenario } from "./lab-scenario.js";
-import { type Before, type Expectation, rotationPlan, serverLeaf } from "./rotation-plan.js";
+import { type Before, rotationPlan, serverLeaf } from "./rotation-plan.js";
 import { type SdsUpdates, sdsUpdates } from "./rotation-probes.js";
 
 /** Ways to break the rotation on purpose, to prove the scenario catches it (tests only). */
@@ -23,35 +21,6 @@ function tear(before: CertSet, next: CertSet, leaf: string): CertSet {
   const oldKey = before.leaves.find((l) => l.record.name === leaf)?.keyPem;
   if (oldKey === undefined) throw new LabError(`cert-rotation: no leaf '${leaf}' to tear`);
   return { ...next, leaves: next.leaves.map((l) => (l.record.name === leaf ? { ...l, keyPem: oldKey } : l)) };
-}
-
-/** Waits for one expectation within its budget; a miss is a result, not an error. */
-async function waitSeen(
-  ctx: ScenarioContext<LabCluster>,
-  e: Expectation,
-  since: number,
-): Promise<{ ok: boolean; ms: number; detail: string }> {
-  let last = "nothing yet";
-  try {
-    await ctx.waitFor(
-      e.what,
-      async () => {
-        const r = await e.look().catch((err: unknown) => ({ ok: false, seen: messageOf(err) }));
-        last = r.seen;
-        return r.ok ? true : undefined;
-      },
-      e.budgetMs,
-      () => last,
-    );
-    return { ok: true, ms: performance.now() - since, detail: "" };
-  } catch (err) {
-    if (!(err instanceof WaitTimeoutError)) throw err;
-    return {
-      ok: false,
-      ms: performance.now() - since,
-      detail: `${e.what} within ${e.budgetMs} ms: still ${last}`,
-    };
-  }
 }
 
 /** The scenario, with `faults` to break it on purpose. */
@@ -86,7 +55,9 @@ export function certRotationScenario(faults: CertRotationFaults = {}): LabScenar
         const torn = faults.tornServerKey === true && step.only?.includes(firstServer) === true;
         const written = await writeSet(dir, torn ? tear(current, next, firstServer) : next, step.kind, t);
         const wroteAt = performance.now();
-        const seen = await Promise.all(step.expect(written, before).map((e) => waitSeen(ctx, e, wroteAt)));
+        const seen = await Promise.all(
+          step.expect(written, before).map((e) => waitSeen(ctx.waitFor, e, wroteAt, e.budgetMs)),
+        );
         await load.waitForMore(CALLS_PER_STEP);
         const after = await sdsUpdates(lab.envoy.admin);
         sdsPerStep.push({

@@ -1,4 +1,5 @@
 import { LabError } from "../../errors.js";
+import type { CertExpectation } from "../../scenarios/cert-expectation.js";
 import type { WrittenSet } from "../../tls/cert-set.js";
 import { ENVOY_CLIENT, ENVOY_LISTENER } from "../../tls/plan.js";
 import type { RotationKind } from "../../tls/rotate.js";
@@ -23,12 +24,9 @@ export function serverLeaf(tls: LabTls, index: number): string {
   return files.name;
 }
 
-/** One change a step waits to see. */
-export interface Expectation {
-  what: string;
+/** One change a step waits to see, within its own budget. */
+export interface Expectation extends CertExpectation {
   budgetMs: number;
-  /** Looks once: whether the change shows, and what was seen. */
-  look(): Promise<{ ok: boolean; seen: string }>;
 }
 
 /** What was true before a step wrote anything. */
