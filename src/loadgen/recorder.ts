@@ -30,6 +30,8 @@ export interface CallOutcome {
   address?: string;
   /** The channel that carried it. */
   connection?: { slot: number; generation: number };
+  /** Cancelled because the user interrupted the run (Ctrl-C): counted apart, never as failed. */
+  interrupted?: boolean;
 }
 
 /** Everything the report says besides what the recorder counted. */
@@ -83,6 +85,8 @@ interface Backend {
 export interface RecorderState {
   ok: number;
   failed: number;
+  /** Calls the user's interrupt cancelled. */
+  cancelled: number;
   histogram: Buckets;
   /** The exact longest latency, in µs (a bucket keeps only its range). */
   maxUs: number;
@@ -120,6 +124,7 @@ export class LoadRecorder {
   private readonly connections = new Map<number, ConnectionStats & { counts: Map<string, number> }>();
   private ok = 0;
   private failed = 0;
+  private cancelled = 0;
   private maxUs = 0;
 
   /** Calls recorded so far. */
@@ -128,6 +133,11 @@ export class LoadRecorder {
   }
 
   record(c: CallOutcome): void {
+    // Cut short by Ctrl-C: neither a status of the target nor a latency.
+    if (c.interrupted === true) {
+      this.cancelled += 1;
+      return;
+    }
     const latencyUs = Math.max(1, Math.round((c.endMs - c.startMs) * 1000));
     this.histogram.recordValue(latencyUs);
     if (latencyUs > this.maxUs) this.maxUs = latencyUs;
@@ -189,6 +199,7 @@ export class LoadRecorder {
     return {
       ok: this.ok,
       failed: this.failed,
+      cancelled: this.cancelled,
       histogram: bucketsOf(this.histogram),
       maxUs: this.maxUs,
       backends: [...this.backends].map(([id, b]) => [
@@ -220,6 +231,7 @@ export class LoadRecorder {
     };
     this.ok += s.ok;
     this.failed += s.failed;
+    this.cancelled += s.cancelled;
     addBuckets(this.histogram, s.histogram);
     this.maxUs = Math.max(this.maxUs, s.maxUs);
     for (const [id, address, count, histogram, maxUs] of s.backends) {
@@ -308,6 +320,7 @@ export class LoadRecorder {
       schedule: meta.schedule ?? { kind: "closed" },
       durationMs: round3(meta.durationMs),
       interrupted: meta.interrupted ?? false,
+      ...(this.cancelled > 0 ? { cancelledByInterrupt: this.cancelled } : {}),
     };
   }
 }
