@@ -239,7 +239,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       cancelOnAbort: true,
       onStart: (connectMs) =>
         ctx.stderr(
-          `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target}${workers === 1 ? "" : ` from ${workers} worker threads`} up after ${Math.round(connectMs)} ms (${engine} engine); sending\n`,
+          `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target}${workers === 1 ? "" : ` from ${workers} worker threads`} up after ${Math.round(connectMs)} ms; sending (${engine} engine)\n`,
         ),
       ...(durationMs === undefined ? {} : { durationMs }),
     };

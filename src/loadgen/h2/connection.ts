@@ -45,6 +45,8 @@ export class H2Connection {
   readonly scheme: "http" | "https";
   private session: ClientHttp2Session | undefined;
   private readonly sessions = new Set<ClientHttp2Session>();
+  /** Sessions whose peer sent its SETTINGS: an HTTP/2 server answered, not just a socket. */
+  private readonly settled = new WeakSet<ClientHttp2Session>();
   private readonly url: string;
   private readonly secure: SecureClientSessionOptions | undefined;
   private closed = false;
@@ -81,6 +83,7 @@ export class H2Connection {
     const retire = (): void => {
       if (this.session === session) this.session = undefined;
     };
+    session.once("remoteSettings", () => this.settled.add(session));
     session.once("connect", () => {
       session.setLocalWindowSize(WINDOW_BYTES);
       const socket = session.socket;
@@ -115,15 +118,19 @@ export class H2Connection {
     return this.current().request(headers, { endStream: false });
   }
 
-  /** Resolves once a session is connected; rejects with why it could not within `timeoutMs`. */
+  /**
+   * Resolves once the server's SETTINGS arrived on a session (as grpc-js's READY: a TLS
+   * listener spoken to in plaintext accepts the socket, then closes it); rejects with why not
+   * within `timeoutMs`.
+   */
   waitReady(timeoutMs: number): Promise<void> {
     const session = this.current();
-    if (!session.connecting) return Promise.resolve();
+    if (this.settled.has(session)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => finish(new Error(`not connected after ${timeoutMs} ms`)), timeoutMs);
       const finish = (e?: Error): void => {
         clearTimeout(timer);
-        session.off("connect", onConnect);
+        session.off("remoteSettings", onConnect);
         session.off("close", onClose);
         session.off("error", onError);
         if (e) reject(e);
@@ -132,7 +139,7 @@ export class H2Connection {
       const onConnect = (): void => finish();
       const onError = (e: Error): void => finish(e);
       const onClose = (): void => finish(new Error("the connection closed"));
-      session.once("connect", onConnect);
+      session.once("remoteSettings", onConnect);
       session.once("error", onError);
       session.once("close", onClose);
     });

@@ -1,6 +1,8 @@
 import type { OutgoingHttpHeaders } from "node:http2";
-import { LoadError } from "../../errors.js";
+import { setTimeout as delay } from "node:timers/promises";
+import { LoadError, messageOf } from "../../errors.js";
 import { describeClientTls } from "../client-tls.js";
+import { NOT_CONNECTED_HINT } from "../connections.js";
 import type { ResolvedEngineOptions } from "../engine-options.js";
 import type { CallTransport } from "../transport.js";
 import { startH2Call } from "./call.js";
@@ -15,6 +17,25 @@ interface Slot {
   started: number;
   inFlight: number;
   retired: boolean;
+}
+
+/** Pause between attempts to connect while waiting for a connection, in ms (grpc-js's first backoff is 1 s). */
+const RECONNECT_MS = 100;
+
+/**
+ * Connects `conn`, trying again after a refusal until `deadline`, as a
+ * grpc-js channel waiting for READY does (a target still starting is reached).
+ */
+async function connectBy(conn: H2Connection, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      return await conn.waitReady(Math.max(1, deadline - Date.now()));
+    } catch (e) {
+      const left = deadline - Date.now();
+      if (left <= RECONNECT_MS) throw e;
+      await delay(RECONNECT_MS);
+    }
+  }
 }
 
 /** Sent as user-agent, so a server's logs tell this engine's calls apart. */
@@ -53,11 +74,12 @@ export function h2Transport(o: ResolvedEngineOptions, byPeer: boolean): CallTran
   let next = 0;
   return {
     async waitReady(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
       await Promise.all(
         slots.map((s) =>
-          s.conn.waitReady(timeoutMs).catch((e: unknown) => {
+          connectBy(s.conn, deadline).catch((e: unknown) => {
             throw new LoadError(
-              `cannot connect to ${o.target} over ${describeClientTls(o.tls)} with the h2 engine: ${e instanceof Error ? e.message : String(e)}`,
+              `cannot connect to ${o.target} within ${timeoutMs} ms over ${describeClientTls(o.tls)} (h2 engine: ${messageOf(e)})${NOT_CONNECTED_HINT[o.tls.kind]}`,
               { cause: e },
             );
           }),
