@@ -1,7 +1,7 @@
-import { availableParallelism } from "node:os";
 import { startLabCluster } from "../lab/cluster.js";
 import type { LabEvent } from "../lab/events.js";
 import { resolveLabOptions } from "../lab/options.js";
+import { defaultWorkers } from "../loadgen/engine-choice.js";
 import { usableWorkers } from "../loadgen/worker-load.js";
 import { runTool } from "./run-tool.js";
 import type { ToolRun } from "./tools.js";
@@ -19,7 +19,7 @@ export interface GhzBenchOptions {
   runMs?: number;
   /** Length of the memory run, in ms. Default 60000. */
   memoryRunMs?: number;
-  /** Worker threads of our tool. Default the number of cores, at most `connections` and `concurrency`. */
+  /** Worker threads of our tool. Default its own default (defaultWorkers), at most `connections` and `concurrency`. */
   workers?: number;
 }
 
@@ -52,7 +52,7 @@ export async function runGhzBench(
   const ratePerSec = o.ratePerSec ?? 1000;
   const runMs = o.runMs ?? 10_000;
   const memoryRunMs = o.memoryRunMs ?? 60_000;
-  const workers = usableWorkers(o.workers ?? availableParallelism(), { connections, concurrency });
+  const workers = usableWorkers(o.workers ?? defaultWorkers("h2"), { connections, concurrency });
   const lab = await startLabCluster(resolveLabOptions({ servers: 3 }), onEvent, signal);
   try {
     const target = lab.listenAddress;

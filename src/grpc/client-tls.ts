@@ -38,9 +38,12 @@ export const tlsTrusting = (
   skipVerify: false,
 });
 
-/** grpc-js credentials for `tls`; a file that cannot be read is a one-line UsageError naming its flag. */
-export function channelCredentials(tls: ClientTls): ChannelCredentials {
-  if (tls.kind === "insecure") return credentials.createInsecure();
+/** The PEM files `tls` names, read; a file that cannot be read is a one-line UsageError naming its flag. */
+export function readTlsFiles(tls: Extract<ClientTls, { kind: "tls" }>): {
+  ca: Buffer | null;
+  key: Buffer | null;
+  cert: Buffer | null;
+} {
   const read = (flag: string, file: string | undefined): Buffer | null => {
     if (file === undefined) return null;
     try {
@@ -49,10 +52,21 @@ export function channelCredentials(tls: ClientTls): ChannelCredentials {
       throw new UsageError(`${flag} ${file}: cannot read it (${messageOf(e)})`, { cause: e });
     }
   };
+  return {
+    ca: read("--cacert", tls.caFile),
+    key: read("--key", tls.keyFile),
+    cert: read("--cert", tls.certFile),
+  };
+}
+
+/** grpc-js credentials for `tls` (see readTlsFiles). */
+export function channelCredentials(tls: ClientTls): ChannelCredentials {
+  if (tls.kind === "insecure") return credentials.createInsecure();
+  const { ca, key, cert } = readTlsFiles(tls);
   return credentials.createSsl(
-    read("--cacert", tls.caFile),
-    read("--key", tls.keyFile),
-    read("--cert", tls.certFile),
+    ca,
+    key,
+    cert,
     tls.skipVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {},
   );
 }

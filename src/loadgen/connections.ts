@@ -5,7 +5,7 @@ import { type ClientLbPolicy, echoChannel } from "../grpc/channel.js";
 import { type ClientTls, describeClientTls } from "../grpc/client-tls.js";
 
 /** What to try when a channel never connects: the other security, which the target may be speaking. */
-const NOT_CONNECTED_HINT: Record<ClientTls["kind"], string> = {
+export const NOT_CONNECTED_HINT: Record<ClientTls["kind"], string> = {
   insecure: "; if the target speaks TLS, give --cacert FILE (or --skipTLS)",
   tls: "; check the CA (--cacert), the name (--cname) and, if the server requires one, the client certificate (--cert/--key)",
 };

@@ -1,123 +1,34 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { Metadata } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import { EnvoyAdmin } from "../envoy/admin.js";
 import { type HostSplitMeter, startHostSplit } from "../envoy/host-split.js";
-import { LoadError } from "../errors.js";
-import type { ClientLbPolicy } from "../grpc/channel.js";
-import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
-import { type ActiveCall, type CallSpec, callStarter } from "./calls.js";
-import { ConnectionPool } from "./connections.js";
+import type { ActiveCall } from "./calls.js";
+import {
+  attributionOf,
+  type EngineOptions,
+  type ResolvedEngineOptions,
+  reportMeta,
+  resolveEngineOptions,
+} from "./engine-options.js";
+import { h2Transport } from "./h2/transport.js";
 import { reportWithHostSplit } from "./host-split-report.js";
-import { type CallOutcome, LoadRecorder, type ReportMeta } from "./recorder.js";
-import type { Attribution, CallShape, LoadReport } from "./report.js";
-import { advanceDueMs, type Schedule } from "./schedule.js";
+import { type CallOutcome, LoadRecorder } from "./recorder.js";
+import type { LoadReport } from "./report.js";
+import { advanceDueMs } from "./schedule.js";
+import { type CallTransport, grpcJsTransport } from "./transport.js";
+
+export {
+  attributionOf,
+  callMeta,
+  type EngineKind,
+  type EngineOptions,
+  type ResolvedEngineOptions,
+  reportMeta,
+  resolveEngineOptions,
+} from "./engine-options.js";
 
 /** How far behind its schedule an open loop may fall and still catch up, in ms. */
 const MAX_LAG_MS = 50;
-
-export interface EngineOptions {
-  /** host:port (Envoy's listener, an L4 proxy, one server) or a grpc-js target such as dns://HOST:PORT/NAME:PORT. */
-  target: string;
-  /** Channels open at once, each its own HTTP/2 connection; calls go to them in turn. Default 1. */
-  connections?: number;
-  /** Most calls in flight at once, over all connections. Default 1. */
-  concurrency?: number;
-  /** Bound on calls started; at least one of `requests` and `durationMs` is required. */
-  requests?: number;
-  /** Bound on time, in ms: no call starts after it. */
-  durationMs?: number;
-  /** When calls start. Default closed loop. */
-  schedule?: Schedule;
-  /** What each call is. Default unary Echo of "hello". */
-  call?: CallSpec;
-  /**
-   * Count who answered by Envoy's per-host counters, read from its admin API (host:port)
-   * before and after the run, in `cluster` or in the clusters whose counters moved; calls
-   * are then not attributed one by one. Default none: by server_id (Echo) or peer.
-   */
-  envoyCounters?: { admin: string; cluster?: string | undefined } | undefined;
-  /** Deadline of each call, in ms. Default 5000. */
-  deadlineMs?: number;
-  /** Wait this long for every connection before the first call, in ms; 0 starts at once. Default 5000. */
-  connectTimeoutMs?: number;
-  /** Headers sent with every call. Default none. */
-  metadata?: readonly (readonly [string, string])[];
-  /** A header carrying one of `space` keys, in turn, per call (for hash policies). Default none. */
-  hashKey?: { header: string; space: number } | undefined;
-  /** Replace a connection after this many calls on it; 0 never. Default 0. */
-  newConnectionEvery?: number;
-  /** grpc-js balancing policy for client-side targets. Default none. */
-  lb?: ClientLbPolicy | undefined;
-  /** HTTP/2 keepalive of each connection: a PING every this many ms, given up after as long; 0 none. Default 0. */
-  keepaliveMs?: number;
-  /** A retry policy for UNAVAILABLE, up to this many attempts in all; 0 none. Default 0. */
-  retryUnavailableAttempts?: number;
-  /** How every connection is secured (ghz's --insecure, --cacert, …). Default plaintext. */
-  tls?: ClientTls;
-  /** Stops starting calls; the report covers the calls made and says `interrupted`. */
-  signal?: AbortSignal | undefined;
-  /** On `signal`, cancel the calls in flight too instead of letting them finish. Default false. */
-  cancelOnAbort?: boolean;
-  /** Told of every finished call, in completion order. */
-  onCall?: (c: CallOutcome) => void;
-  /** Told once the connections are up, just before the first call, with how long connecting took in ms. */
-  onStart?: (connectMs: number) => void;
-  /**
-   * This engine's part of a run over `of` connections shared among several
-   * engines (worker threads): its `connections` are the run's slots
-   * `firstSlot` onwards, and it starts exactly the calls of the run's one
-   * sequence that the run gives those slots (call i goes to slot i mod `of` + 1),
-   * at their times in the schedule, so -n and the rate stay the run's and the
-   * parts add up to it. Default the whole run: slot 1 of `connections`.
-   */
-  share?: { firstSlot: number; of: number };
-  /**
-   * Once connected, the load waits for this; it resolves with the run's start
-   * as epoch ms (performance.timeOrigin + performance.now()), so that parts in
-   * several threads share one clock. Default: start at once.
-   */
-  startGate?: (connectMs: number) => Promise<number>;
-  /** Where calls are counted. Default a new recorder. */
-  recorder?: LoadRecorder;
-  /** How who answered is known. Default envoy-counters with `envoyCounters`, peer for a method, else server-id. */
-  attribution?: Attribution;
-}
-
-type OptionalOptions =
-  | "requests"
-  | "durationMs"
-  | "hashKey"
-  | "lb"
-  | "signal"
-  | "onCall"
-  | "onStart"
-  | "envoyCounters"
-  | "startGate"
-  | "recorder"
-  | "attribution"
-  | "share";
-export type ResolvedEngineOptions = Required<Omit<EngineOptions, OptionalOptions>> &
-  Pick<EngineOptions, OptionalOptions>;
-
-export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
-  if (o.requests === undefined && o.durationMs === undefined)
-    throw new LoadError("a load run needs a bound: a number of requests or a duration");
-  return {
-    ...o,
-    connections: o.connections ?? 1,
-    concurrency: o.concurrency ?? 1,
-    schedule: o.schedule ?? { kind: "closed" },
-    call: o.call ?? { kind: "unary", message: "hello" },
-    deadlineMs: o.deadlineMs ?? 5000,
-    connectTimeoutMs: o.connectTimeoutMs ?? 5000,
-    metadata: o.metadata ?? [],
-    newConnectionEvery: o.newConnectionEvery ?? 0,
-    keepaliveMs: o.keepaliveMs ?? 0,
-    retryUnavailableAttempts: o.retryUnavailableAttempts ?? 0,
-    tls: o.tls ?? INSECURE,
-    cancelOnAbort: o.cancelOnAbort ?? false,
-  };
-}
 
 /** What a run has done so far, for a progress line. */
 export interface LoadProgress {
@@ -134,8 +45,18 @@ export interface LoadHandle {
   progress(): LoadProgress;
   /** Resolves with the report when the run has ended (bound reached, stopped, or aborted). */
   readonly done: Promise<LoadReport>;
-  /** Stops starting calls (and cancels those in flight when `cancel`), then resolves with the report. */
-  stop(options?: { cancel?: boolean }): Promise<LoadReport>;
+  /**
+   * Stops starting calls (and cancels those in flight when `cancel`), then resolves with the report.
+   * With `interrupted` (Ctrl-C), the report says so and counts the calls it cancelled apart from failures.
+   */
+  stop(options?: StopOptions): Promise<LoadReport>;
+}
+
+export interface StopOptions {
+  /** Cancel the calls in flight instead of letting them finish. Default false. */
+  cancel?: boolean;
+  /** The user interrupted the run (Ctrl-C): calls it cancels are counted apart. Default false. */
+  interrupted?: boolean;
 }
 
 /** A load run in this thread. */
@@ -152,26 +73,19 @@ export interface LoadRun extends LoadHandle {
  */
 export function startLoad(options: EngineOptions): LoadRun {
   const o = resolveEngineOptions(options);
-  const pool = new ConnectionPool({
-    target: o.target,
-    connections: o.connections,
-    newConnectionEvery: o.newConnectionEvery,
-    lb: o.lb,
-    keepaliveMs: o.keepaliveMs,
-    retryUnavailableAttempts: o.retryUnavailableAttempts,
-    tls: o.tls,
-    firstSlot: o.share?.firstSlot ?? 1,
-  });
   const recorder = o.recorder ?? new LoadRecorder();
-  const attribution = attributionOf(o);
-  // Serializes a method's request now: one that does not fit fails before anything connects.
-  const start = callStarter(o.call, { byPeer: attribution === "peer" });
+  const transport = transportOf(o);
   let t0 = performance.now();
   const now = (): number => performance.now() - t0;
   const stopper = new AbortController();
   const active = new Set<ActiveCall>();
-  const cancelAll = (): void => {
-    for (const c of active) c.cancel();
+  // Calls cancelled because the user interrupted the run: not failures.
+  const interruptedCalls = new Set<ActiveCall>();
+  const cancelAll = (byUser: boolean): void => {
+    for (const c of active) {
+      if (byUser) interruptedCalls.add(c);
+      c.cancel();
+    }
   };
   let ok = 0;
   let failed = 0;
@@ -179,8 +93,10 @@ export function startLoad(options: EngineOptions): LoadRun {
   let interrupted = false;
   let wake: (() => void) | undefined;
   const onAbort = (): void => {
+    // Even with every call already started, the run was cut short.
+    interrupted = true;
     stopper.abort();
-    if (o.cancelOnAbort) cancelAll();
+    if (o.cancelOnAbort) cancelAll(true);
   };
   o.signal?.addEventListener("abort", onAbort, { once: true });
   // A signal that fired before the run began never calls its listeners: start stopped.
@@ -188,24 +104,21 @@ export function startLoad(options: EngineOptions): LoadRun {
   stopper.signal.addEventListener("abort", () => wake?.(), { once: true });
 
   const launch = (seq: number): Promise<void> => {
-    const lease = pool.acquire();
-    const metadata = new Metadata();
-    for (const [k, v] of o.metadata) metadata.add(k, v);
-    if (o.hashKey) metadata.set(o.hashKey.header, `key-${seq % o.hashKey.space}`);
     const startMs = now();
-    const call = start(lease.client, metadata, o.deadlineMs);
+    const { call, slot, generation } = transport.start(seq);
     active.add(call);
     return call.done.then((r) => {
       active.delete(call);
-      lease.release();
+      const cancelledByUser = interruptedCalls.delete(call);
       const outcome: CallOutcome = {
         startMs,
         endMs: now(),
         ...r,
-        connection: { slot: lease.slot, generation: lease.generation },
+        connection: { slot, generation },
+        ...(r.code === status.CANCELLED && cancelledByUser ? { interrupted: true } : {}),
       };
       if (r.code === 0) ok += 1;
-      else failed += 1;
+      else if (outcome.interrupted !== true) failed += 1;
       recorder.record(outcome);
       o.onCall?.(outcome);
     });
@@ -222,7 +135,7 @@ export function startLoad(options: EngineOptions): LoadRun {
     let due = 0;
     for (let i = lo, prev = 0; o.requests === undefined || i < o.requests; prev = i, i = after(i)) {
       if (stopper.signal.aborted) {
-        interrupted = o.signal?.aborted ?? false;
+        interrupted ||= o.signal?.aborted ?? false;
         break;
       }
       if (open) {
@@ -239,7 +152,7 @@ export function startLoad(options: EngineOptions): LoadRun {
       while (pending.size >= o.concurrency && !stopper.signal.aborted)
         await new Promise<void>((r) => (wake = r));
       if (stopper.signal.aborted) {
-        interrupted = o.signal?.aborted ?? false;
+        interrupted ||= o.signal?.aborted ?? false;
         break;
       }
       const p = launch(i).finally(() => {
@@ -261,7 +174,7 @@ export function startLoad(options: EngineOptions): LoadRun {
         const aborted = new Promise<void>((r) =>
           stopper.signal.addEventListener("abort", () => r(), { once: true }),
         );
-        await Promise.race([pool.waitReady(o.connectTimeoutMs), aborted]);
+        await Promise.race([transport.waitReady(o.connectTimeoutMs), aborted]);
       }
       let meter: HostSplitMeter | undefined;
       if (o.envoyCounters !== undefined && !stopper.signal.aborted)
@@ -285,7 +198,7 @@ export function startLoad(options: EngineOptions): LoadRun {
     } finally {
       clearTimeout(bound);
       o.signal?.removeEventListener("abort", onAbort);
-      pool.close();
+      transport.close();
     }
   })();
 
@@ -295,51 +208,16 @@ export function startLoad(options: EngineOptions): LoadRun {
     snapshot: reportNow,
     done,
     async stop(s = {}) {
+      if (s.interrupted) interrupted = true;
       stopper.abort();
-      if (s.cancel) cancelAll();
+      if (s.cancel) cancelAll(s.interrupted ?? false);
       return await done;
     },
   };
 }
 
-/** How a run knows who answered: as told, else by Envoy's counters when it reads them, else per call. */
-export function attributionOf(o: ResolvedEngineOptions): Attribution {
-  return (
-    o.attribution ?? (o.envoyCounters ? "envoy-counters" : o.call.kind === "method" ? "peer" : "server-id")
-  );
-}
-
-/** What a report says of the run besides what its recorder counted. */
-export function reportMeta(o: ResolvedEngineOptions, durationMs: number, interrupted: boolean): ReportMeta {
-  return {
-    target: o.target,
-    concurrency: o.concurrency,
-    connections: o.connections,
-    ...callMeta(o.call),
-    attribution: attributionOf(o),
-    schedule: o.schedule,
-    durationMs,
-    interrupted,
-  };
-}
-
-/** The method and call shape a report names for a CallSpec. */
-export function callMeta(c: CallSpec): { method: string; call: CallShape } {
-  switch (c.kind) {
-    case "unary":
-      return { method: "/lbdemo.v1.Echo/Echo", call: "unary" };
-    case "stream":
-      return { method: "/lbdemo.v1.Echo/EchoStream", call: "stream" };
-    case "method": {
-      const { requestStream, responseStream } = c.method;
-      const call: CallShape = requestStream
-        ? responseStream
-          ? "bidi-stream"
-          : "client-stream"
-        : responseStream
-          ? "stream"
-          : "unary";
-      return { method: c.method.path, call };
-    }
-  }
+/** The engine's way to the target, and how it knows who answered. */
+function transportOf(o: ResolvedEngineOptions): CallTransport {
+  const byPeer = attributionOf(o) === "peer";
+  return o.engine === "h2" ? h2Transport(o, byPeer) : grpcJsTransport(o, byPeer);
 }

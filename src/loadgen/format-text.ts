@@ -104,7 +104,8 @@ export function formatReportText(r: LoadReport, o: BackendListingOptions = {}): 
   const errors = Object.entries(r.errors)
     .map(([name, n]) => `${name} ${n}`)
     .join(", ");
-  lines.push(`ok ${r.requests.ok}, failed ${r.requests.failed}${errors ? ` (${errors})` : ""}`);
+  const cancelled = r.cancelledByInterrupt ? `; cancelled by Ctrl-C ${r.cancelledByInterrupt}` : "";
+  lines.push(`ok ${r.requests.ok}, failed ${r.requests.failed}${errors ? ` (${errors})` : ""}${cancelled}`);
   for (const [name, details] of Object.entries(r.errorDetails ?? {}))
     if (details !== "") lines.push(`  first ${name}: ${details}`);
   const l = r.latencyMs;

@@ -40,7 +40,7 @@ const timer = setInterval(showProgress, PROGRESS_EVERY_MS);
 
 port.on("message", (m: ToWorker) => {
   if (m.kind === "go") go(m.startEpochMs);
-  else void run.stop({ cancel: m.cancel });
+  else void run.stop({ cancel: m.cancel, interrupted: m.interrupted });
 });
 
 run.done

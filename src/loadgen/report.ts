@@ -82,6 +82,8 @@ export interface Imbalance {
 export interface LoadReport {
   target: string;
   requests: { total: number; ok: number; failed: number };
+  /** Calls in flight that Ctrl-C cancelled: in neither `requests` nor the latencies. Absent when none. */
+  cancelledByInterrupt?: number;
   /** Successful replies per answering instance (server_id → count). */
   backends: Record<string, number>;
   /** Address each answering instance reported (server_id → host:port). */

@@ -124,7 +124,7 @@ export function startWorkerLoad(options: WorkerLoadOptions): LoadHandle {
     stopping = { cancel };
     // Before the start nothing was measured: the threads are ended at once.
     if (t0 === undefined) for (const t of threads) void t.worker.terminate();
-    else tell({ kind: "stop", cancel });
+    else tell({ kind: "stop", cancel, interrupted });
   };
   const onAbort = (): void => {
     interrupted = true;
@@ -187,6 +187,7 @@ export function startWorkerLoad(options: WorkerLoadOptions): LoadHandle {
     },
     done,
     async stop(s = {}) {
+      if (s.interrupted) interrupted = true;
       stopAll(s.cancel ?? false);
       return await done;
     },

@@ -1,4 +1,4 @@
-import type { ResolvedEngineOptions } from "./engine.js";
+import type { ResolvedEngineOptions } from "./engine-options.js";
 import type { RecorderState } from "./recorder.js";
 
 /** The engine options a worker thread is given: plain data only (no signal, callbacks or method types). */
@@ -20,7 +20,9 @@ export interface WorkerPart {
 export const PROGRESS_FIELDS = 3;
 
 /** From the main thread: start the load (its clock's origin as epoch ms), or stop it. */
-export type ToWorker = { kind: "go"; startEpochMs: number } | { kind: "stop"; cancel: boolean };
+export type ToWorker =
+  | { kind: "go"; startEpochMs: number }
+  | { kind: "stop"; cancel: boolean; interrupted: boolean };
 
 /**
  * From a worker: connected and waiting for "go"; finished, with what it

@@ -152,7 +152,7 @@ describe("a running lab with mTLS to the servers", () => {
     assert.equal((await plain.exit).code, 1);
     assert.match(
       plain.stderr(),
-      /^grpc-lb: load: cannot connect to 127\.0\.0\.1:\d+ within 1000 ms over plaintext \(channel \w+\); if the target speaks TLS, give --cacert FILE \(or --skipTLS\)$/m,
+      /^grpc-lb: load: cannot connect to 127\.0\.0\.1:\d+ within 1000 ms over plaintext \((?:channel \w+|h2 engine: [^)]+)\); if the target speaks TLS, give --cacert FILE \(or --skipTLS\)$/m,
     );
     const skip = spawnCli(["load", "--target", lab.listenAddress, "-n", "3", "--skipTLS", "--workers", "1"]);
     assert.equal((await skip.exit).code, 0, skip.stderr());

@@ -1,15 +1,16 @@
 import { writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { errorFrom, LoadError, messageOf, UsageError } from "../../errors.js";
 import { ECHO_METHOD, ECHO_STREAM_METHOD, type GrpcMethod, resolveMethod } from "../../grpc/method.js";
 import type { CallSpec } from "../../loadgen/calls.js";
 import type { EngineOptions, LoadProgress } from "../../loadgen/engine.js";
+import { chooseEngine, defaultWorkers, ENGINES } from "../../loadgen/engine-choice.js";
 import { formatReportCsv } from "../../loadgen/format-csv.js";
 import { formatReportHtml } from "../../loadgen/format-html.js";
 import { formatReportJson } from "../../loadgen/format-json.js";
 import type { BackendListingOptions } from "../../loadgen/format-summary.js";
 import { formatReportText } from "../../loadgen/format-text.js";
 import { checkBalance } from "../../loadgen/gate.js";
+import { keepYoungGenerationSmall } from "../../loadgen/heap.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import type { Schedule } from "../../loadgen/schedule.js";
 import { startWorkerLoad, usableWorkers } from "../../loadgen/worker-load.js";
@@ -51,6 +52,8 @@ Target:
                             dns:///NAME:PORT for client-side balancing by grpc-js (required)
   --dns-server HOST:PORT    with dns:///NAME:PORT: ask this DNS server (grpc-js dns://HOST:PORT/NAME:PORT)
   --lb POLICY               client-side policy for dns targets: round_robin or pick_first
+  --engine E                h2 (gRPC over node:http2, for one HOST:PORT) or grpc-js (any target;
+                            client-side balancing); default h2 for HOST:PORT, grpc-js for dns:///
 
 ${CLIENT_TLS_USAGE}
 
@@ -60,8 +63,9 @@ Load (flag names as ghz's):
   -c, --concurrency N       most calls in flight at once, over all connections (default 1)
   --connections N           HTTP/2 connections (each its own channel); calls go to them in turn (default 1)
   --workers N               threads sending calls, each owning its share of --connections, -c, -n
-                            and the rate; one merged report (default: the number of cores, lowered
-                            to --connections, -c and -n; more than --connections or -c is an error);
+                            and the rate; one merged report (default: half the cores with h2, the
+                            cores with grpc-js, lowered to --connections, -c and -n; more than
+                            --connections or -c is an error);
                             1 sends from the main thread. Start-up is reported, not timed
   --rps R                   open loop: start R calls per second (default: closed loop)
   --load-schedule S         const (--rps), step or line (default const)
@@ -112,6 +116,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       target: { type: "string" },
       "dns-server": { type: "string" },
       lb: { type: "string" },
+      engine: { type: "string" },
       requests: { type: "string", short: "n" },
       duration: { type: "string", short: "z" },
       concurrency: { type: "string", short: "c" },
@@ -158,6 +163,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
 
     const lb = choiceFlag("load", "lb", values.lb, ["round_robin", "pick_first"] as const);
     const target = targetOf(values.target, values["dns-server"], lb);
+    const engine = chooseEngine(choiceFlag("load", "engine", values.engine, ENGINES), target);
     const tls = clientTlsOf("load", values);
     if (values.json && values.format !== undefined && values.format !== "json")
       throw new UsageError("grpc-lb load: --json and --format must agree (--json is --format json)");
@@ -187,7 +193,11 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
 
     const schedule = scheduleOf(flags, num, dur);
     const concurrency = int("concurrency", 1, 10_000) ?? 1;
-    const workers = workersOf(int("workers", 1, 256), connections, concurrency, requests);
+    const workers = workersOf(int("workers", 1, 256), defaultWorkers(engine), {
+      connections,
+      concurrency,
+      requests,
+    });
     const deadlineMs = int("deadline-ms", 1, 3_600_000) ?? 5000;
     const metadata = (values.metadata ?? []).map(metadataPair);
     const newConnectionEvery = int("new-connection-every", 0, 10_000_000) ?? 0;
@@ -223,17 +233,19 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       newConnectionEvery,
       lb,
       tls,
+      engine,
       envoyCounters:
         envoyAdmin === undefined ? undefined : { admin: envoyAdmin, cluster: values["envoy-cluster"] },
       signal: ctx.signal,
       cancelOnAbort: true,
       onStart: (connectMs) =>
         ctx.stderr(
-          `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target}${workers === 1 ? "" : ` from ${workers} worker threads`} up after ${Math.round(connectMs)} ms; sending\n`,
+          `load: ${connections === 1 ? "1 connection" : `${connections} connections`} to ${target}${workers === 1 ? "" : ` from ${workers} worker threads`} up after ${Math.round(connectMs)} ms; sending (${engine} engine)\n`,
         ),
       ...(durationMs === undefined ? {} : { durationMs }),
     };
 
+    keepYoungGenerationSmall();
     const run = startWorkerLoad({ ...options, workers });
     const progress = process.stderr.isTTY ? startProgress(run.progress, ctx.stderr) : undefined;
     let report: LoadReport;
@@ -299,19 +311,22 @@ function callOf(method: GrpcMethod, data: unknown, replies: number | undefined):
 /**
  * The worker threads of a run. Each owns at least one connection and one call
  * in flight, so an explicit --workers above --connections or -c is a usage
- * error; the default (the cores) is lowered to fit, and any value to -n.
+ * error; the default (see defaultWorkers) is lowered to fit, and any value to -n.
  */
 function workersOf(
   asked: number | undefined,
-  connections: number,
-  concurrency: number,
-  requests: number | undefined,
+  byDefault: number,
+  {
+    connections,
+    concurrency,
+    requests,
+  }: { connections: number; concurrency: number; requests: number | undefined },
 ): number {
   if (asked !== undefined && asked > Math.min(connections, concurrency))
     throw new UsageError(
       `grpc-lb load: --workers ${asked} needs at least ${asked} connections and -c ${asked} (each worker thread owns its connections and calls); got --connections ${connections} -c ${concurrency}`,
     );
-  return usableWorkers(asked ?? availableParallelism(), { connections, concurrency, requests });
+  return usableWorkers(asked ?? byDefault, { connections, concurrency, requests });
 }
 
 /** -d's JSON, parsed; undefined when absent. */
