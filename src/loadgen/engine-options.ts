@@ -1,7 +1,7 @@
 import { LoadError } from "../errors.js";
-import type { CallSpec } from "./calls.js";
 import type { ClientLbPolicy } from "../grpc/channel.js";
 import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
+import type { CallSpec } from "./calls.js";
 import type { CallOutcome, LoadRecorder, ReportMeta } from "./recorder.js";
 import type { Attribution, CallShape } from "./report.js";
 import type { Schedule } from "./schedule.js";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { tlsTrusting } from "../../src/grpc/client-tls.js";
 import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
-import { tlsTrusting } from "../../src/grpc/client-tls.js";
 import { type EngineKind, type EngineOptions, startLoad } from "../../src/loadgen/engine.js";
 import type { LoadReport } from "../../src/loadgen/report.js";
 import { formatHostPort } from "../../src/util/address.js";

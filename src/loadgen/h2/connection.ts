@@ -6,8 +6,8 @@ import {
   type SecureClientSessionOptions,
 } from "node:http2";
 import { UsageError } from "../../errors.js";
-import { formatHostPort, parseHostPort } from "../../util/address.js";
 import { type ClientTls, readTlsFiles } from "../../grpc/client-tls.js";
+import { formatHostPort, parseHostPort } from "../../util/address.js";
 
 /** Flow-control window of a connection and its streams, in bytes: large, so replies never wait on it. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
