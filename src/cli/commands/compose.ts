@@ -39,7 +39,9 @@ verdict and leaves the cluster as it found it (3 replicas).
   cert-rotation on the TLS variant (make docker-cluster TLS=1) only: rotate Envoy's
                 listener certificate, the servers', Envoy's client certificate, then
                 the CA with an overlap (ca, leaves, retire-old-ca), by writing the next
-                versions of the mounted certificate set as 'grpc-lb certs --rotate' does
+                versions of the mounted certificate set as 'grpc-lb certs --rotate' does;
+                before and after, every replica must refuse a client without Envoy's
+                certificate
   all           each of them in turn but cert-rotation (the plaintext variant's)
 
 The others run on the plaintext variant. Each checks: no failed call, Envoy

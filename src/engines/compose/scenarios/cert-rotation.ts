@@ -13,6 +13,7 @@ import type { WrittenSet } from "../../../tls/cert-set.js";
 import { ENVOY_CLIENT, ENVOY_LISTENER } from "../../../tls/plan.js";
 import { type HandshakeResult, tlsHandshake } from "../../../tls/probe.js";
 import type { ComposeCluster } from "../cluster.js";
+import { onlyEnvoyGetsIn } from "../mtls-gate.js";
 import { docker } from "../docker.js";
 import type { ComposeContainer } from "../project.js";
 import { type ComposeTls, currentFile, SERVER_LEAF } from "../tls.js";
@@ -172,7 +173,8 @@ function plan(cluster: ComposeCluster, tls: ComposeTls, servers: ComposeContaine
  * by writing the next versions of the mounted set on this machine (as `grpc-lb certs
  * --rotate` does): Envoy's listener, the servers', Envoy's client certificate, then the CA
  * with an overlap (ca, leaves, retire-old-ca). No call may fail, and each change must show
- * on the wire (or, for Envoy's client certificate, in Envoy's /certs).
+ * on the wire (or, for Envoy's client certificate, in Envoy's /certs). Before and after,
+ * every replica must refuse a client without Envoy's certificate.
  */
 export const certRotation: ComposeScenario = {
   name: "cert-rotation",
@@ -186,7 +188,8 @@ export const certRotation: ComposeScenario = {
       throw new EngineError("compose: cert-rotation needs the TLS variant (make docker-cluster TLS=1)");
     const servers = (await cluster.project.containers("server", signal)).filter((c) => c.state === "running");
     await cluster.settled(signal);
-    return runRotationSteps(ctx, {
+    const gate = await onlyEnvoyGetsIn(servers, tls, "before the rotation");
+    const outcome = await runRotationSteps(ctx, {
       dir: tls.certsDir,
       steps: plan(cluster, tls, servers, signal),
       before: async () => ({
@@ -197,5 +200,8 @@ export const certRotation: ComposeScenario = {
       }),
       sds: () => sdsUpdates(cluster.target.admin),
     });
+    // Again with the last set: Envoy's certificate from the new CA, the old CA no longer trusted.
+    const after = await onlyEnvoyGetsIn(servers, tls, "after it");
+    return { ...outcome, checks: [gate, ...outcome.checks, after] };
   },
 };
