@@ -8,7 +8,12 @@
 #                             official node and envoyproxy/envoy images)
 #   make docker-test          100 calls through Envoy, the distribution
 #   make docker-doctor        grpc-lb doctor on the running cluster's Envoy
-#   make e2e-compose          all of it from nothing, every fault scenario, teardown
+#   make e2e-compose          all of it from nothing, every fault scenario, then the TLS variant
+#                             and its certificate rotation, teardown
+# TLS=1 on docker-cluster and docker-test: the TLS variant
+# (deploy/compose/compose.tls.yaml over compose.yaml), with the certificates of
+# $(COMPOSE_CERTS) made by `grpc-lb certs` when missing. docker-down, docker-doctor and the
+# compose scenarios find out from the running cluster which variant it is.
 
 # official: node:20.20.2-bookworm-slim and envoyproxy/envoy:v1.40.0 from the registry (users with
 # Docker); standin: grpc-lb-standin/* built by `make docker-images` (no registry needed).
@@ -16,6 +21,23 @@ IMAGES      ?= official
 ENVOY_PORT  ?= 10000
 STANDIN_NODE_IMAGE  := grpc-lb-standin/node:20.20.2
 STANDIN_ENVOY_IMAGE := grpc-lb-standin/envoy:$(ENVOY_VERSION)
+# The TLS variant: the override file, its certificates, and the group of their keys, which
+# Envoy and the servers join (compose.tls.yaml says why).
+TLS           ?=
+COMPOSE_CERTS ?= .tools/compose-certs
+# docker-down stops either variant with compose.yaml alone: the override adds no service,
+# and its variables (CERTS_GID) are then not needed.
+COMPOSE_PLAIN := $(COMPOSE)
+ifeq ($(TLS),1)
+COMPOSE       += -f deploy/compose/compose.tls.yaml
+# GNU stat, else BSD's (macOS).
+COMPOSE_CERTS_GID = $(shell stat -c %g $(COMPOSE_CERTS)/current/ca.key 2>/dev/null || stat -f %g $(COMPOSE_CERTS)/current/ca.key)
+COMPOSE_TLS_ENV = CERTS_DIR=$(abspath $(COMPOSE_CERTS)) CERTS_GID=$(COMPOSE_CERTS_GID)
+COMPOSE_TLS_DEPS := compose-certs
+else ifneq ($(TLS),)
+$(error TLS must be 1 or empty, not '$(TLS)')
+endif
+
 ifeq ($(IMAGES),standin)
 COMPOSE_ENV := NODE_IMAGE=$(STANDIN_NODE_IMAGE) ENVOY_IMAGE=$(STANDIN_ENVOY_IMAGE) ENVOY_PORT=$(ENVOY_PORT)
 else ifeq ($(IMAGES),official)
@@ -24,7 +46,11 @@ else
 $(error IMAGES must be 'official' or 'standin', not '$(IMAGES)')
 endif
 
-.PHONY: docker-engine docker-engine-down docker-images compose-scenarios docker-doctor e2e-compose
+# Read when a recipe runs, after compose-certs: CERTS_GID is the group of keys made just before.
+COMPOSE_RUN_ENV = $(strip $(COMPOSE_ENV) $(COMPOSE_TLS_ENV))
+
+.PHONY: docker-engine docker-engine-down docker-images compose-scenarios docker-doctor e2e-compose \
+	compose-certs compose-cert-rotation
 
 docker-engine: ## a Docker engine with Compose v2: the one that answers, or install+start one (see docs/compose.md)
 	scripts/docker/engine-up.sh
@@ -38,18 +64,27 @@ docker-images: envoy ## stand-in node/envoy base images and the server image, wi
 docker-image: ## build the server image grpc-envoy-lb:0.1.0 (for Kubernetes; see docs/kubernetes.md)
 	docker build $(if $(filter standin,$(IMAGES)),--build-arg NODE_IMAGE=$(STANDIN_NODE_IMAGE)) -t grpc-envoy-lb:0.1.0 .
 
-docker-cluster: ## Docker Compose: build the image, start 3 servers and Envoy (listener on 127.0.0.1:$(ENVOY_PORT))
-	$(COMPOSE_ENV) $(COMPOSE) up -d --build --wait
-	$(COMPOSE_ENV) scripts/docker/wait-envoy.sh deploy/compose/compose.yaml
+docker-cluster: $(COMPOSE_TLS_DEPS) ## Docker Compose: build the image, start 3 servers and Envoy (listener on 127.0.0.1:$(ENVOY_PORT)); TLS=1: over TLS
+	$(COMPOSE_RUN_ENV) $(COMPOSE) up -d --build --wait
+	$(COMPOSE_RUN_ENV) scripts/docker/wait-envoy.sh deploy/compose/compose.yaml
 
-docker-test: ## Docker Compose: run the client (100 calls through Envoy) and print the distribution
-	$(COMPOSE_ENV) $(COMPOSE) run --rm client
+docker-test: ## Docker Compose: run the client (100 calls through Envoy) and print the distribution; TLS=1: over TLS
+	$(COMPOSE_RUN_ENV) $(COMPOSE) run --rm client
 
-docker-down: ## Docker Compose: stop and remove everything
-	$(COMPOSE_ENV) $(COMPOSE) --profile client down --remove-orphans --volumes
+docker-down: ## Docker Compose: stop and remove everything (either variant)
+	$(COMPOSE_ENV) $(COMPOSE_PLAIN) --profile client down --remove-orphans --volumes
 
-docker-doctor: build ## Docker Compose: grpc-lb doctor on the cluster's Envoy, with live calls through its listener
+docker-doctor: build ## Docker Compose: grpc-lb doctor on the cluster's Envoy, with live calls through its listener (over TLS on the TLS variant)
 	$(GRPC_LB) compose doctor --port $(ENVOY_PORT)
+
+# The set one server certificate shared by every replica: the name `server` is what Envoy
+# resolves, sends as SNI and checks (deploy/compose/tls/envoy.yaml).
+compose-certs: build ## certificates for the Compose TLS variant in $(COMPOSE_CERTS), when missing
+	@if [ -L $(COMPOSE_CERTS)/current ]; then echo "compose-certs: $(COMPOSE_CERTS) already holds a set"; else \
+	  $(GRPC_LB) certs --out $(COMPOSE_CERTS) --server-name server --shared-name server --group-readable-keys; fi
+
+compose-cert-rotation: build ## rotate every certificate of the running TLS cluster under load (docker-cluster TLS=1 first)
+	$(GRPC_LB) compose scenario cert-rotation --port $(ENVOY_PORT)
 
 compose-scenarios: build ## every Compose fault scenario against the running cluster (docker-cluster first)
 	$(GRPC_LB) compose scenario all --port $(ENVOY_PORT)

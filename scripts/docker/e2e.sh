@@ -9,6 +9,13 @@
 #   doctor     make docker-doctor: no error finding on the deployed Envoy, 30 live calls 10/10/10
 #   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
 #   ctrl-c     SIGINT during a scenario: exit 130, the replica put back, the cluster whole
+# then the TLS variant (deploy/compose/compose.tls.yaml; certificates made when missing):
+#   tls-down      make docker-down (the plaintext cluster)
+#   tls-cluster   make docker-cluster TLS=1
+#   tls-seed      make docker-test TLS=1: 33/33/34 for 100 calls over TLS, asserted
+#   tls-doctor    make docker-doctor: the same checks, the live calls over TLS
+#   tls-rotation  grpc-lb compose scenario cert-rotation: every certificate and the CA
+#                 rotated under load, 0 failed calls, new serials on the wire
 #   teardown   make docker-down, and the engine if this run started it
 # Exits non-zero on any failed check. Teardown runs on every exit (trap), and checks that no
 # container, network or volume of the project is left. Reports go to $E2E_REPORT_DIR.
@@ -31,7 +38,7 @@ stage() {
   t0=$(now_ms)
   say "== $name"
   "$@" || rc=$?
-  TIMINGS+=("$(printf '%-10s %8s  %s' "$name" "$(elapsed_since "$t0")" "$( ((rc == 0)) && echo ok || echo "FAILED (exit $rc)")")")
+  TIMINGS+=("$(printf '%-12s %8s  %s' "$name" "$(elapsed_since "$t0")" "$( ((rc == 0)) && echo ok || echo "FAILED (exit $rc)")")")
   if ((rc != 0)); then
     say "stage '$name' failed (exit $rc)"
     exit "$rc"
@@ -74,7 +81,7 @@ teardown() {
       ((rc == 0)) && rc=1
     fi
   fi
-  TIMINGS+=("$(printf '%-10s %8s' teardown "$(elapsed_since "$t0")")")
+  TIMINGS+=("$(printf '%-12s %8s' teardown "$(elapsed_since "$t0")")")
   say "stage timings:"
   printf '  %s\n' "${TIMINGS[@]}" >&2
   say "$( ((rc == 0)) && echo PASS || echo "FAIL (exit $rc)") in $(elapsed_since "$T_ALL")"
@@ -87,9 +94,10 @@ trap 'exit 130' INT TERM
 SEED_RUNS=${E2E_SEED_RUNS:-5}
 declare -a SEEDS=()
 
+# seed_check [MAKE_VAR...]: make docker-test (with TLS=1: over TLS), the exact split asserted.
 seed_check() {
   local out
-  out=$(make --no-print-directory docker-test 2>&1) || { echo "$out" >&2; return 1; }
+  out=$(make --no-print-directory docker-test "$@" 2>&1) || { echo "$out" >&2; return 1; }
   echo "$out" | grep -vE '^ *Container ' >&2
   local summary
   summary=$(echo "$out" | grep -E 'backends? answered' || true)
@@ -114,18 +122,20 @@ seed_runs() {
   return "$rc"
 }
 
+# scenarios [NAME [REPORT]]: grpc-lb compose scenario NAME (default all), the JSON reports in
+# $REPORT_DIR/REPORT.jsonl (default scenarios), then shown as text.
 scenarios() {
+  local name=${1:-all} report=$REPORT_DIR/${2:-scenarios}.jsonl rc=0
   mkdir -p "$REPORT_DIR"
-  local rc=0
-  ./bin/grpc-lb compose scenario all --json >"$REPORT_DIR/scenarios.jsonl" || rc=$?
+  ./bin/grpc-lb compose scenario "$name" --json >"$report" || rc=$?
   # The human-readable verdicts, from the JSON reports.
   node --input-type=module -e '
     import { readFileSync } from "node:fs";
     import { formatScenarioReport } from "./dist/src/scenarios/report.js";
     for (const line of readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean))
       process.stderr.write(formatScenarioReport(JSON.parse(line)));
-  ' "$REPORT_DIR/scenarios.jsonl"
-  say "JSON reports in $REPORT_DIR/scenarios.jsonl"
+  ' "$report"
+  say "JSON reports in $report"
   return "$rc"
 }
 
@@ -199,3 +209,11 @@ stage doctor make --no-print-directory docker-doctor
 stage scenarios scenarios
 stage ctrl-c interrupt_check
 stage ctrl-c-scale interrupt_scale
+
+# The TLS variant, from the plaintext cluster's end: certificates (made when missing), the
+# seed's exact split over TLS, doctor, and every certificate rotated under load.
+stage tls-down make --no-print-directory docker-down
+stage tls-cluster make --no-print-directory docker-cluster TLS=1
+stage tls-seed seed_check TLS=1
+stage tls-doctor make --no-print-directory docker-doctor
+stage tls-rotation scenarios cert-rotation cert-rotation

@@ -20,6 +20,8 @@ export interface CertSet {
   leaves: { record: LeafRecord; certPem: string; keyPem: string }[];
   leafDays: number;
   caDays: number;
+  /** Keys readable by the files' group (0640), kept by every rotation: CertsManifest.keysGroupReadable. */
+  keysGroupReadable: boolean;
 }
 
 /** What a write produced, for the CLI's summary. */
@@ -56,6 +58,7 @@ export async function writeSet(
     caDays: set.caDays,
     cas: set.cas.map((c) => c.record),
     leaves: set.leaves.map((l) => l.record),
+    ...(set.keysGroupReadable ? { keysGroupReadable: true } : {}),
   };
   const files: VersionFile[] = [
     { name: certFile(CA_NAME), text: set.cas.map((c) => c.certPem).join(""), secret: false },
@@ -90,6 +93,7 @@ export async function readSet(dir: string): Promise<CertSet> {
     ),
     leafDays: manifest.leafDays,
     caDays: manifest.caDays,
+    keysGroupReadable: manifest.keysGroupReadable === true,
   };
 }
 

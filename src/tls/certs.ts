@@ -48,6 +48,7 @@ export async function createCertificates(dir: string, options: CertsOptions = {}
     leaves,
     leafDays: o.leafDays,
     caDays: o.caDays,
+    keysGroupReadable: o.keysGroupReadable,
   };
   return writeSet(dir, set, "created", startedAt);
 }

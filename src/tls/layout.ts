@@ -10,8 +10,8 @@ import type { LeafSpec } from "./issue.js";
  *   DIR/v1/ …                the previous version, kept for readers still in it
  *   DIR/v2/manifest.json     what the version holds (CertsManifest)
  *   DIR/v2/ca.crt            trust bundle: every CA trusted now, the issuing one first
- *   DIR/v2/ca.key            the issuing CA's private key (0600)
- *   DIR/v2/NAME.crt, NAME.key  one pair per leaf (keys 0600)
+ *   DIR/v2/ca.key            the issuing CA's private key (0600, or 0640: keysGroupReadable)
+ *   DIR/v2/NAME.crt, NAME.key  one pair per leaf (keys as ca.key)
  *
  * A version is written in full under a temporary name, renamed into place, and
  * only then does `current` move to it, so a reader that resolves `current` sees
@@ -48,10 +48,15 @@ export interface CertsManifest {
   caDays: number;
   /** The CAs in ca.crt, in file order; the first one issues new leaves and its key is ca.key. */
   cas: CaRecord[];
+  /**
+   * Keys 0640 instead of 0600: readable by the files' group too, for readers that run as
+   * another user and join that group (containers: Compose's group_add). Absent: false.
+   */
+  keysGroupReadable?: boolean;
   leaves: LeafRecord[];
 }
 
-/** One file of a version: its name inside vN/ and its text; secret files are written 0600. */
+/** One file of a version: its name inside vN/ and its text; secret files are written 0600 (0640, see keysGroupReadable). */
 export interface VersionFile {
   name: string;
   text: string;
@@ -122,7 +127,8 @@ export async function writeVersion(
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { mode: 0o755 });
     const all = [...files, { name: MANIFEST, text: `${JSON.stringify(manifest, null, 2)}\n`, secret: false }];
-    for (const f of all) await writeDurably(join(staging, f.name), f.text, f.secret ? 0o600 : 0o644);
+    const secretMode = manifest.keysGroupReadable === true ? 0o640 : 0o600;
+    for (const f of all) await writeDurably(join(staging, f.name), f.text, f.secret ? secretMode : 0o644);
     await syncDir(staging);
     await rename(staging, join(dir, name));
     await rm(link, { force: true });
@@ -149,7 +155,7 @@ async function writeDurably(path: string, text: string, mode: number): Promise<v
   const handle = await open(path, "wx", mode);
   try {
     await handle.writeFile(text);
-    // The umask may have narrowed the mode; a key must end up exactly 0600.
+    // The umask may have narrowed the mode; a key must end up exactly 0600 (or 0640).
     await handle.chmod(mode);
     await handle.sync();
   } finally {

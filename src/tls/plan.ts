@@ -20,6 +20,8 @@ export interface CertsOptions {
   leafDays?: number;
   /** How long a CA is valid, in days. Default 365. */
   caDays?: number;
+  /** Keys 0640 (readable by the files' group) instead of 0600, in this and every later version. Default false. */
+  keysGroupReadable?: boolean;
 }
 
 export type ResolvedCertsOptions = Required<Omit<CertsOptions, "servers" | "k8sNamespace">> & {
@@ -46,6 +48,7 @@ export function resolveCertsOptions(options: CertsOptions = {}): ResolvedCertsOp
     envoyName: options.envoyName ?? "envoy",
     leafDays: options.leafDays ?? 30,
     caDays: options.caDays ?? 365,
+    keysGroupReadable: options.keysGroupReadable ?? false,
   };
   checkNames(resolved);
   return resolved;

@@ -90,4 +90,38 @@ describe("scripts/docker", () => {
     assert.notEqual(bogus.code, 0);
     assert.match(bogus.stderr, /IMAGES must be 'official' or 'standin', not 'mine'/);
   });
+
+  it("make TLS=1 starts and tests the TLS variant, certificates first; docker-down stops either with compose.yaml", async () => {
+    const cluster = await run("make", [
+      "-n",
+      "--no-print-directory",
+      "docker-cluster",
+      "TLS=1",
+      "COMPOSE_CERTS=/tmp/grpc-lb-none",
+    ]);
+    assert.equal(cluster.code, 0, cluster.stderr);
+    const lines = cluster.stdout.split("\n");
+    const certs = lines.findIndex((l) =>
+      / certs --out \/tmp\/grpc-lb-none --server-name server --shared-name server --group-readable-keys/.test(
+        l,
+      ),
+    );
+    const up = lines.findIndex((l) =>
+      /docker compose -f deploy\/compose\/compose\.yaml -f deploy\/compose\/compose\.tls\.yaml up /.test(l),
+    );
+    assert.ok(certs >= 0 && up > certs, cluster.stdout);
+    assert.match(lines[up] ?? "", /CERTS_DIR=\/tmp\/grpc-lb-none CERTS_GID=\S* docker compose/);
+    const test = await run("make", ["-n", "--no-print-directory", "docker-test", "TLS=1"]);
+    assert.match(test.stdout, /compose\.tls\.yaml run --rm client/);
+    for (const tls of ["", "TLS=1"]) {
+      const down = await run("make", ["-n", "--no-print-directory", "docker-down", ...(tls ? [tls] : [])]);
+      assert.match(down.stdout, /docker compose -f deploy\/compose\/compose\.yaml --profile client down/);
+      assert.doesNotMatch(down.stdout, /compose\.tls\.yaml/);
+    }
+    const plain = await run("make", ["-n", "--no-print-directory", "docker-cluster"]);
+    assert.doesNotMatch(plain.stdout, /compose\.tls\.yaml|certs --out/);
+    const bogus = await run("make", ["-n", "docker-cluster", "TLS=yes"]);
+    assert.notEqual(bogus.code, 0);
+    assert.match(bogus.stderr, /TLS must be 1 or empty, not 'yes'/);
+  });
 });

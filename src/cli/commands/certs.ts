@@ -15,6 +15,7 @@ const CREATE_ONLY = [
   "k8s-namespace",
   "envoy-name",
   "ca-days",
+  "group-readable-keys",
 ] as const;
 
 export const certsCommand: Command = {
@@ -31,7 +32,8 @@ it as SNI to every host), the server's own name, and localhost, 127.0.0.1, ::1.
 Layout, the one rotation relies on: DIR/v1/, DIR/v2/, … each a whole set, and
 DIR/current -> vN, a symlink swapped by an atomic rename once vN is complete.
 Each version holds ca.crt (the trusted CAs, issuer first), ca.key, envoy-listener.crt/.key,
-envoy-client.crt/.key, NAME.crt/.key per server and manifest.json. Keys are 0600.
+envoy-client.crt/.key, NAME.crt/.key per server and manifest.json. Keys are 0600
+(0640 with --group-readable-keys).
 Point readers at DIR/current/FILE so they follow rotation.
 
 Options:
@@ -47,6 +49,9 @@ Options:
   --days N                  validity of leaf certificates in days (default 30; with
                             --rotate, the set's own)
   --ca-days N               validity of the CA in days (default 365)
+  --group-readable-keys     keys 0640 instead of 0600, in this version and every rotation
+                            of it: readable by the files' group, for readers running as
+                            another user that join that group (Compose's group_add)
   --rotate KIND             write the next version of an existing set:
                               leaves         new leaf certificates from the same CA
                               ca             a new CA issues from now on; ca.crt trusts
@@ -70,6 +75,7 @@ Exit codes: 0 written, 1 the set could not be read or written, 2 bad usage.
       "envoy-name": { type: "string" },
       days: { type: "string" },
       "ca-days": { type: "string" },
+      "group-readable-keys": { type: "boolean" },
       rotate: { type: "string" },
       only: { type: "string", multiple: true },
       json: { type: "boolean" },
@@ -103,6 +109,7 @@ Exit codes: 0 written, 1 the set could not be read or written, 2 bad usage.
         envoyName: values["envoy-name"],
         leafDays,
         caDays: days("ca-days", values["ca-days"]),
+        keysGroupReadable: values["group-readable-keys"] === true,
       };
       try {
         resolveCertsOptions(options);

@@ -4,6 +4,8 @@ import { composeScenarios } from "../../engines/compose/scenarios/registry.js";
 import {
   COMPOSE_SCENARIO_NAMES,
   type ComposeScenarioReport,
+  PLAINTEXT_SCENARIO_NAMES,
+  TLS_SCENARIO_NAMES,
 } from "../../engines/compose/scenarios/scenario.js";
 import { ENGINE_LOAD } from "../../engines/load.js";
 import { engineReport } from "../../engines/report.js";
@@ -34,12 +36,21 @@ verdict and leaves the cluster as it found it (3 replicas).
   scale         docker compose up --scale server=6, then server=2, then back to 3
   envoy-reload  Envoy's hot restart in its container into least_request (SIGHUP to
                 its restarter), then back to the mounted config
-  all           each of them in turn
+  cert-rotation on the TLS variant (make docker-cluster TLS=1) only: rotate Envoy's
+                listener certificate, the servers', Envoy's client certificate, then
+                the CA with an overlap (ca, leaves, retire-old-ca), by writing the next
+                versions of the mounted certificate set as 'grpc-lb certs --rotate' does;
+                before and after, every replica must refuse a client without Envoy's
+                certificate
+  all           each of them in turn but cert-rotation (the plaintext variant's)
 
-Each checks: no failed call, Envoy stops routing to a lost replica within the
-budget that follows from the timings in deploy/compose/envoy.yaml, and a new or
-returning replica gets calls within its budget. Envoy's admin API is read through
+The others run on the plaintext variant. Each checks: no failed call, Envoy
+stops routing to a lost replica within the budget that follows from the timings
+in deploy/compose/envoy.yaml, and a new or returning replica gets calls within
+its budget. Envoy's admin API is read through
 a short-lived relay container in Envoy's network namespace (it is never published).
+Which variant runs is read from Envoy's container: the TLS one mounts a certificate
+set at /etc/envoy/certs, and then every call goes over TLS trusting its current/ca.crt.
 
 'doctor' runs grpc-lb doctor on the Compose cluster's Envoy (its admin API through
 the relay) with live health-check calls through the published listener.
@@ -73,7 +84,7 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
         return await doctorAndPrint(
           {
             admin: cluster.target.admin,
-            live: { listener, caller: healthCaller(listener), deadlineMs: 2000 },
+            live: { listener, caller: healthCaller(listener, cluster.target.tls), deadlineMs: 2000 },
             signal: ctx.signal,
           },
           values.json === true,
@@ -96,12 +107,25 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
       );
     }
     const port = portOf(values.port);
-    const names = chosen === "all" ? COMPOSE_SCENARIO_NAMES : [chosen];
+    const names = chosen === "all" ? PLAINTEXT_SCENARIO_NAMES : [chosen];
     const cluster = await openComposeCluster(port, ctx.signal);
     const reports: ComposeScenarioReport[] = [];
     try {
+      const needsTls = names.filter((n) => TLS_SCENARIO_NAMES.includes(n));
+      if (cluster.tls === undefined && needsTls.length > 0) {
+        throw new EngineError(
+          `compose: scenario ${needsTls.join(", ")} needs the TLS variant, and the running cluster is plaintext: ` +
+            "restart it with 'make docker-down docker-cluster TLS=1'",
+        );
+      }
+      if (cluster.tls !== undefined && needsTls.length < names.length) {
+        throw new EngineError(
+          `compose: scenario ${chosen} runs on the plaintext variant, and the running cluster is the TLS one ` +
+            `(certificates from ${cluster.tls.certsDir}): restart it with 'make docker-down docker-cluster'`,
+        );
+      }
       ctx.stderr(
-        `compose: Envoy on ${cluster.target.listenAddress}, admin through a relay at ${cluster.target.admin.address}; ${cluster.timings}\n`,
+        `compose: Envoy on ${cluster.target.listenAddress}${cluster.tls === undefined ? "" : " (TLS)"}, admin through a relay at ${cluster.target.admin.address}; ${cluster.timings}\n`,
       );
       for (const n of names) {
         ctx.stderr(`compose: scenario ${n}: ${composeScenarios[n].summary}\n`);

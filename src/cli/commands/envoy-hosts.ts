@@ -5,6 +5,7 @@ import { EnvoyError, messageOf, UsageError } from "../../errors.js";
 import { pollEnvoyHosts } from "../../routing/wait-hosts.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
 
 export const envoyHostsCommand: Command = {
   name: "envoy-hosts",
@@ -26,6 +27,8 @@ Options:
   --count N             how many healthy hosts to wait for (required, at least 1)
   --wait-ms MS          how long to wait (default 60000)
   -h, --help            show this help
+
+The calls through --listener speak ${CLIENT_TLS_USAGE}
 `,
   async run(argv, ctx) {
     const { values } = parseFlags("envoy-hosts", argv, {
@@ -33,6 +36,7 @@ Options:
       listener: { type: "string" },
       count: { type: "string" },
       "wait-ms": { type: "string" },
+      ...CLIENT_TLS_FLAGS,
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -46,6 +50,7 @@ Options:
     const listener = required("listener", hostPortFlag("envoy-hosts", "listener", values.listener));
     const count = required("count", intFlag("envoy-hosts", "count", values.count, { min: 1, max: 100_000 }));
     const waitMs = intFlag("envoy-hosts", "wait-ms", values["wait-ms"], { min: 1, max: 3_600_000 }) ?? 60_000;
+    const tls = clientTlsOf("envoy-hosts", values);
     const envoy = new EnvoyAdmin(formatHostPort(admin.host, admin.port));
     const t0 = performance.now();
     try {
@@ -58,6 +63,7 @@ Options:
           intervalMs: 100,
           signal: ctx.signal,
           listener: formatHostPort(listener.host, listener.port),
+          tls,
         },
       );
       const ms = Math.round(performance.now() - t0);

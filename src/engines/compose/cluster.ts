@@ -1,14 +1,16 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { composePreset } from "../../deploy/presets.js";
+import { composePreset, composeTlsPreset } from "../../deploy/presets.js";
 import { describeTimings, type EngineBudgets, engineBudgets } from "../../envoy/budgets.js";
 import { resolveEnvoyConfigOptions } from "../../envoy/options.js";
 import { EngineError, messageOf } from "../../errors.js";
 import { packageRoot } from "../../paths.js";
 import { pollEnvoyHosts, routesToExactly } from "../../routing/wait-hosts.js";
+import type { ScenarioTarget } from "../../scenarios/scenario.js";
 import type { EngineTarget, Replica } from "../target.js";
 import { type AdminRelay, startAdminRelay } from "./admin-relay.js";
 import { ComposeProject } from "./project.js";
+import { type ComposeTls, composeTlsOf } from "./tls.js";
 
 /** The seed's Compose project: deploy/compose/compose.yaml, project `grpc-envoy-lb`. */
 export const COMPOSE_FILE = join(packageRoot, "deploy", "compose", "compose.yaml");
@@ -16,10 +18,15 @@ export const COMPOSE_PROJECT = "grpc-envoy-lb";
 /** Replicas the file starts (deploy.replicas) and every scenario returns to. */
 export const BASE_REPLICAS = 3;
 
+/** Envoy as the scenarios reach it; over TLS on the TLS variant. */
+export type ComposeTarget = EngineTarget & Pick<ScenarioTarget, "tls">;
+
 /** A running Compose cluster that scenarios act on: the project, Envoy as a target, the budgets. */
 export interface ComposeCluster {
   project: ComposeProject;
-  target: EngineTarget;
+  target: ComposeTarget;
+  /** The TLS variant's certificates (compose.tls.yaml); undefined on the plaintext one. */
+  tls: ComposeTls | undefined;
   budgets: EngineBudgets;
   timings: string;
   /** The running server replicas, by replica number (each has reported ready). */
@@ -43,13 +50,15 @@ export async function openComposeCluster(envoyPort: number, signal?: AbortSignal
     );
   }
   const project = new ComposeProject({ composeFile: COMPOSE_FILE, project: COMPOSE_PROJECT, envoyPort });
-  const envoy = resolveEnvoyConfigOptions(composePreset.envoy);
+  const tls = composeTlsOf(await project.envoy(signal));
+  const envoy = resolveEnvoyConfigOptions((tls === undefined ? composePreset : composeTlsPreset).envoy);
   const relay: AdminRelay = await startAdminRelay(project, envoy.adminPort, signal);
-  const target: EngineTarget = {
+  const target: ComposeTarget = {
     engine: "compose",
     listenAddress: project.listenAddress,
     admin: relay.admin,
     envoy,
+    ...(tls === undefined ? {} : { tls: tls.client }),
   };
   const replicas = async (s?: AbortSignal): Promise<Replica[]> => {
     const running = (await project.containers("server", s)).filter((c) => c.state === "running");
@@ -58,6 +67,7 @@ export async function openComposeCluster(envoyPort: number, signal?: AbortSignal
   const cluster: ComposeCluster = {
     project,
     target,
+    tls,
     budgets: engineBudgets(envoy),
     timings: describeTimings(envoy),
     replicas,
@@ -76,7 +86,7 @@ export async function openComposeCluster(envoyPort: number, signal?: AbortSignal
             last = `${running.length} replicas running`;
             return routesToExactly(running.map((r) => r.address))(hosts) ? running : undefined;
           },
-          { timeoutMs: 60_000, intervalMs: 200, signal: s, listener: target.listenAddress },
+          { timeoutMs: 60_000, intervalMs: 200, signal: s, listener: target.listenAddress, tls: target.tls },
           () => last,
         );
         return value;

@@ -27,6 +27,8 @@ export interface ComposeContainer {
   /** DNS aliases on the project's network (the service name among them). */
   aliases: string[];
   startedAt: string;
+  /** Its mounts: host path (or volume) → path in the container. */
+  mounts: { source: string; destination: string }[];
 }
 
 interface InspectJson {
@@ -35,6 +37,7 @@ interface InspectJson {
   State: { Status: ComposeContainer["state"]; StartedAt: string };
   Config: { Labels: Record<string, string> };
   NetworkSettings: { Networks: Record<string, { IPAddress?: string; Aliases?: string[] | null }> };
+  Mounts?: { Source?: string; Destination?: string }[] | null;
 }
 
 /** A Compose project on the Docker engine: its containers, its network, and `docker compose` on its file. */
@@ -89,6 +92,7 @@ export class ComposeProject {
           ip: net?.IPAddress ?? "",
           aliases: net?.Aliases ?? [],
           startedAt: c.State.StartedAt,
+          mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source ?? "", destination: m.Destination ?? "" })),
         };
       })
       .sort((a, b) => a.number - b.number);

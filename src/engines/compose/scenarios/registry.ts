@@ -1,3 +1,4 @@
+import { certRotation } from "./cert-rotation.js";
 import { disconnect } from "./disconnect.js";
 import { envoyReload } from "./envoy-reload.js";
 import { kill } from "./kill.js";
@@ -14,4 +15,5 @@ export const composeScenarios: Record<ComposeScenarioName, ComposeScenario> = {
   disconnect,
   scale,
   "envoy-reload": envoyReload,
+  "cert-rotation": certRotation,
 };

@@ -9,8 +9,19 @@ export const COMPOSE_SCENARIO_NAMES = [
   "disconnect",
   "scale",
   "envoy-reload",
+  "cert-rotation",
 ] as const;
 export type ComposeScenarioName = (typeof COMPOSE_SCENARIO_NAMES)[number];
+
+/**
+ * The scenarios of the TLS variant (compose.tls.yaml); every other one runs on the plaintext
+ * variant only (scale and envoy-reload start containers and configurations from compose.yaml
+ * alone). `all` runs the plaintext ones.
+ */
+export const TLS_SCENARIO_NAMES: readonly ComposeScenarioName[] = ["cert-rotation"];
+export const PLAINTEXT_SCENARIO_NAMES: readonly ComposeScenarioName[] = COMPOSE_SCENARIO_NAMES.filter(
+  (n) => !TLS_SCENARIO_NAMES.includes(n),
+);
 
 export type ComposeScenarioReport = EngineScenarioReport<ComposeScenarioName>;
 
