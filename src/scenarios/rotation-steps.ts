@@ -1,7 +1,6 @@
-import { messageOf } from "../errors.js";
-import { readSet, type WrittenSet, writeSet } from "../tls/cert-set.js";
+import { type CertSet, readSet, type WrittenSet, writeSet } from "../tls/cert-set.js";
 import { type RotationKind, rotatedSet } from "../tls/rotate.js";
-import { WaitTimeoutError } from "../util/wait.js";
+import { type CertExpectation, waitSeen } from "./cert-expectation.js";
 import { check, distribution, round, type ScenarioCheck } from "./report.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenario.js";
 
@@ -12,12 +11,9 @@ import type { ScenarioContext, ScenarioOutcome } from "./scenario.js";
  * change, lets calls through, and is judged on both. The engine says what to look at.
  */
 
-/** One change a step waits to see. */
-export interface RotationExpectation {
-  what: string;
+/** One change a step waits to see, within its own budget. */
+export interface RotationExpectation extends CertExpectation {
   budgetMs: number;
-  /** Looks once: whether the change shows, and what was seen. */
-  look(): Promise<{ ok: boolean; seen: string }>;
 }
 
 /** One rotation: what it writes, and what must show afterwards, given what was true before (B). */
@@ -45,6 +41,8 @@ export interface RotationRun<B> {
   before(): Promise<B>;
   /** Envoy's ssl_context_update_by_sds now. */
   sds(): Promise<SdsCounts>;
+  /** What a step writes instead of `next` (tests that break a rotation on purpose). Default `next`. */
+  rewrite?(step: RotationStep<B>, current: CertSet, next: CertSet): CertSet;
 }
 
 /** Calls each step lets through after its change is seen, so every step is judged under load. */
@@ -55,35 +53,6 @@ export function serialOf(written: WrittenSet, leaf: string): string {
   const serial = written.manifest.leaves.find((l) => l.name === leaf)?.serial;
   if (serial === undefined) throw new Error(`cert-rotation: the set has no leaf '${leaf}'`);
   return serial;
-}
-
-/** Waits for one expectation within its budget; a miss is a result, not an error. */
-async function waitSeen<Env>(
-  ctx: ScenarioContext<Env>,
-  e: RotationExpectation,
-  since: number,
-): Promise<{ ok: boolean; ms: number; detail: string }> {
-  let last = "nothing yet";
-  try {
-    await ctx.waitFor(
-      e.what,
-      async () => {
-        const r = await e.look().catch((err: unknown) => ({ ok: false, seen: messageOf(err) }));
-        last = r.seen;
-        return r.ok ? true : undefined;
-      },
-      e.budgetMs,
-      () => last,
-    );
-    return { ok: true, ms: performance.now() - since, detail: "" };
-  } catch (err) {
-    if (!(err instanceof WaitTimeoutError)) throw err;
-    return {
-      ok: false,
-      ms: performance.now() - since,
-      detail: `${e.what} within ${e.budgetMs} ms: still ${last}`,
-    };
-  }
 }
 
 /**
@@ -107,10 +76,13 @@ export async function runRotationSteps<Env, B>(
     const sdsBefore = await run.sds();
     const from = load.now();
     const t = performance.now();
-    const next = await rotatedSet(await readSet(run.dir), step.kind, { only: step.only });
-    const written = await writeSet(run.dir, next, step.kind, t);
+    const current = await readSet(run.dir);
+    const next = await rotatedSet(current, step.kind, { only: step.only });
+    const written = await writeSet(run.dir, run.rewrite?.(step, current, next) ?? next, step.kind, t);
     const wroteAt = performance.now();
-    const seen = await Promise.all(step.expect(written, before).map((e) => waitSeen(ctx, e, wroteAt)));
+    const seen = await Promise.all(
+      step.expect(written, before).map((e) => waitSeen(ctx.waitFor, e, wroteAt, e.budgetMs)),
+    );
     await load.waitForMore(CALLS_PER_STEP);
     const after = await run.sds();
     perStep.push({
