@@ -47,7 +47,12 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
   });
   const kills = r.modes
     .filter((m) => m.killAtMs !== null)
-    .map((m) => ({ mode: m.mode, second: (m.killAtMs ?? 0) / 1000 }));
+    .map((m) => ({ mode: m.mode, second: (m.killAtMs ?? 0) / 1000, event: "kill" }));
+  const joins = r.modes.flatMap((m) =>
+    m.scaleOut && "joinedAtMs" in m.scaleOut
+      ? [{ mode: m.mode, second: m.scaleOut.joinedAtMs / 1000, event: "join" }]
+      : [],
+  );
   return [
     {
       id: "share",
@@ -92,13 +97,14 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
     },
     {
       id: "kill",
-      title: "Calls per second per server, and failures, around the kill -9 of server 2 (dashed line)",
+      title:
+        "Calls per second per server, and failures, around the kill -9 of server 2 (dashed line) and the new server joining DNS (dotted line)",
       spec: {
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
         data: {
           values: [
             ...series.map((s) => ({ ...s, kill: false })),
-            ...kills.map((k) => ({ ...k, kill: true })),
+            ...[...kills, ...joins].map((k) => ({ ...k, kill: true })),
           ],
         },
         facet: { field: "mode", type: "nominal", sort: modes, title: null },
@@ -117,8 +123,13 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
               },
             },
             {
-              transform: [{ filter: "datum.kill" }],
+              transform: [{ filter: "datum.kill && datum.event === 'kill'" }],
               mark: { type: "rule", strokeDash: [4, 3], color: "black" },
+              encoding: { x: { field: "second", type: "quantitative" } },
+            },
+            {
+              transform: [{ filter: "datum.kill && datum.event === 'join'" }],
+              mark: { type: "rule", strokeDash: [1, 2], color: "#2ca02c" },
               encoding: { x: { field: "second", type: "quantitative" } },
             },
           ],
