@@ -47,7 +47,7 @@ figcaption { font-weight: 600; margin-bottom: 0.5rem; }
 </head>
 <body>
 <h1>L4, Envoy, HAProxy, nginx and client-side balancing of one gRPC workload</h1>
-<p>${w.servers} servers, server 1 ${w.slowServerMs} ms slower; ${w.connections} client connections; ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight; ${(w.durationMs / 1000).toFixed(1)} s per mode${w.killAtMs === null ? "" : `; kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}${w.scaleAtMs === undefined || w.scaleAtMs === null ? "" : `; a new server starts at ${(w.scaleAtMs / 1000).toFixed(1)} s and joins DNS once ready`}. Envoy ${escapeHtml(r.envoyVersion)}${(r.peerVersions ?? []).map((v) => `, ${escapeHtml(v)}`).join("")}.</p>
+<p>${w.servers} servers, server 1 ${w.slowServerMs} ms slower; ${w.connections} client connections; ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight; ${(w.durationMs / 1000).toFixed(1)} s per mode${w.killAtMs === null ? "" : `; kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}${w.scaleAtMs === undefined || w.scaleAtMs === null ? "" : `; a new server joins DNS at ${(w.scaleAtMs / 1000).toFixed(1)} s`}. Envoy ${escapeHtml(r.envoyVersion)}${(r.peerVersions ?? []).map((v) => `, ${escapeHtml(v)}`).join("")}.</p>
 <table>
 <thead><tr><th>mode</th><th>what balances</th><th>share per server % (before the kill)</th><th>cv</th><th>p50 ms</th><th>p99 ms</th><th>p99 per server ms</th><th>failed</th><th>failed after the kill</th><th>balancer CPU s</th><th>client CPU s</th><th>newcomer share % after joining (fair)</th><th>joining to first call ms</th></tr></thead>
 <tbody>

@@ -8,8 +8,25 @@ import { processTree } from "../peers/pids.js";
 import { balancerPids, type CompareMode, modeLabOptions, modeTarget } from "./modes.js";
 import type { ResolvedCompareOptions } from "./options.js";
 
-/** How a mode's layer meets a server that joins DNS: it can look, or its list was fixed at start. */
-export type ScaleOutPath = { kind: "dns"; add(): Promise<LabServer> } | { kind: "fixed"; why: string };
+/**
+ * How a mode's layer meets a server that joins DNS: it can look, or its list was fixed at start.
+ * The newcomer starts before the load (`prepare`), so that joining is one DNS change at a known
+ * moment (`publish`), not a process start that takes seconds on a busy machine.
+ */
+export type ScaleOutPath =
+  | { kind: "dns"; prepare(): Promise<LabServer>; publish(): void }
+  | { kind: "fixed"; why: string };
+
+/** The scale-out of a lab whose DNS answers every live server. */
+const dnsScaleOut = (lab: {
+  pool: { add(n: number): Promise<LabServer[]> };
+  servers(): readonly LabServer[];
+  setServerRecords(servers: readonly LabServer[]): void;
+}): ScaleOutPath => ({
+  kind: "dns",
+  prepare: async () => (await lab.pool.add(1))[0] as LabServer,
+  publish: () => lab.setServerRecords(lab.servers()),
+});
 
 /** What a mode runs on, Envoy's lab or a peer's, seen the same way by runMode. */
 export interface ModeLab {
@@ -48,7 +65,7 @@ export async function startModeLab(
       servers: () => lab.servers(),
       kill: (s) => lab.pool.kill(s),
       // nginx 1.22 gets the newcomer in DNS all the same: that it never calls it is the finding.
-      scaleOut: { kind: "dns", add: async () => (await lab.addServers(1))[0] as LabServer },
+      scaleOut: dnsScaleOut(lab),
       target: { target: lab.listenAddress },
       balancerPids: () => processTree(lab.peer.process.pid),
       envoyVersion: undefined,
@@ -66,14 +83,7 @@ export async function startModeLab(
           kind: "fixed",
           why: "the ClusterIP stand-in's endpoints are fixed when it starts (kube-proxy would add the new pod's)",
         }
-      : {
-          kind: "dns",
-          async add() {
-            const [added] = await lab.pool.add(1);
-            lab.setServerRecords(lab.servers());
-            return added as LabServer;
-          },
-        },
+      : dnsScaleOut(lab),
     target: modeTarget(mode, lab),
     balancerPids: () => balancerPids(mode, lab),
     envoyVersion: lab.envoyBinary.version,

@@ -32,12 +32,18 @@ async function killAt(
   return at;
 }
 
-/** Starts one more server at `atMs` and puts it in DNS: the newcomer and when DNS had it. */
-async function scaleAt(lab: ModeLab, atMs: number | null, wait: Wait, now: () => number) {
-  if (atMs === null || lab.scaleOut.kind === "fixed") return null;
+/** Puts the newcomer, started before the load, in DNS at `atMs`: it and when DNS had it. */
+async function scaleAt(
+  lab: ModeLab,
+  newcomer: LabServer | null,
+  atMs: number | null,
+  wait: Wait,
+  now: () => number,
+) {
+  if (atMs === null || newcomer === null || lab.scaleOut.kind === "fixed") return null;
   await wait(atMs);
-  const server = await lab.scaleOut.add();
-  return { server, joinedAtMs: now() };
+  lab.scaleOut.publish();
+  return { server: newcomer, joinedAtMs: now() };
 }
 
 /**
@@ -53,6 +59,8 @@ export async function runMode(
   const lab = await startModeLab(o, mode, onEvent, signal);
   try {
     const servers = [...lab.servers()];
+    const newcomer =
+      o.scaleAtMs !== null && lab.scaleOut.kind === "dns" ? await lab.scaleOut.prepare() : null;
     const outcomes: CallOutcome[] = [];
     let started: () => void = () => {};
     const loadStarted = new Promise<void>((r) => (started = r));
@@ -85,7 +93,7 @@ export async function runMode(
       meters.client = startCpuMeter("self");
       return Promise.all([
         killAt(lab, servers, o.killAtMs, wait, run.now),
-        scaleAt(lab, o.scaleAtMs, wait, run.now),
+        scaleAt(lab, newcomer, o.scaleAtMs, wait, run.now),
       ]);
     })();
     const [report, [killAtMs, scaled]] = await Promise.all([

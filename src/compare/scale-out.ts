@@ -47,7 +47,7 @@ export function formatScaleOut(r: CompareReport): string[] {
     return `server ${s.server} in DNS at ${(s.joinedAtMs / 1000).toFixed(1)} s took ${s.sharePct.toFixed(1)} % of the calls since (fair ${s.fairSharePct.toFixed(1)} %), ${first}`;
   };
   return [
-    `scale-out: one more server starts at ${(at / 1000).toFixed(1)} s and joins DNS once it is ready`,
+    `scale-out: one more server, started before the load, joins DNS at ${(at / 1000).toFixed(1)} s`,
     ...r.modes.map((m) => `  ${m.mode.padEnd(20)} ${line(m)}`),
   ];
 }

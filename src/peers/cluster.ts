@@ -25,6 +25,8 @@ export interface PeerCluster {
    * finds them at its next resolution; nginx, whose servers were fixed at start, never does.
    */
   addServers(count: number): Promise<LabServer[]>;
+  /** Makes DNS answer these servers' addresses, as a scale-out or a scale-in would. */
+  setServerRecords(servers: readonly LabServer[]): void;
   /** Stops the peer, the servers, DNS, and removes the work directory. */
   stop(reason?: string): Promise<void>;
 }
@@ -65,6 +67,11 @@ export async function startPeerCluster(
       }),
       (p) => p.stop(),
     );
+    const setServerRecords = (servers: readonly LabServer[]): void => {
+      const addresses = servers.map((s) => s.host);
+      dns.setRecords(SERVER_NAME, addresses);
+      onEvent({ kind: "dns-records", name: SERVER_NAME, addresses });
+    };
     return {
       peer,
       dns,
@@ -73,11 +80,10 @@ export async function startPeerCluster(
       servers: () => pool.live(),
       async addServers(count) {
         const added = await pool.add(count);
-        const addresses = pool.live().map((s) => s.host);
-        dns.setRecords(SERVER_NAME, addresses);
-        onEvent({ kind: "dns-records", name: SERVER_NAME, addresses });
+        setServerRecords(pool.live());
         return added;
       },
+      setServerRecords,
       stop: labStopper(disposers, onEvent),
     };
   } catch (e) {
