@@ -15,11 +15,12 @@ after(killSpawned);
 const CHROMIUM = "/usr/bin/chromium";
 const CHARTS = ["share", "latency", "kill"] as const;
 /**
- * Long enough for the scale-out to be seen: the kill at half, the newcomer started at 60 % and
- * in DNS once ready, then HAProxy's and Envoy's next DNS refresh (1 s each in the lab) and
- * HAProxy's first health check (1 s).
+ * Long enough for the scale-out to be seen: the newcomer joins DNS at SCALE_AT_MS, then comes
+ * HAProxy's and Envoy's next DNS refresh (1 s each in the lab) and HAProxy's first health check (1 s).
  */
 const DURATION_MS = 5000;
+const KILL_AT_MS = 1500;
+const SCALE_AT_MS = 2000;
 /** From the newcomer joining DNS to its first call through HAProxy or Envoy, at most: refresh + check + slack. */
 const JOIN_BUDGET_MS = 1000 + 1000 + 500;
 /** Where the browser test leaves its screenshot (build output, not committed). */
@@ -38,6 +39,10 @@ describe("grpc-lb lab compare at small scale", () => {
       String(DURATION_MS),
       "--rate",
       "60",
+      "--kill-at-ms",
+      String(KILL_AT_MS),
+      "--scale-at-ms",
+      String(SCALE_AT_MS),
       "--html",
       join(dir, "report.html"),
       "--output",
@@ -77,7 +82,7 @@ describe("grpc-lb lab compare at small scale", () => {
     );
     for (const m of report.modes) {
       assert.ok(
-        m.killAtMs !== null && m.killAtMs >= 700,
+        m.killAtMs !== null && m.killAtMs >= KILL_AT_MS - 50,
         `${m.mode}: server 2 killed mid-run (${m.killAtMs})`,
       );
       assert.ok(
