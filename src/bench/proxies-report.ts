@@ -5,7 +5,7 @@ const ms = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "-");
 const plus = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? "+" : ""}${n.toFixed(2)}` : "-");
 const load = (l: readonly number[]): string => l.map((x) => x.toFixed(2)).join(" ");
 
-const WIDTHS = [12, 8, 8, 7, 7, 10, 10, 9, 12, 7] as const;
+const WIDTHS = [12, 8, 8, 7, 7, 10, 10, 9, 14, 7] as const;
 const tableLine = (cells: readonly string[]): string =>
   cells
     .map((c, i) => (i < 2 ? c.padEnd(WIDTHS[i] ?? 0) : c.padStart(WIDTHS[i] ?? 0)))
