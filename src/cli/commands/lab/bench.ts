@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BENCH_ROWS, type BenchRows, formatBench, runBench } from "../../../bench/bench.js";
-import type { ProxiesOptions } from "../../../bench/proxies.js";
 import { describeProxyRun } from "../../../bench/proxies-report.js";
 import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../bench/sizing.js";
 import { type SizingRun, type SizingStep, stepLabel } from "../../../bench/sizing-result.js";
@@ -9,11 +8,10 @@ import type { TlsCostOptions } from "../../../bench/tls-cost.js";
 import { describeTlsCostRun } from "../../../bench/tls-cost-report.js";
 import { UsageError } from "../../../errors.js";
 import { MAX_LAB_INSTANCES } from "../../../lab/options.js";
-import { PROXY_KINDS, type ProxyKind } from "../../../peers/options.js";
+import { PROXY_KINDS } from "../../../peers/options.js";
 import { intFlag, parseFlags } from "../../args.js";
+import { BENCH_COMMAND as COMMAND, listFlag, proxiesFlag } from "./bench-flags.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
-
-const COMMAND = "lab bench";
 
 export const labBench: LabSubcommand = {
   name: "bench",
@@ -163,32 +161,11 @@ Options:
   },
 };
 
-/** --proxies as distinct known proxy names; undefined when neither it nor --proxy-workers is given. */
-function proxiesFlag(value: string | undefined, workers: number | undefined): ProxiesOptions | undefined {
-  if (value === undefined) return workers === undefined ? undefined : { workers };
-  const items = value.split(",").map((v) => v.trim());
-  const unknown = items.filter((p) => !PROXY_KINDS.includes(p as ProxyKind));
-  if (unknown.length > 0 || items.length === 0 || new Set(items).size !== items.length)
-    throw new UsageError(
-      `grpc-lb ${COMMAND}: --proxies must list distinct proxies of ${PROXY_KINDS.join(", ")}, got '${value}'`,
-    );
-  return { proxies: items as ProxyKind[], ...(workers === undefined ? {} : { workers }) };
-}
-
 function rates(steps: readonly SizingStep[]): string {
   return steps.flatMap((s) => (s.kind === "rate" ? [s.rps] : [])).join(",");
 }
 function closed(steps: readonly SizingStep[]): string {
   return steps.flatMap((s) => (s.kind === "closed" ? [s.concurrency] : [])).join(",");
-}
-
-/** A comma-separated list of integers in [min, max]; undefined when absent. */
-function listFlag(name: string, value: string | undefined, min: number, max: number): number[] | undefined {
-  if (value === undefined) return undefined;
-  const items = value.split(",").map((v) => intFlag(COMMAND, name, v, { min, max }) as number);
-  if (items.length === 0 || new Set(items).size !== items.length)
-    throw new UsageError(`grpc-lb ${COMMAND}: --${name} must list distinct integers, got '${value}'`);
-  return items;
 }
 
 function describeRun(r: SizingRun): string {
