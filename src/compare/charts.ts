@@ -20,7 +20,11 @@ const FONT = {
 export function compareCharts(r: CompareReport): ChartSpec[] {
   const modes = r.modes.map((m) => m.mode);
   // One colour per server in every chart, failures in black.
-  const labels = [...new Set(r.modes.flatMap((m) => m.backends.map((b) => b.label)))];
+  // Every server a mode listed, and the newcomer of a scale-out, which only its seconds name.
+  const serversOf = (m: CompareReport["modes"][number]): string[] => [
+    ...new Set([...m.backends.map((b) => b.label), ...m.perSecond.flatMap((x) => Object.keys(x.backends))]),
+  ];
+  const labels = [...new Set(r.modes.flatMap(serversOf))];
   const serverColor = { domain: labels, range: PALETTE.slice(0, labels.length) };
   const seriesColor = {
     domain: [...labels, "failed"],
@@ -34,7 +38,7 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
     { mode: m.mode, percentile: "p99", ms: m.latencyMs.p99 },
   ]);
   const series = r.modes.flatMap((m) => {
-    const servers = m.backends.map((b) => b.label);
+    const servers = serversOf(m);
     return m.perSecond.flatMap((s) => [
       ...servers.map((server) => ({
         mode: m.mode,
