@@ -123,8 +123,8 @@ $(KUBE_VALIDATE): $(KUBE_VALIDATE_REQS)
 include mk/docker.mk mk/k8s.mk mk/peers.mk
 
 BENCH_JSON := .bench/bench.json
-bench: setup $(GHZ) ## benchmark: the Envoy hop (sizing table), what TLS costs, our load tool beside ghz, 1,000 backends, doctor's speed; JSON in .bench/
-	$(GRPC_LB) lab bench --ghz $(GHZ) --scale-servers 1000 --out $(BENCH_JSON)
+bench: setup peers $(GHZ) ## benchmark: the Envoy hop (sizing table), what TLS costs, each hop beside HAProxy and nginx, our load tool beside ghz, 1,000 backends, doctor's speed; JSON in .bench/
+	$(GRPC_LB) lab bench --proxies envoy,haproxy,nginx --ghz $(GHZ) --scale-servers 1000 --out $(BENCH_JSON)
 	node dist/test/bench/doctor-bench.js --out $(BENCH_JSON)
 
 bench-doctor: setup ## benchmark: doctor on the corpus's largest dump (--admin) and with --config; JSON in .bench/

@@ -1,9 +1,13 @@
 import type { LabEvent } from "../lab/events.js";
 import { runScenario } from "../lab/scenarios/run.js";
+import type { PeerEvent } from "../peers/events.js";
 import type { ScenarioReport } from "../scenarios/report.js";
 import { formatScenarioReport } from "../scenarios/report.js";
 import { type GhzBench, runGhzBench } from "./ghz.js";
 import { formatGhzBench } from "./ghz-report.js";
+import { type ProxiesOptions, type ProxiesProgress, runProxies } from "./proxies.js";
+import { formatProxies } from "./proxies-report.js";
+import type { ProxiesResult } from "./proxies-result.js";
 import { runSizing, type SizingOptions, type SizingProgress } from "./sizing.js";
 import { formatSizing } from "./sizing-report.js";
 import type { SizingResult } from "./sizing-result.js";
@@ -11,8 +15,8 @@ import { runTlsCost, type TlsCostOptions, type TlsCostProgress } from "./tls-cos
 import { formatTlsCost } from "./tls-cost-report.js";
 import type { TlsCostResult } from "./tls-cost-result.js";
 
-/** The tables `lab bench` measures: the Envoy hop's sizing, what TLS costs, or both. */
-export const BENCH_ROWS = ["all", "sizing", "tls"] as const;
+/** The tables `lab bench` measures: the Envoy hop's sizing, what TLS costs, both, or only each proxy's cost. */
+export const BENCH_ROWS = ["all", "sizing", "tls", "proxies"] as const;
 export type BenchRows = (typeof BENCH_ROWS)[number];
 
 export interface BenchOptions {
@@ -22,6 +26,8 @@ export interface BenchOptions {
   sizing?: SizingOptions;
   /** The TLS table's options. Default resolveTlsCostOptions's. */
   tls?: TlsCostOptions;
+  /** Each proxy's cost beside Envoy's: measured with rows "proxies", or with "all" when given. Default none. */
+  proxies?: ProxiesOptions | undefined;
   /** A ghz binary: after the table, our load tool beside ghz on a lab of its own. Default none. */
   ghz?: string | undefined;
   /** Then the `many` scenario at this many servers (125 per process): scale figures. Default none. */
@@ -37,6 +43,8 @@ export interface BenchResult {
   sizing: SizingResult | null;
   /** What TLS costs; null when not asked for (rows "sizing"). */
   tls: TlsCostResult | null;
+  /** Each proxy's cost in one run; null when not asked for. */
+  proxies: ProxiesResult | null;
   ghz: GhzBench | null;
   /** The `many` scenario's report at `scaleServers`; null when not asked for. */
   scale: ScenarioReport | null;
@@ -49,13 +57,23 @@ export interface BenchResult {
  */
 export async function runBench(
   options: BenchOptions,
-  onEvent: (e: LabEvent) => void,
-  onRun: { sizing: SizingProgress; tls: TlsCostProgress },
+  onEvent: (e: LabEvent | PeerEvent) => void,
+  onRun: { sizing: SizingProgress; tls: TlsCostProgress; proxies: ProxiesProgress },
   signal?: AbortSignal,
 ): Promise<BenchResult> {
   const rows = options.rows ?? "all";
-  const sizing = rows === "tls" ? null : await runSizing(options.sizing ?? {}, onEvent, onRun.sizing, signal);
-  const tls = rows === "sizing" ? null : await runTlsCost(options.tls ?? {}, onEvent, onRun.tls, signal);
+  const only = (r: BenchRows): boolean => rows === "all" || rows === r;
+  const sizing = only("sizing") ? await runSizing(options.sizing ?? {}, onEvent, onRun.sizing, signal) : null;
+  const tls = only("tls") ? await runTlsCost(options.tls ?? {}, onEvent, onRun.tls, signal) : null;
+  const proxies =
+    rows === "proxies" || (rows === "all" && options.proxies !== undefined)
+      ? await runProxies(
+          { ...options.proxies, sizing: { ...options.sizing, ...options.proxies?.sizing } },
+          onEvent,
+          onRun.proxies,
+          signal,
+        )
+      : null;
   const ghz = options.ghz === undefined ? null : await runGhzBench({ ghz: options.ghz }, onEvent, signal);
   const scale =
     options.scaleServers === undefined
@@ -66,13 +84,14 @@ export async function runBench(
           onEvent,
           signal,
         );
-  return { sizing, tls, ghz, scale };
+  return { sizing, tls, proxies, ghz, scale };
 }
 
 export function formatBench(b: BenchResult): string {
   return [
     ...(b.sizing === null ? [] : [formatSizing(b.sizing)]),
     ...(b.tls === null ? [] : [formatTlsCost(b.tls)]),
+    ...(b.proxies === null ? [] : [formatProxies(b.proxies)]),
     ...(b.ghz === null ? [] : [formatGhzBench(b.ghz)]),
     ...(b.scale === null ? [] : [formatScenarioReport(b.scale)]),
   ].join("\n");

@@ -20,7 +20,11 @@ const FONT = {
 export function compareCharts(r: CompareReport): ChartSpec[] {
   const modes = r.modes.map((m) => m.mode);
   // One colour per server in every chart, failures in black.
-  const labels = [...new Set(r.modes.flatMap((m) => m.backends.map((b) => b.label)))];
+  // Every server a mode listed, and the newcomer of a scale-out, which only its seconds name.
+  const serversOf = (m: CompareReport["modes"][number]): string[] => [
+    ...new Set([...m.backends.map((b) => b.label), ...m.perSecond.flatMap((x) => Object.keys(x.backends))]),
+  ];
+  const labels = [...new Set(r.modes.flatMap(serversOf))];
   const serverColor = { domain: labels, range: PALETTE.slice(0, labels.length) };
   const seriesColor = {
     domain: [...labels, "failed"],
@@ -34,7 +38,7 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
     { mode: m.mode, percentile: "p99", ms: m.latencyMs.p99 },
   ]);
   const series = r.modes.flatMap((m) => {
-    const servers = m.backends.map((b) => b.label);
+    const servers = serversOf(m);
     return m.perSecond.flatMap((s) => [
       ...servers.map((server) => ({
         mode: m.mode,
@@ -47,7 +51,12 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
   });
   const kills = r.modes
     .filter((m) => m.killAtMs !== null)
-    .map((m) => ({ mode: m.mode, second: (m.killAtMs ?? 0) / 1000 }));
+    .map((m) => ({ mode: m.mode, second: (m.killAtMs ?? 0) / 1000, event: "kill" }));
+  const joins = r.modes.flatMap((m) =>
+    m.scaleOut && "joinedAtMs" in m.scaleOut
+      ? [{ mode: m.mode, second: m.scaleOut.joinedAtMs / 1000, event: "join" }]
+      : [],
+  );
   return [
     {
       id: "share",
@@ -92,13 +101,14 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
     },
     {
       id: "kill",
-      title: "Calls per second per server, and failures, around the kill -9 of server 2 (dashed line)",
+      title:
+        "Calls per second per server, and failures, around the kill -9 of server 2 (dashed line) and the new server joining DNS (dotted line)",
       spec: {
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
         data: {
           values: [
             ...series.map((s) => ({ ...s, kill: false })),
-            ...kills.map((k) => ({ ...k, kill: true })),
+            ...[...kills, ...joins].map((k) => ({ ...k, kill: true })),
           ],
         },
         facet: { field: "mode", type: "nominal", sort: modes, title: null },
@@ -117,8 +127,13 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
               },
             },
             {
-              transform: [{ filter: "datum.kill" }],
+              transform: [{ filter: "datum.kill && datum.event === 'kill'" }],
               mark: { type: "rule", strokeDash: [4, 3], color: "black" },
+              encoding: { x: { field: "second", type: "quantitative" } },
+            },
+            {
+              transform: [{ filter: "datum.kill && datum.event === 'join'" }],
+              mark: { type: "rule", strokeDash: [1, 2], color: "#2ca02c" },
               encoding: { x: { field: "second", type: "quantitative" } },
             },
           ],

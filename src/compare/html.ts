@@ -1,5 +1,6 @@
 import { compareCharts, renderSvg } from "./charts.js";
 import type { CompareReport } from "./report.js";
+import { scaleOutCells } from "./scale-out.js";
 
 const escapeHtml = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -27,7 +28,7 @@ export async function formatCompareHtml(r: CompareReport): Promise<string> {
         .map((b) => (b.count === 0 ? "-" : b.p99Ms.toFixed(1)))
         .join(
           " / ",
-        )}</td><td>${m.requests.failed}</td><td>${m.failedAfterKill}</td><td>${m.balancerCpuSec.toFixed(2)}</td><td>${m.clientCpuSec.toFixed(2)}</td></tr>`,
+        )}</td><td>${m.requests.failed}</td><td>${m.failedAfterKill}</td><td>${m.balancerCpuSec.toFixed(2)}</td><td>${m.clientCpuSec.toFixed(2)}</td><td>${escapeHtml(scaleOutCells(m).share)}</td><td>${escapeHtml(scaleOutCells(m).firstCall)}</td></tr>`,
   );
   return `<!doctype html>
 <html lang="en">
@@ -45,10 +46,10 @@ figcaption { font-weight: 600; margin-bottom: 0.5rem; }
 </style>
 </head>
 <body>
-<h1>L4, Envoy and client-side balancing of one gRPC workload</h1>
-<p>${w.servers} servers, server 1 ${w.slowServerMs} ms slower; ${w.connections} client connections; ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight; ${(w.durationMs / 1000).toFixed(1)} s per mode${w.killAtMs === null ? "" : `; kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}. Envoy ${escapeHtml(r.envoyVersion)}.</p>
+<h1>L4, Envoy, HAProxy, nginx and client-side balancing of one gRPC workload</h1>
+<p>${w.servers} servers, server 1 ${w.slowServerMs} ms slower; ${w.connections} client connections; ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight; ${(w.durationMs / 1000).toFixed(1)} s per mode${w.killAtMs === null ? "" : `; kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}${w.scaleAtMs === undefined || w.scaleAtMs === null ? "" : `; a new server joins DNS at ${(w.scaleAtMs / 1000).toFixed(1)} s`}. Envoy ${escapeHtml(r.envoyVersion)}${(r.peerVersions ?? []).map((v) => `, ${escapeHtml(v)}`).join("")}.</p>
 <table>
-<thead><tr><th>mode</th><th>what balances</th><th>share per server % (before the kill)</th><th>cv</th><th>p50 ms</th><th>p99 ms</th><th>p99 per server ms</th><th>failed</th><th>failed after the kill</th><th>balancer CPU s</th><th>client CPU s</th></tr></thead>
+<thead><tr><th>mode</th><th>what balances</th><th>share per server % (before the kill)</th><th>cv</th><th>p50 ms</th><th>p99 ms</th><th>p99 per server ms</th><th>failed</th><th>failed after the kill</th><th>balancer CPU s</th><th>client CPU s</th><th>newcomer share % after joining (fair)</th><th>joining to first call ms</th></tr></thead>
 <tbody>
 ${rows.join("\n")}
 </tbody>

@@ -1,7 +1,7 @@
 import type { LabServer } from "../lab/servers.js";
 import { type CallOutcome, reportOfWindow } from "../loadgen/recorder.js";
 import { imbalanceOf, type LoadReport } from "../loadgen/report.js";
-import { type CompareMode, describeMode, modeName } from "./modes.js";
+import { balancerOf, type CompareMode, describeMode, modeName } from "./modes.js";
 import type { CompareBackend, CompareModeResult } from "./report.js";
 
 /** The lab server killed in each mode: server 2, not the slow one. */
@@ -16,10 +16,11 @@ export function summarize(
   killAtMs: number | null,
   balancerCpuSec: number,
   clientCpuSec: number,
+  newcomer?: LabServer,
 ): CompareModeResult {
   const labelOf = (s: LabServer): string =>
-    `server ${s.index + 1}${s.index === 0 ? " (slow)" : s.index === VICTIM_INDEX && killAtMs !== null ? " (killed)" : ""}`;
-  const byId = new Map(servers.map((s) => [s.id, s]));
+    `server ${s.index + 1}${s.index === 0 ? " (slow)" : s.index === VICTIM_INDEX && killAtMs !== null ? " (killed)" : s === newcomer ? " (new)" : ""}`;
+  const byId = new Map([...servers, ...(newcomer ? [newcomer] : [])].map((s) => [s.id, s]));
   const label = (id: string): string => {
     const s = byId.get(id);
     return s === undefined ? id : labelOf(s);
@@ -46,12 +47,7 @@ export function summarize(
   return {
     mode: modeName(mode),
     description: describeMode(mode),
-    balancer:
-      mode.kind === "envoy"
-        ? "Envoy"
-        : mode.kind === "client"
-          ? "the client process (grpc-js balances in it)"
-          : "the kube-proxy stand-in (Envoy tcp_proxy)",
+    balancer: balancerOf(mode),
     backends,
     cv: imbalanceOf(
       backends.map((b) => b.count),

@@ -2,6 +2,7 @@ import type { LbPolicy } from "../envoy/options.js";
 import type { LabCluster } from "../lab/cluster.js";
 import { DEFAULT_VIRTUAL_IP, type LabOptions } from "../lab/options.js";
 import type { EngineOptions } from "../loadgen/engine.js";
+import { PEER_KINDS, type PeerKind } from "../peers/options.js";
 import { formatHostPort } from "../util/address.js";
 
 /**
@@ -11,12 +12,17 @@ import { formatHostPort } from "../util/address.js";
  * servers closing connections after an age so clients reconnect and land
  * elsewhere. envoy: Envoy picks a server per call by its policy. client: grpc-js
  * resolves the name through the lab's DNS and picks a server per call itself.
+ * haproxy, nginx: the peer proxy (Debian's package) where Envoy would be, in its own idiom.
  */
 export type CompareMode =
   | { kind: "l4" }
   | { kind: "l4-max-age"; maxConnectionAgeMs: number }
   | { kind: "envoy"; policy: LbPolicy }
-  | { kind: "client"; lb: "round_robin" };
+  | { kind: "client"; lb: "round_robin" }
+  | { kind: "peer"; peer: PeerKind };
+
+/** The modes whose layer is Envoy's lab (the others run on a peer's lab, see mode-lab.ts). */
+export type LabCompareMode = Exclude<CompareMode, { kind: "peer" }>;
 
 /** The hash header and key space the hash policies get: keys spread over calls, each key sticking to one host. */
 export const HASH_KEYS = { header: "x-hash-key", space: 100 } as const;
@@ -31,6 +37,8 @@ export function modeName(m: CompareMode): string {
       return `envoy-${m.policy}`;
     case "client":
       return `client-${m.lb}`;
+    case "peer":
+      return m.peer;
   }
 }
 
@@ -44,11 +52,16 @@ export function describeMode(m: CompareMode): string {
       return `Envoy ${m.policy}${m.policy === "ring_hash" || m.policy === "maglev" ? ` on ${HASH_KEYS.header} (${HASH_KEYS.space} keys)` : ""}`;
     case "client":
       return `grpc-js ${m.lb} over the lab's DNS (dns:/// target)`;
+    case "peer":
+      return m.peer === "haproxy"
+        ? "HAProxy roundrobin, servers from the lab's DNS at run time (server-template)"
+        : "nginx grpc_pass round robin, servers as DNS gave them at start";
   }
 }
 
 /** The lab options a mode needs, over the workload's. */
 export function modeLabOptions(m: CompareMode): LabOptions {
+  if (m.kind === "peer") return { topology: "headless" };
   switch (m.kind) {
     case "l4":
       return { topology: "clusterip" };
@@ -67,9 +80,24 @@ export function modeLabOptions(m: CompareMode): LabOptions {
  */
 export const speaksTls = (m: CompareMode): boolean => m.kind === "envoy";
 
+/** What balances in the mode: the process(es) whose CPU is counted. */
+export function balancerOf(m: CompareMode): string {
+  switch (m.kind) {
+    case "envoy":
+      return "Envoy";
+    case "client":
+      return "the client process (grpc-js balances in it)";
+    case "l4":
+    case "l4-max-age":
+      return "the kube-proxy stand-in (Envoy tcp_proxy)";
+    case "peer":
+      return m.peer === "haproxy" ? "HAProxy" : "nginx (master and workers)";
+  }
+}
+
 /** Where the mode's clients connect, and how. */
 export function modeTarget(
-  m: CompareMode,
+  m: LabCompareMode,
   lab: LabCluster,
 ): Pick<EngineOptions, "target" | "lb" | "hashKey" | "tls"> {
   switch (m.kind) {
@@ -91,7 +119,7 @@ export function modeTarget(
 }
 
 /** The processes that balance in this mode, whose CPU is measured; "self" when the client balances. */
-export function balancerPids(m: CompareMode, lab: LabCluster): readonly number[] | "self" {
+export function balancerPids(m: LabCompareMode, lab: LabCluster): readonly number[] | "self" {
   switch (m.kind) {
     case "l4":
     case "l4-max-age":
@@ -112,5 +140,6 @@ export function allModes(maxConnectionAgeMs: number): CompareMode[] {
       (policy): CompareMode => ({ kind: "envoy", policy }),
     ),
     { kind: "client", lb: "round_robin" },
+    ...PEER_KINDS.map((peer): CompareMode => ({ kind: "peer", peer })),
   ];
 }

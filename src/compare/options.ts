@@ -17,6 +17,8 @@ export interface CompareOptions {
   durationMs?: number;
   /** When server 2 gets kill -9, in ms after the load starts; null for no kill. Default half the duration. */
   killAtMs?: number | null;
+  /** When a new server joins DNS (a scale-out), in ms after the load starts; null for none. Default 60 % of the duration. */
+  scaleAtMs?: number | null;
   /** The servers' max_connection_age in the l4-max-age mode, in ms. Default 2000. */
   maxConnectionAgeMs?: number;
   /** Modes by name (see modeName); default every mode, or every Envoy mode with TLS. */
@@ -33,13 +35,19 @@ export interface ResolvedCompareOptions {
   concurrency: number;
   durationMs: number;
   killAtMs: number | null;
+  scaleAtMs: number | null;
   maxConnectionAgeMs: number;
   modes: CompareMode[];
   tls: LabTlsKind;
 }
 
 /** The workload every mode runs, as the report states it. */
-export type CompareWorkload = Omit<ResolvedCompareOptions, "maxConnectionAgeMs" | "modes" | "tls"> & {
+export type CompareWorkload = Omit<
+  ResolvedCompareOptions,
+  "maxConnectionAgeMs" | "modes" | "tls" | "scaleAtMs"
+> & {
+  /** Absent in reports from before the scale-out. */
+  scaleAtMs?: number | null;
   /** Absent in plaintext, so reports from before TLS read the same. */
   tls?: Exclude<LabTlsKind, "off">;
 };
@@ -68,6 +76,7 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
     concurrency: o.concurrency ?? 64,
     durationMs,
     killAtMs: o.killAtMs === undefined ? Math.round(durationMs / 2) : o.killAtMs,
+    scaleAtMs: o.scaleAtMs === undefined ? Math.round(durationMs * 0.6) : o.scaleAtMs,
     maxConnectionAgeMs,
     modes,
     tls,
@@ -83,6 +92,14 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
   if (r.killAtMs !== null && (r.killAtMs <= 0 || r.killAtMs >= durationMs))
     throw new UsageError(
       `lab compare: the kill must come within the run (0-${durationMs} ms), got ${r.killAtMs}`,
+    );
+  if (r.scaleAtMs !== null && (r.scaleAtMs <= 0 || r.scaleAtMs >= durationMs))
+    throw new UsageError(
+      `lab compare: the scale-out must come within the run (0-${durationMs} ms), got ${r.scaleAtMs}`,
+    );
+  if (r.scaleAtMs !== null && r.killAtMs !== null && r.scaleAtMs <= r.killAtMs)
+    throw new UsageError(
+      `lab compare: the scale-out (${r.scaleAtMs} ms) must come after the kill (${r.killAtMs} ms): the balance is read before both`,
     );
   return r;
 }

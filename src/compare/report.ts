@@ -1,5 +1,6 @@
 import type { LatencySummary } from "../loadgen/report.js";
 import type { CompareWorkload } from "./options.js";
+import { formatScaleOut } from "./scale-out.js";
 
 /** One server in one mode: its calls before the kill, and how fast it answered them. */
 export interface CompareBackend {
@@ -21,6 +22,21 @@ export interface CompareSecond {
   failed: number;
 }
 
+/** How the mode's calls reached the server that joined DNS mid-run. */
+export interface CompareScaleOut {
+  /** When the newcomer was in DNS, in ms since the load started. */
+  joinedAtMs: number;
+  /** 1-based lab server number of the newcomer. */
+  server: number;
+  /** Calls it answered, and their percent of the successful calls that started after it joined. */
+  calls: number;
+  sharePct: number;
+  /** Its fair share then: 100 over the live servers. */
+  fairSharePct: number;
+  /** From joining DNS to the start of its first call, in ms; null when it got none. */
+  firstCallMs: number | null;
+}
+
 export interface CompareModeResult {
   mode: string;
   description: string;
@@ -40,6 +56,8 @@ export interface CompareModeResult {
   killAtMs: number | null;
   /** Calls that failed from the kill's second on. */
   failedAfterKill: number;
+  /** The scale-out, or why this mode's layer cannot see a newcomer; absent in reports from before it. */
+  scaleOut?: CompareScaleOut | { skipped: string } | null;
   /** CPU seconds the balancing layer used during the load. */
   balancerCpuSec: number;
   /** CPU seconds of the client (this process) during the load. */
@@ -51,6 +69,8 @@ export interface CompareModeResult {
 export interface CompareReport {
   workload: CompareWorkload;
   envoyVersion: string;
+  /** "haproxy 2.6.12", … for the peer modes that ran. */
+  peerVersions?: string[];
   modes: CompareModeResult[];
 }
 
@@ -59,7 +79,7 @@ const pad = (s: string | number, n: number): string => String(s).padStart(n);
 /** The comparison as a table, one line per mode. */
 export function formatCompareText(r: CompareReport): string {
   const w = r.workload;
-  const head = `${w.servers} servers (server 1 ${w.slowServerMs} ms slower), ${w.connections} connections, ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight, ${(w.durationMs / 1000).toFixed(1)} s per mode${w.tls === undefined ? "" : `, over ${w.tls === "mtls" ? "TLS (mTLS to the servers)" : "TLS"}`}${w.killAtMs === null ? "" : `, kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}; Envoy ${r.envoyVersion}`;
+  const head = `${w.servers} servers (server 1 ${w.slowServerMs} ms slower), ${w.connections} connections, ${w.ratePerSec} calls/s, at most ${w.concurrency} in flight, ${(w.durationMs / 1000).toFixed(1)} s per mode${w.tls === undefined ? "" : `, over ${w.tls === "mtls" ? "TLS (mTLS to the servers)" : "TLS"}`}${w.killAtMs === null ? "" : `, kill -9 of server 2 at ${(w.killAtMs / 1000).toFixed(1)} s`}; Envoy ${r.envoyVersion}${(r.peerVersions ?? []).map((v) => `, ${v}`).join("")}`;
   const cols = `${"mode".padEnd(22)} ${"share per server %".padEnd(20)}   cv  p50 ms  p99 ms  ${"p99 per server ms".padEnd(20)} failed  kill-failed  balancer CPU s  client CPU s`;
   const rows = r.modes.map(
     (m) =>
@@ -76,5 +96,6 @@ export function formatCompareText(r: CompareReport): string {
         )} ${pad(m.requests.failed, 6)} ${pad(m.failedAfterKill, 12)} ${pad(m.balancerCpuSec.toFixed(2), 15)} ${pad(m.clientCpuSec.toFixed(2), 13)}`,
   );
   const legend = r.modes.map((m) => `  ${m.mode.padEnd(20)} ${m.description}; CPU of ${m.balancer}`);
-  return `${head}\n\n${cols}\n${rows.join("\n")}\n\nshare and cv: calls before the kill; latency and failures: the whole run\n${legend.join("\n")}\n`;
+  const scale = formatScaleOut(r);
+  return `${head}\n\n${cols}\n${rows.join("\n")}\n\nshare and cv: calls before the kill; latency and failures: the whole run\n${legend.join("\n")}\n${scale.length === 0 ? "" : `\n${scale.join("\n")}\n`}`;
 }

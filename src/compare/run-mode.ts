@@ -1,37 +1,71 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { LabError } from "../errors.js";
-import { startLabCluster } from "../lab/cluster.js";
 import type { LabEvent } from "../lab/events.js";
-import { layerLabOptions, resolveLabOptions } from "../lab/options.js";
+import type { LabServer } from "../lab/servers.js";
 import { startLoad } from "../loadgen/engine.js";
 import type { CallOutcome } from "../loadgen/recorder.js";
+import type { PeerClusterEvent } from "../peers/cluster.js";
 import { startCpuMeter } from "./cpu.js";
+import { type ModeLab, startModeLab } from "./mode-lab.js";
 import { summarize, VICTIM_INDEX } from "./mode-result.js";
-import { balancerPids, type CompareMode, modeLabOptions, modeName, modeTarget } from "./modes.js";
+import { type CompareMode, modeName } from "./modes.js";
 import type { ResolvedCompareOptions } from "./options.js";
 import type { CompareModeResult } from "./report.js";
+import { scaleOutOf } from "./scale-out.js";
 
-/** Runs the workload through one mode on a fresh lab of its own, killing server 2 at `killAtMs` unless it is null. */
+type Wait = (atMs: number) => Promise<void>;
+
+/** Kills server 2 at `atMs`; the time it was killed, or null with no kill. */
+async function killAt(
+  lab: ModeLab,
+  servers: readonly LabServer[],
+  atMs: number | null,
+  wait: Wait,
+  now: () => number,
+) {
+  if (atMs === null) return null;
+  await wait(atMs);
+  const victim = servers[VICTIM_INDEX];
+  if (victim === undefined) throw new LabError("compare: no server 2 to kill");
+  const at = now();
+  await lab.kill(victim);
+  return at;
+}
+
+/** Puts the newcomer, started before the load, in DNS at `atMs`: it and when DNS had it. */
+async function scaleAt(
+  lab: ModeLab,
+  newcomer: LabServer | null,
+  atMs: number | null,
+  wait: Wait,
+  now: () => number,
+) {
+  if (atMs === null || newcomer === null || lab.scaleOut.kind === "fixed") return null;
+  await wait(atMs);
+  lab.scaleOut.publish();
+  return { server: newcomer, joinedAtMs: now() };
+}
+
+/**
+ * Runs the workload through one mode on a fresh lab of its own: server 2 killed at `killAtMs`,
+ * a fourth server joining DNS at `scaleAtMs` (either null for none).
+ */
 export async function runMode(
   o: ResolvedCompareOptions,
   mode: CompareMode,
-  onEvent: (e: LabEvent) => void,
+  onEvent: (e: LabEvent | PeerClusterEvent) => void,
   signal: AbortSignal | undefined,
-): Promise<{ envoyVersion: string; result: CompareModeResult }> {
-  const labOptions = resolveLabOptions(
-    layerLabOptions(
-      { servers: o.servers, firstServerFaults: { delayMs: o.slowServerMs }, tls: o.tls },
-      modeLabOptions(mode),
-    ),
-  );
-  const lab = await startLabCluster(labOptions, onEvent, signal);
+): Promise<{ envoyVersion: string | undefined; peerVersion: string | undefined; result: CompareModeResult }> {
+  const lab = await startModeLab(o, mode, onEvent, signal);
   try {
     const servers = [...lab.servers()];
+    const newcomer =
+      o.scaleAtMs !== null && lab.scaleOut.kind === "dns" ? await lab.scaleOut.prepare() : null;
     const outcomes: CallOutcome[] = [];
     let started: () => void = () => {};
     const loadStarted = new Promise<void>((r) => (started = r));
     const run = startLoad({
-      ...modeTarget(mode, lab),
+      ...lab.target,
       connections: o.connections,
       concurrency: o.concurrency,
       durationMs: o.durationMs,
@@ -44,36 +78,51 @@ export async function runMode(
       onCall: (c) => outcomes.push(c),
       onStart: () => started(),
     });
-    const meter = { current: undefined as ReturnType<typeof startCpuMeter> | undefined };
-    const client = { current: undefined as ReturnType<typeof startCpuMeter> | undefined };
-    const kill = (async (): Promise<number | null> => {
+    const meters = {
+      balancer: undefined as ReturnType<typeof startCpuMeter> | undefined,
+      client: undefined as ReturnType<typeof startCpuMeter> | undefined,
+    };
+    // Scheduled actions, not waits for a condition: the kill and the scale-out come at fixed times into the load.
+    const wait: Wait = async (atMs) => {
+      const ms = atMs - run.now();
+      if (ms > 0) await delay(ms, undefined, signal ? { signal } : {});
+    };
+    const actions = (async () => {
       await Promise.race([loadStarted, run.done]);
-      meter.current = startCpuMeter(balancerPids(mode, lab));
-      client.current = startCpuMeter("self");
-      if (o.killAtMs === null) return null;
-      // A scheduled action, not a wait for a condition: the kill comes at a fixed time into the load.
-      const wait = o.killAtMs - run.now();
-      if (wait > 0) await delay(wait, undefined, signal ? { signal } : {});
-      const victim = servers[VICTIM_INDEX];
-      if (victim === undefined) throw new LabError("compare: no server 2 to kill");
-      const at = run.now();
-      await lab.pool.kill(victim);
-      return at;
+      meters.balancer = startCpuMeter(lab.balancerPids());
+      meters.client = startCpuMeter("self");
+      return Promise.all([
+        killAt(lab, servers, o.killAtMs, wait, run.now),
+        scaleAt(lab, newcomer, o.scaleAtMs, wait, run.now),
+      ]);
     })();
-    const [report, killAtMs] = await Promise.all([
+    const [report, [killAtMs, scaled]] = await Promise.all([
       run.done,
-      kill.catch(async (e) => {
+      actions.catch(async (e) => {
         await run.stop({ cancel: true });
         throw e;
       }),
     ]);
     signal?.throwIfAborted();
-    const balancerCpuSec = meter.current?.stop() ?? 0;
-    const clientCpuSec = client.current?.stop() ?? 0;
-    return {
-      envoyVersion: lab.envoyBinary.version,
-      result: summarize(mode, servers, report, outcomes, killAtMs, balancerCpuSec, clientCpuSec),
-    };
+    const balancerCpuSec = meters.balancer?.stop() ?? 0;
+    const clientCpuSec = meters.client?.stop() ?? 0;
+    const result = summarize(
+      mode,
+      servers,
+      report,
+      outcomes,
+      killAtMs,
+      balancerCpuSec,
+      clientCpuSec,
+      scaled?.server,
+    );
+    result.scaleOut =
+      o.scaleAtMs === null
+        ? null
+        : lab.scaleOut.kind === "fixed"
+          ? { skipped: lab.scaleOut.why }
+          : scaled && scaleOutOf(scaled.server, scaled.joinedAtMs, lab.servers().length, outcomes);
+    return { envoyVersion: lab.envoyVersion, peerVersion: lab.peerVersion, result };
   } finally {
     await lab.stop(signal?.aborted ? "interrupted" : `${modeName(mode)} finished`);
   }

@@ -14,6 +14,15 @@ after(killSpawned);
 /** Debian's chromium, installed by `make chromium` (CI=true or GRPC_LB_ALLOW_INSTALL=1). */
 const CHROMIUM = "/usr/bin/chromium";
 const CHARTS = ["share", "latency", "kill"] as const;
+/**
+ * Long enough for the scale-out to be seen: the newcomer joins DNS at SCALE_AT_MS, then comes
+ * HAProxy's and Envoy's next DNS refresh (1 s each in the lab) and HAProxy's first health check (1 s).
+ */
+const DURATION_MS = 5000;
+const KILL_AT_MS = 1500;
+const SCALE_AT_MS = 2000;
+/** From the newcomer joining DNS to its first call through HAProxy or Envoy, at most: refresh + check + slack. */
+const JOIN_BUDGET_MS = 1000 + 1000 + 500;
 /** Where the browser test leaves its screenshot (build output, not committed). */
 const SCREENSHOT = join(packageRoot, "dist", "test-artifacts", "compare-report.png");
 
@@ -27,9 +36,13 @@ describe("grpc-lb lab compare at small scale", () => {
       "lab",
       "compare",
       "--duration-ms",
-      "1500",
+      String(DURATION_MS),
       "--rate",
-      "120",
+      "60",
+      "--kill-at-ms",
+      String(KILL_AT_MS),
+      "--scale-at-ms",
+      String(SCALE_AT_MS),
       "--html",
       join(dir, "report.html"),
       "--output",
@@ -63,18 +76,20 @@ describe("grpc-lb lab compare at small scale", () => {
         "envoy-ring_hash",
         "envoy-maglev",
         "client-round_robin",
+        "haproxy",
+        "nginx",
       ],
     );
     for (const m of report.modes) {
       assert.ok(
-        m.killAtMs !== null && m.killAtMs >= 700,
+        m.killAtMs !== null && m.killAtMs >= KILL_AT_MS - 50,
         `${m.mode}: server 2 killed mid-run (${m.killAtMs})`,
       );
       assert.ok(
         m.balancerCpuSec > 0,
         `${m.mode}: the balancing layer's CPU was measured (${m.balancerCpuSec})`,
       );
-      assert.ok(m.requests.ok > 80, `${m.mode}: calls went through (${m.requests.ok})`);
+      assert.ok(m.requests.ok > 150, `${m.mode}: calls went through (${m.requests.ok})`);
       assert.equal(m.backends.length, 3, `${m.mode}: every server listed`);
     }
   });
@@ -93,6 +108,34 @@ describe("grpc-lb lab compare at small scale", () => {
       assert.ok(b.sharePct > 25 && b.sharePct < 42, `round robin share of ${b.label}: ${b.sharePct}%`);
     assert.ok(l4.cv > rr.cv + 0.15, `L4's cv ${l4.cv} well above round robin's ${rr.cv}`);
     assert.equal(rr.failedAfterKill, 0, "Envoy's health checks, outlier detection and retries hide the kill");
+  });
+
+  it("scales out in every mode: HAProxy and Envoy reach the newcomer, nginx 1.22 never does", (t) => {
+    for (const m of report.modes) {
+      const s = m.scaleOut;
+      assert.ok(s !== undefined && s !== null, `${m.mode}: the scale-out is reported`);
+      if (m.mode.startsWith("l4")) {
+        assert.ok("skipped" in s, `${m.mode}: the stand-in's fixed endpoints are said, not measured`);
+        continue;
+      }
+      assert.ok("joinedAtMs" in s, `${m.mode}: the newcomer joined (${JSON.stringify(s)})`);
+      assert.equal(s.server, 4, `${m.mode}: server 4 is the newcomer`);
+    }
+    const nginx = mode("nginx").scaleOut;
+    assert.ok(nginx && "calls" in nginx);
+    assert.equal(nginx.calls, 0, "nginx 1.22 resolved its upstream at start: the newcomer gets no call");
+    assert.equal(nginx.firstCallMs, null);
+    for (const name of ["haproxy", "envoy-round_robin"]) {
+      const s = mode(name).scaleOut;
+      assert.ok(s && "calls" in s);
+      if (s.joinedAtMs + JOIN_BUDGET_MS > DURATION_MS) {
+        t.diagnostic(`${name}: joined at ${s.joinedAtMs} ms, too late to judge within the run`);
+        continue;
+      }
+      assert.ok(s.calls > 0, `${name}: the newcomer answered calls (${JSON.stringify(s)})`);
+      assert.ok(s.firstCallMs !== null && s.firstCallMs <= JOIN_BUDGET_MS, `${name}: first call in budget`);
+    }
+    assert.match(html, /newcomer share/, "the page's table has the scale-out");
   });
 
   it("renders a self-contained page whose charts show in headless Chromium without a request", async (t) => {

@@ -138,7 +138,7 @@ describe("bench: the TLS cost table", () => {
     assert.equal(new Set(lines.map((l) => l.length)).size, 1, lines.join("\n"));
 
     // In the bench's JSON as it is, beside a sizing table that was not asked for.
-    const bench: BenchResult = { sizing: null, tls: result, ghz: null, scale: null };
+    const bench: BenchResult = { sizing: null, tls: result, proxies: null, ghz: null, scale: null };
     const back = JSON.parse(JSON.stringify(bench)) as BenchResult;
     assert.equal(back.sizing, null);
     assert.deepEqual(

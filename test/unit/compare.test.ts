@@ -9,10 +9,12 @@ import { allModes, modeName } from "../../src/compare/modes.js";
 import { resolveCompareOptions } from "../../src/compare/options.js";
 import { type CompareModeResult, type CompareReport, formatCompareText } from "../../src/compare/report.js";
 import { processRssMb } from "../../src/compare/sampler.js";
+import { scaleOutOf } from "../../src/compare/scale-out.js";
 import { buildBootstrap } from "../../src/envoy/bootstrap.js";
 import { resolveEnvoyConfigOptions } from "../../src/envoy/options.js";
 import { UsageError } from "../../src/errors.js";
 import { layerLabOptions, resolveLabOptions } from "../../src/lab/options.js";
+import type { LabServer } from "../../src/lab/servers.js";
 import { distribution, noFailedCalls, repliesCut, requestTotals } from "../../src/scenarios/report.js";
 import { captureContext } from "../helpers.js";
 
@@ -61,10 +63,43 @@ describe("lab compare", () => {
       "envoy-ring_hash",
       "envoy-maglev",
       "client-round_robin",
+      "haproxy",
+      "nginx",
     ]);
     assert.throws(() => resolveCompareOptions({ modes: ["l7"] }), /unknown mode 'l7'; modes: l4, l4-max-age/);
     assert.throws(() => resolveCompareOptions({ durationMs: 2000, killAtMs: 2000 }), /kill must come within/);
     assert.equal(resolveCompareOptions({ durationMs: 3000 }).killAtMs, 1500);
+    assert.equal(resolveCompareOptions({ durationMs: 3000 }).scaleAtMs, 1800);
+    assert.throws(
+      () => resolveCompareOptions({ durationMs: 3000, scaleAtMs: 1000 }),
+      /scale-out \(1000 ms\) must come after the kill \(1500 ms\)/,
+    );
+    assert.throws(
+      () => resolveCompareOptions({ durationMs: 3000, scaleAtMs: 3000 }),
+      /scale-out must come within/,
+    );
+    assert.equal(resolveCompareOptions({ scaleAtMs: null, killAtMs: null }).scaleAtMs, null);
+  });
+
+  it("measures the newcomer's share after it joined and the time to its first call", () => {
+    const newcomer = { index: 3, id: "s4" } as LabServer;
+    const calls = [
+      { startMs: 100, endMs: 101, code: 0, serverId: "s4" },
+      { startMs: 990, endMs: 991, code: 0, serverId: "s1" },
+      { startMs: 1000, endMs: 1001, code: 0, serverId: "s1" },
+      { startMs: 1200, endMs: 1201, code: 14 },
+      { startMs: 1300, endMs: 1301, code: 0, serverId: "s4" },
+      { startMs: 1400, endMs: 1401, code: 0, serverId: "s3" },
+    ];
+    assert.deepEqual(scaleOutOf(newcomer, 1000, 3, calls), {
+      joinedAtMs: 1000,
+      server: 4,
+      calls: 1,
+      sharePct: 33.3,
+      fairSharePct: 33.3,
+      firstCallMs: 300,
+    });
+    assert.equal(scaleOutOf(newcomer, 1350, 3, calls).firstCallMs, null, "no call since joining");
   });
 
   it("reads a process's CPU and memory from /proc", () => {
@@ -119,10 +154,31 @@ describe("lab compare", () => {
         killAtMs: 1000,
       },
       envoyVersion: "1.40.0",
-      modes: [mode("l4", [50, 25, 25]), mode("envoy-round_robin", [34, 33, 33])],
+      modes: [
+        { ...mode("l4", [50, 25, 25]), scaleOut: { skipped: "fixed endpoints" } },
+        mode("envoy-round_robin", [34, 33, 33]),
+        {
+          ...mode("nginx", [33, 33, 34]),
+          scaleOut: {
+            joinedAtMs: 1500,
+            server: 4,
+            calls: 0,
+            sharePct: 0,
+            fairSharePct: 33.3,
+            firstCallMs: null,
+          },
+        },
+      ],
     };
+    report.workload.scaleAtMs = 1200;
     const text = formatCompareText(report);
     assert.match(text, /^l4 +50\/25\/25 /m);
+    assert.match(
+      text,
+      /^ {2}nginx +server 4 in DNS at 1\.5 s took 0\.0 % of the calls since \(fair 33\.3 %\), no call$/m,
+    );
+    assert.match(text, /^ {2}l4 +not measured: fixed endpoints$/m);
+    assert.match(text, /^ {2}envoy-round_robin +not measured$/m);
     assert.match(text, /^envoy-round_robin +34\/33\/33 /m);
     const charts = compareCharts(report);
     assert.deepEqual(

@@ -1,16 +1,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BENCH_ROWS, type BenchRows, formatBench, runBench } from "../../../bench/bench.js";
+import { describeProxyRun } from "../../../bench/proxies-report.js";
 import { DEFAULT_SIZING_STEPS, type SizingOptions } from "../../../bench/sizing.js";
 import { type SizingRun, type SizingStep, stepLabel } from "../../../bench/sizing-result.js";
 import type { TlsCostOptions } from "../../../bench/tls-cost.js";
 import { describeTlsCostRun } from "../../../bench/tls-cost-report.js";
 import { UsageError } from "../../../errors.js";
 import { MAX_LAB_INSTANCES } from "../../../lab/options.js";
+import { PROXY_KINDS } from "../../../peers/options.js";
 import { intFlag, parseFlags } from "../../args.js";
+import { BENCH_COMMAND as COMMAND, listFlag, proxiesFlag } from "./bench-flags.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
-
-const COMMAND = "lab bench";
 
 export const labBench: LabSubcommand = {
   name: "bench",
@@ -31,10 +32,24 @@ round runs the same load on every path in turn (client-side round robin to the
 plaintext servers, and each mode's Envoy), then a loop of new connections
 through each Envoy, each making one call. Prints per mode p50/p99 and what they
 add, Envoy's and the servers' CPU per call net of idle, and the time and CPU of
-a new connection. Numbers only: a benchmark.
+a new connection.
+
+With --proxies (or --rows proxies), what each hop costs in one run: Envoy,
+HAProxy and nginx with the same workers in front of the same 3 servers, their
+idle CPU measured together, then the sizing table's rates and closed loops
+sent direct and through each proxy, the order rotating run by run. Prints per
+proxy and load the p50/p99 added over direct, its CPU per call net of idle
+(every process of it, from /proc) and cores per 1,000 calls/s, then Envoy
+beside the better of the others. HAProxy and nginx come from 'make peers'.
+Numbers only: a benchmark.
 
 Options:
-  --rows all|sizing|tls     which tables to measure (default all)
+  --rows all|sizing|tls|proxies
+                            which tables to measure (default all: sizing, tls, and
+                            the proxies' with --proxies)
+  --proxies LIST            the proxies to measure beside direct calls, of
+                            ${PROXY_KINDS.join(",")} (default all three with --rows proxies)
+  --proxy-workers N         worker threads or processes of each proxy (default 2)
   --envoy-concurrency LIST  Envoy worker counts to measure (default 1,2)
   --rates LIST              open-loop rates, calls/s (default ${rates(DEFAULT_SIZING_STEPS)})
   --closed LIST             closed-loop runs, calls in flight (default ${closed(DEFAULT_SIZING_STEPS)})
@@ -61,6 +76,8 @@ Options:
       repeats: { type: "string" },
       "idle-ms": { type: "string" },
       rows: { type: "string" },
+      proxies: { type: "string" },
+      "proxy-workers": { type: "string" },
       "tls-rate": { type: "string" },
       "tls-connections": { type: "string" },
       ghz: { type: "string" },
@@ -111,16 +128,21 @@ Options:
       ...(repeats === undefined ? {} : { repeats }),
       ...(idleMs === undefined ? {} : { idleMs }),
     };
+    const proxies = proxiesFlag(
+      values.proxies,
+      intFlag(COMMAND, "proxy-workers", values["proxy-workers"], { min: 1, max: 64 }),
+    );
     const scaleServers = intFlag(COMMAND, "scale-servers", values["scale-servers"], {
       min: 1,
       max: MAX_LAB_INSTANCES,
     });
     const result = await runBench(
-      { rows: rows as BenchRows, sizing, tls, ghz: values.ghz, scaleServers },
+      { rows: rows as BenchRows, sizing, tls, proxies, ghz: values.ghz, scaleServers },
       progress(ctx),
       {
         sizing: (r) => ctx.stderr(`${describeRun(r)}\n`),
         tls: (r) => ctx.stderr(`${describeTlsCostRun(r)}\n`),
+        proxies: (r) => ctx.stderr(`${describeProxyRun(r)}\n`),
       },
       ctx.signal,
     );
@@ -130,7 +152,11 @@ Options:
       await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
       ctx.stderr(`bench: wrote every figure above, and each run's, to ${values.out}\n`);
     }
-    const failed = [...(result.sizing?.rows ?? []), ...(result.tls?.rows ?? [])].some((r) => r.failed > 0);
+    const failed = [
+      ...(result.sizing?.rows ?? []),
+      ...(result.tls?.rows ?? []),
+      ...(result.proxies?.rows ?? []),
+    ].some((r) => r.failed > 0);
     return !failed && result.scale?.verdict !== "fail" ? 0 : 1;
   },
 };
@@ -140,15 +166,6 @@ function rates(steps: readonly SizingStep[]): string {
 }
 function closed(steps: readonly SizingStep[]): string {
   return steps.flatMap((s) => (s.kind === "closed" ? [s.concurrency] : [])).join(",");
-}
-
-/** A comma-separated list of integers in [min, max]; undefined when absent. */
-function listFlag(name: string, value: string | undefined, min: number, max: number): number[] | undefined {
-  if (value === undefined) return undefined;
-  const items = value.split(",").map((v) => intFlag(COMMAND, name, v, { min, max }) as number);
-  if (items.length === 0 || new Set(items).size !== items.length)
-    throw new UsageError(`grpc-lb ${COMMAND}: --${name} must list distinct integers, got '${value}'`);
-  return items;
 }
 
 function describeRun(r: SizingRun): string {

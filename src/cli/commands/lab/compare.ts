@@ -14,17 +14,21 @@ const write = async (file: string, text: string): Promise<void> =>
 
 export const labCompare: LabSubcommand = {
   name: "compare",
-  summary: "one workload through L4, L4 with max connection age, each Envoy policy, and client-side",
+  summary:
+    "one workload through L4, each Envoy policy, client-side, HAProxy and nginx, with a kill and a scale-out",
   usage: `Usage: grpc-lb lab compare [options]
 
 Runs one workload through every way of balancing, each on a fresh lab:
 ${allModes(2000)
   .map((m) => `  ${modeName(m)}`)
   .join("\n")}
-and kills server 2 (kill -9) mid-run in each. Prints per mode the share per
-server and its coefficient of variation (before the kill), p50/p99 overall
-and per server, failed calls after the kill, and the CPU seconds of the
-balancing layer (Envoy, the kube-proxy stand-in, or the client itself).
+and kills server 2 (kill -9) mid-run in each, then a fourth server joins DNS
+(a scale-out). Prints per mode the share per server and its coefficient of
+variation (before the kill), p50/p99 overall and per server, failed calls
+after the kill, the CPU seconds of the balancing layer (Envoy, the kube-proxy
+stand-in, HAProxy, nginx, or the client itself), and the newcomer's share of
+the calls after it joined with the time to its first call. haproxy and nginx
+need Debian's packages ('make peers').
 
 Options:
   --servers N                servers (default 3)
@@ -34,6 +38,8 @@ Options:
   --concurrency N            most calls in flight (default 64)
   --duration-ms MS           load per mode (default 10000)
   --kill-at-ms MS            when server 2 is killed (default half the duration); 0: no kill
+  --scale-at-ms MS           when a new server joins DNS, after the kill (default 60 % of
+                             the duration); 0: no scale-out
   --max-connection-age-ms MS the servers' max connection age in l4-max-age (default 2000)
   --modes A,B                only these modes (default all; with --tls, the envoy-* modes)
   --tls                      TLS on both legs, clients trusting the lab's CA; only the envoy-*
@@ -53,6 +59,7 @@ Options:
       concurrency: { type: "string" },
       "duration-ms": { type: "string" },
       "kill-at-ms": { type: "string" },
+      "scale-at-ms": { type: "string" },
       "max-connection-age-ms": { type: "string" },
       modes: { type: "string" },
       tls: { type: "boolean" },
@@ -68,6 +75,7 @@ Options:
     const int = (name: keyof typeof values, min: number, max: number) =>
       intFlag("lab compare", name, values[name] as string | undefined, { min, max });
     const killAt = int("kill-at-ms", 0, 3_600_000);
+    const scaleAt = int("scale-at-ms", 0, 3_600_000);
     if (values.mtls && !values.tls) throw new UsageError("grpc-lb lab compare: --mtls needs --tls");
     const o = resolveCompareOptions({
       ...defined({
@@ -82,6 +90,7 @@ Options:
         tls: values.tls ? (values.mtls ? "mtls" : "tls") : undefined,
       }),
       ...(killAt === undefined ? {} : { killAtMs: killAt === 0 ? null : killAt }),
+      ...(scaleAt === undefined ? {} : { scaleAtMs: scaleAt === 0 ? null : scaleAt }),
     });
     const report = await runCompare(
       o,
