@@ -27,12 +27,14 @@ export interface RefusalResult {
 /**
  * The probe pod: for each address, one call with `grpc-lb load` that trusts the CA and
  * checks the servers' name (so only the missing client certificate stands in the way),
- * with grpc-js's transport trace on so that the server's TLS alert shows in the log.
+ * with grpc-js's transport trace on so that the server's TLS alert shows in the log. The
+ * engine is grpc-js by name: the h2 engine, the default for one address, does not print
+ * the alert (it waits out its connect timeout).
  */
 function probePod(namespace: string, image: string, addresses: string[]): object {
   const script = [
     'for a in "$@"; do',
-    `  GRPC_TRACE=transport GRPC_VERBOSITY=DEBUG grpc-lb load --target "$a" --requests 1 --cacert ${CA_DIR}/ca.crt \\`,
+    `  GRPC_TRACE=transport GRPC_VERBOSITY=DEBUG grpc-lb load --engine grpc-js --target "$a" --requests 1 --cacert ${CA_DIR}/ca.crt \\`,
     `    --cname ${serverServiceName(namespace)} --connect-timeout-ms 3000 --deadline-ms 3000 2>&1`,
     '  echo "=== $a exit $?"',
     "done",
