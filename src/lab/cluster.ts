@@ -1,11 +1,10 @@
-import { rm } from "node:fs/promises";
-import { type DnsServerHandle, startDnsServer } from "../dns/server.js";
+import type { DnsServerHandle } from "../dns/server.js";
 import type { UpstreamHost } from "../envoy/admin.js";
 import { type EnvoyBinary, envoyVersion, findEnvoy } from "../envoy/binary.js";
 import { CLUSTER_NAME } from "../envoy/bootstrap.js";
 import type { EnvoyConfigOptions } from "../envoy/options.js";
 import type { EnvoyHandle } from "../envoy/process.js";
-import { errorFrom, LabError } from "../errors.js";
+import { LabError } from "../errors.js";
 import { type ClientTls, INSECURE } from "../grpc/client-tls.js";
 import { formatHostPort } from "../util/address.js";
 import { Disposers } from "../util/disposers.js";
@@ -16,12 +15,12 @@ import type { EnvoyTier } from "./envoy-tier.js";
 import type { LabEvent } from "./events.js";
 import { ensureUp, hotRestartLabEnvoy, SERVER_NAME } from "./lab-envoy.js";
 import { type LabTls, prepareLabTlsReported } from "./lab-tls.js";
+import { labStartFailed, labStopper, startLabBase } from "./lifecycle.js";
 import type { ResolvedLabOptions } from "./options.js";
 import { ServerPool } from "./server-pool.js";
 import type { LabServer } from "./servers.js";
 import { topologies } from "./topologies/registry.js";
 import type { Topology } from "./topologies/topology.js";
-import { makeLabWorkDir } from "./workdir.js";
 
 export { SERVER_NAME } from "./lab-envoy.js";
 
@@ -81,12 +80,7 @@ export async function startLabCluster(
 
   const disposers = new Disposers();
   try {
-    const workDir = disposers.use(await makeLabWorkDir(), (dir) => rm(dir, { recursive: true, force: true }));
-    const dns = disposers.use(
-      await startDnsServer({ host: "127.0.0.1", port: 0, records: { [SERVER_NAME]: [] } }),
-      (d) => d.stop(),
-    );
-    onEvent({ kind: "dns-started", address: formatHostPort(dns.host, dns.port) });
+    const { workDir, dns } = await startLabBase(disposers, onEvent);
     const tls = await prepareLabTlsReported(o.tls, workDir, o.servers, o.tlsReloadMs, onEvent);
     const envoyTls = tls?.envoy ?? false;
     const clientTls = tls?.client ?? INSECURE;
@@ -126,7 +120,6 @@ export async function startLabCluster(
     );
     onEvent({ kind: "hosts-ready", count: want.size, elapsedMs: Math.round(performance.now() - startedAt) });
 
-    let stopping: Promise<void> | undefined;
     return {
       options: o,
       get envoy() {
@@ -155,21 +148,9 @@ export async function startLabCluster(
         return envoy;
       },
       requestsPerHost: () => (tier?.envoys[0] ?? envoy).admin.endpointCounter(CLUSTER_NAME, "rq_total"),
-      stop(reason = "done") {
-        stopping ??= (async () => {
-          const t = performance.now();
-          onEvent({ kind: "stopping", reason });
-          await disposers.dispose().catch(() => {});
-          onEvent({ kind: "stopped", elapsedMs: Math.round(performance.now() - t) });
-        })();
-        return stopping;
-      },
+      stop: labStopper(disposers, onEvent),
     };
   } catch (e) {
-    await disposers.dispose().catch(() => {});
-    if (signal?.aborted) {
-      throw new LabError("interrupted while starting; everything started was stopped", { cause: e });
-    }
-    throw errorFrom(LabError, e);
+    return labStartFailed(disposers, e, signal);
   }
 }
