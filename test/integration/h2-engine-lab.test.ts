@@ -98,6 +98,26 @@ describe("both engines, one report: through a real Envoy over TLS and to mTLS se
     assert.deepEqual(r.h2.backends, { [server.id]: 100 });
   });
 
+  it("the h2 engine gives up at once on a TLS refusal, naming it, as it does on a name mismatch", async () => {
+    const server = lab.servers()[0];
+    assert.ok(server && lab.tls);
+    const target = formatHostPort(server.host, server.port);
+    // A budget no run reaches: a refusal must end the wait, not the budget.
+    const connectTimeoutMs = 60_000;
+    const refused = (tls: EngineOptions["tls"]) =>
+      startLoad({ engine: "h2", target, tls, requests: 1, connectTimeoutMs }).done;
+    await assert.rejects(refused(tlsTrusting(lab.tls.caFile, { serverName: "localhost" })), (e: Error) =>
+      /over TLS \(h2 engine: tlsv13 alert certificate required\)/.test(e.message),
+    );
+    await assert.rejects(
+      refused(tlsTrusting(lab.tls.caFile, { serverName: "elsewhere", client: lab.tls.envoyClient })),
+      (e: Error) =>
+        /cannot connect to \S+ over mTLS \(h2 engine: Host: elsewhere\. is not in the cert's altnames/.test(
+          e.message,
+        ),
+    );
+  });
+
   it("grpc-lb load picks h2 for HOST:PORT and takes the TLS flags", async () => {
     const run = spawnCli([
       ...["load", "--target", lab.listenAddress, "--cacert", lab.tls?.caFile ?? "", "--cname", "localhost"],

@@ -35,6 +35,23 @@ function secureOptions(tls: Extract<ClientTls, { kind: "tls" }>): SecureClientSe
 }
 
 /**
+ * A TLS handshake that failed for good: the server refused the client's certificate, or the
+ * client the server's. Trying again would meet the same answer, so waiting for READY stops.
+ */
+export class TlsRefusal extends Error {}
+
+/**
+ * What a socket error means for waiting: a system call's failure (refused, reset) may pass
+ * as the target starts; anything else on a TLS socket is the handshake's verdict, told by
+ * OpenSSL's short reason ('tlsv13 alert certificate required') where it gives one.
+ */
+function socketFailure(e: Error): Error {
+  if ((e as { syscall?: unknown }).syscall !== undefined) return e;
+  const reason = (e as { reason?: unknown }).reason;
+  return new TlsRefusal(typeof reason === "string" ? reason : e.message, { cause: e });
+}
+
+/**
  * One HTTP/2 connection slot to the target. A session that received GOAWAY
  * (or failed) is left to finish its streams, and the next call opens a new
  * one, as grpc-js's subchannel does.
@@ -47,6 +64,11 @@ export class H2Connection {
   private readonly sessions = new Set<ClientHttp2Session>();
   /** Sessions whose peer sent its SETTINGS: an HTTP/2 server answered, not just a socket. */
   private readonly settled = new WeakSet<ClientHttp2Session>();
+  /**
+   * A session's socket error: a TLS alert after the handshake (the server refusing the
+   * client's certificate) destroys the session with no 'error' or 'close' of its own.
+   */
+  private readonly socketErrors = new WeakMap<ClientHttp2Session, Promise<Error>>();
   private readonly url: string;
   private readonly secure: SecureClientSessionOptions | undefined;
   private closed = false;
@@ -84,6 +106,7 @@ export class H2Connection {
       if (this.session === session) this.session = undefined;
     };
     session.once("remoteSettings", () => this.settled.add(session));
+    this.socketErrors.set(session, new Promise((found) => session.socket.once("error", found)));
     session.once("connect", () => {
       session.setLocalWindowSize(WINDOW_BYTES);
       const socket = session.socket;
@@ -128,7 +151,10 @@ export class H2Connection {
     if (this.settled.has(session)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => finish(new Error(`not connected after ${timeoutMs} ms`)), timeoutMs);
+      let done = false;
       const finish = (e?: Error): void => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         session.off("remoteSettings", onConnect);
         session.off("close", onClose);
@@ -137,11 +163,12 @@ export class H2Connection {
         else resolve();
       };
       const onConnect = (): void => finish();
-      const onError = (e: Error): void => finish(e);
+      const onError = (e: Error): void => finish(socketFailure(e));
       const onClose = (): void => finish(new Error("the connection closed"));
       session.once("remoteSettings", onConnect);
       session.once("error", onError);
       session.once("close", onClose);
+      void this.socketErrors.get(session)?.then((e) => finish(socketFailure(e)));
     });
   }
 

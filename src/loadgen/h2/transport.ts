@@ -6,7 +6,7 @@ import { NOT_CONNECTED_HINT } from "../connections.js";
 import type { ResolvedEngineOptions } from "../engine-options.js";
 import type { CallTransport } from "../transport.js";
 import { startH2Call } from "./call.js";
-import { H2Connection } from "./connection.js";
+import { H2Connection, TlsRefusal } from "./connection.js";
 import { h2Plan } from "./plans.js";
 import { grpcTimeout } from "./wire.js";
 
@@ -32,7 +32,7 @@ async function connectBy(conn: H2Connection, deadline: number): Promise<void> {
       return await conn.waitReady(Math.max(1, deadline - Date.now()));
     } catch (e) {
       const left = deadline - Date.now();
-      if (left <= RECONNECT_MS) throw e;
+      if (left <= RECONNECT_MS || e instanceof TlsRefusal) throw e;
       await delay(RECONNECT_MS);
     }
   }
@@ -79,7 +79,7 @@ export function h2Transport(o: ResolvedEngineOptions, byPeer: boolean): CallTran
         slots.map((s) =>
           connectBy(s.conn, deadline).catch((e: unknown) => {
             throw new LoadError(
-              `cannot connect to ${o.target} within ${timeoutMs} ms over ${describeClientTls(o.tls)} (h2 engine: ${messageOf(e)})${NOT_CONNECTED_HINT[o.tls.kind]}`,
+              `cannot connect to ${o.target}${e instanceof TlsRefusal ? "" : ` within ${timeoutMs} ms`} over ${describeClientTls(o.tls)} (h2 engine: ${messageOf(e)})${NOT_CONNECTED_HINT[o.tls.kind]}`,
               { cause: e },
             );
           }),
