@@ -19,6 +19,7 @@ export interface TypedExtension<T extends { "@type": string }> {
 
 export interface Router {
   "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+  dynamic_stats?: boolean;
 }
 
 export interface RetryPolicy {
@@ -48,6 +49,7 @@ export interface HttpConnectionManager {
   "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   stat_prefix: string;
   codec_type: "AUTO" | "HTTP1" | "HTTP2";
+  generate_request_id?: boolean;
   request_headers_timeout: Duration;
   common_http_protocol_options?: { max_connection_duration: Duration };
   drain_timeout?: Duration;
