@@ -53,9 +53,7 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
     .filter((m) => m.killAtMs !== null)
     .map((m) => ({ mode: m.mode, second: (m.killAtMs ?? 0) / 1000, event: "kill" }));
   const joins = r.modes.flatMap((m) =>
-    m.scaleOut && "joinedAtMs" in m.scaleOut
-      ? [{ mode: m.mode, second: m.scaleOut.joinedAtMs / 1000, event: "join" }]
-      : [],
+    m.scaleOut ? [{ mode: m.mode, second: m.scaleOut.joinedAtMs / 1000, event: "join" }] : [],
   );
   return [
     {

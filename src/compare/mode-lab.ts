@@ -9,13 +9,14 @@ import { balancerPids, type CompareMode, modeLabOptions, modeTarget } from "./mo
 import type { ResolvedCompareOptions } from "./options.js";
 
 /**
- * How a mode's layer meets a server that joins DNS: it can look, or its list was fixed at start.
- * The newcomer starts before the load (`prepare`), so that joining is one DNS change at a known
- * moment (`publish`), not a process start that takes seconds on a busy machine.
+ * How a mode's layer meets a server that joins DNS. The newcomer starts before the load
+ * (`prepare`), so that joining is one DNS change at a known moment (`publish`), not a process
+ * start that takes seconds on a busy machine.
  */
-export type ScaleOutPath =
-  | { kind: "dns"; prepare(): Promise<LabServer>; publish(): void }
-  | { kind: "fixed"; why: string };
+export interface ScaleOutPath {
+  prepare(): Promise<LabServer>;
+  publish(): void;
+}
 
 /** The scale-out of a lab whose DNS answers every live server. */
 const dnsScaleOut = (lab: {
@@ -23,7 +24,6 @@ const dnsScaleOut = (lab: {
   servers(): readonly LabServer[];
   setServerRecords(servers: readonly LabServer[]): void;
 }): ScaleOutPath => ({
-  kind: "dns",
   prepare: async () => (await lab.pool.add(1))[0] as LabServer,
   publish: () => lab.setServerRecords(lab.servers()),
 });
@@ -74,16 +74,11 @@ export async function startModeLab(
     };
   }
   const lab = await startLabCluster(labOptions, onEvent, signal);
-  const l4 = mode.kind === "l4" || mode.kind === "l4-max-age";
   return {
     servers: () => lab.servers(),
     kill: (s) => lab.pool.kill(s),
-    scaleOut: l4
-      ? {
-          kind: "fixed",
-          why: "the ClusterIP stand-in's endpoints are fixed when it starts (kube-proxy would add the new pod's)",
-        }
-      : dnsScaleOut(lab),
+    // Under L4 the newcomer joins the kube-proxy stand-in's endpoints, not the name clients resolve.
+    scaleOut: dnsScaleOut(lab),
     target: modeTarget(mode, lab),
     balancerPids: () => balancerPids(mode, lab),
     envoyVersion: lab.envoyBinary.version,

@@ -56,8 +56,8 @@ export interface CompareModeResult {
   killAtMs: number | null;
   /** Calls that failed from the kill's second on. */
   failedAfterKill: number;
-  /** The scale-out, or why this mode's layer cannot see a newcomer; absent in reports from before it. */
-  scaleOut?: CompareScaleOut | { skipped: string } | null;
+  /** The newcomer after the scale-out; null without one, absent in reports from before it. */
+  scaleOut?: CompareScaleOut | null;
   /** CPU seconds the balancing layer used during the load. */
   balancerCpuSec: number;
   /** CPU seconds of the client (this process) during the load. */

@@ -40,7 +40,7 @@ async function scaleAt(
   wait: Wait,
   now: () => number,
 ) {
-  if (atMs === null || newcomer === null || lab.scaleOut.kind === "fixed") return null;
+  if (atMs === null || newcomer === null) return null;
   await wait(atMs);
   lab.scaleOut.publish();
   return { server: newcomer, joinedAtMs: now() };
@@ -59,8 +59,7 @@ export async function runMode(
   const lab = await startModeLab(o, mode, onEvent, signal);
   try {
     const servers = [...lab.servers()];
-    const newcomer =
-      o.scaleAtMs !== null && lab.scaleOut.kind === "dns" ? await lab.scaleOut.prepare() : null;
+    const newcomer = o.scaleAtMs !== null ? await lab.scaleOut.prepare() : null;
     const outcomes: CallOutcome[] = [];
     let started: () => void = () => {};
     const loadStarted = new Promise<void>((r) => (started = r));
@@ -117,11 +116,9 @@ export async function runMode(
       scaled?.server,
     );
     result.scaleOut =
-      o.scaleAtMs === null
+      o.scaleAtMs === null || scaled === null
         ? null
-        : lab.scaleOut.kind === "fixed"
-          ? { skipped: lab.scaleOut.why }
-          : scaled && scaleOutOf(scaled.server, scaled.joinedAtMs, lab.servers().length, outcomes);
+        : scaleOutOf(scaled.server, scaled.joinedAtMs, lab.servers().length, outcomes);
     return { envoyVersion: lab.envoyVersion, peerVersion: lab.peerVersion, result };
   } finally {
     await lab.stop(signal?.aborted ? "interrupted" : `${modeName(mode)} finished`);

@@ -28,7 +28,7 @@ export function scaleOutOf(
 /** The newcomer's figures for a table cell: "31.0 (33.3)" and "372"; "-" where not measured. */
 export function scaleOutCells(m: CompareModeResult): { share: string; firstCall: string } {
   const s = m.scaleOut;
-  if (s === undefined || s === null || "skipped" in s) return { share: "-", firstCall: "-" };
+  if (s === undefined || s === null) return { share: "-", firstCall: "-" };
   return {
     share: `${s.sharePct.toFixed(1)} (${s.fairSharePct.toFixed(1)})`,
     firstCall: s.firstCallMs === null ? "never" : String(s.firstCallMs),
@@ -42,7 +42,6 @@ export function formatScaleOut(r: CompareReport): string[] {
   const line = (m: CompareModeResult): string => {
     const s = m.scaleOut;
     if (s === undefined || s === null) return "not measured";
-    if ("skipped" in s) return `not measured: ${s.skipped}`;
     const first = s.firstCallMs === null ? "no call" : `first call ${s.firstCallMs} ms after joining`;
     return `server ${s.server} in DNS at ${(s.joinedAtMs / 1000).toFixed(1)} s took ${s.sharePct.toFixed(1)} % of the calls since (fair ${s.fairSharePct.toFixed(1)} %), ${first}`;
   };

@@ -1,3 +1,5 @@
+import { dnsClusterType } from "./dns-cluster.js";
+import { duration, socket } from "./fields.js";
 import {
   ENVOY_DRAIN_TIMEOUT_MS,
   isHashPolicy,
@@ -7,27 +9,13 @@ import {
   upstreamTlsOf,
 } from "./options.js";
 import { downstreamTls, UPSTREAM_ALPN, upstreamTls } from "./tls.js";
-import type {
-  Bootstrap,
-  CaresDnsResolverConfig,
-  Cluster,
-  Duration,
-  Listener,
-  RetryPolicy,
-  SocketAddress,
-} from "./types.js";
+import type { Bootstrap, Cluster, Listener, RetryPolicy } from "./types.js";
 
 /** Name of the upstream cluster and of the listener, as Envoy's admin API and stats show them. */
 export const CLUSTER_NAME = "server";
 export const LISTENER_NAME = "grpc_ingress";
 
-/** Milliseconds as a proto Duration string. */
-export const duration = (ms: number): Duration => `${ms / 1000}s`;
-
-/** An Envoy SocketAddress. */
-export const socket = (address: string, port: number): SocketAddress => ({
-  socket_address: { address, port_value: port },
-});
+export { duration, socket } from "./fields.js";
 
 /**
  * The Envoy v3 bootstrap: one HTTP/2-capable listener routing every gRPC call
@@ -134,20 +122,6 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
 
 export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
   const upstream = upstreamTlsOf(o.tls);
-  const resolver: CaresDnsResolverConfig = {
-    "@type": "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
-    use_resolvers_as_fallback: false,
-    // Past this an answer is truncated and c-ares asks again over TCP: 100 hosts still arrive whole.
-    edns0_max_payload_size: 1232,
-    // The name is asked exactly as given: no search domains appended behind the user's back.
-    dns_resolver_options: {
-      use_tcp_for_dns_lookups: false,
-      no_default_search_domain: o.dnsResolvers.kind === "servers",
-    },
-  };
-  if (o.dnsResolvers.kind === "servers") {
-    resolver.resolvers = o.dnsResolvers.servers.map((s) => socket(s.address, s.port));
-  }
   return {
     name: CLUSTER_NAME,
     connect_timeout: duration(o.connectTimeoutMs),
@@ -159,24 +133,7 @@ export function buildCluster(o: ResolvedEnvoyConfigOptions): Cluster {
         ? {}
         : { healthy_panic_threshold: { value: o.healthyPanicThresholdPercent } }),
     },
-    cluster_type: {
-      name: "envoy.clusters.dns",
-      typed_config: {
-        "@type": "type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster",
-        // A fixed refresh, not the record's TTL: how fast hosts come and go is Envoy's setting, the same everywhere.
-        dns_refresh_rate: duration(o.dnsRefreshMs),
-        // While DNS fails Envoy keeps the hosts it has and asks again with backoff.
-        dns_failure_refresh_rate: {
-          base_interval: duration(Math.min(o.dnsRefreshMs, 1000)),
-          max_interval: duration(Math.max(o.dnsRefreshMs, 10_000)),
-        },
-        respect_dns_ttl: false,
-        dns_lookup_family: "V4_ONLY",
-        // false: every A record is its own upstream host (STRICT_DNS semantics).
-        all_addresses_in_single_endpoint: false,
-        typed_dns_resolver_config: { name: "envoy.network.dns_resolver.cares", typed_config: resolver },
-      },
-    },
+    cluster_type: dnsClusterType(o.dnsRefreshMs, o.dnsResolvers),
     ...(o.healthCheck === false
       ? {}
       : {

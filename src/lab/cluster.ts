@@ -88,7 +88,7 @@ export async function startLabCluster(
     const first = await pool.add(o.servers);
     const topology = topologies[o.topology]();
     const answer = await topology.start(
-      { options: o, disposers, envoyBinary: binary.path, workDir, onEvent, signal },
+      { options: o, disposers, envoyBinary: binary.path, workDir, dns, onEvent, signal },
       first,
     );
     const setRecords = (addresses: readonly string[]): void => {

@@ -114,20 +114,16 @@ describe("grpc-lb lab compare at small scale", () => {
     for (const m of report.modes) {
       const s = m.scaleOut;
       assert.ok(s !== undefined && s !== null, `${m.mode}: the scale-out is reported`);
-      if (m.mode.startsWith("l4")) {
-        assert.ok("skipped" in s, `${m.mode}: the stand-in's fixed endpoints are said, not measured`);
-        continue;
-      }
-      assert.ok("joinedAtMs" in s, `${m.mode}: the newcomer joined (${JSON.stringify(s)})`);
+      assert.ok(s.joinedAtMs > 0, `${m.mode}: the newcomer joined (${JSON.stringify(s)})`);
       assert.equal(s.server, 4, `${m.mode}: server 4 is the newcomer`);
     }
     const nginx = mode("nginx").scaleOut;
-    assert.ok(nginx && "calls" in nginx);
+    assert.ok(nginx);
     assert.equal(nginx.calls, 0, "nginx 1.22 resolved its upstream at start: the newcomer gets no call");
     assert.equal(nginx.firstCallMs, null);
     for (const name of ["haproxy", "envoy-round_robin"]) {
       const s = mode(name).scaleOut;
-      assert.ok(s && "calls" in s);
+      assert.ok(s);
       if (s.joinedAtMs + JOIN_BUDGET_MS > DURATION_MS) {
         t.diagnostic(`${name}: joined at ${s.joinedAtMs} ms, too late to judge within the run`);
         continue;

@@ -6,11 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { findEnvoy } from "../../src/envoy/binary.js";
+import { L4_CLUSTER_NAME } from "../../src/envoy/l4-proxy.js";
 import { startLabCluster } from "../../src/lab/cluster.js";
 import type { LabEvent } from "../../src/lab/events.js";
-import { resolveLabOptions } from "../../src/lab/options.js";
+import { DEFAULT_VIRTUAL_IP, resolveLabOptions } from "../../src/lab/options.js";
 import { type LabRunReport, runLab } from "../../src/lab/run.js";
+import { startLoad } from "../../src/loadgen/engine.js";
 import { runLoad } from "../../src/loadgen/run-load.js";
+import { formatHostPort } from "../../src/util/address.js";
 import { waitFor } from "../../src/util/wait.js";
 import { isAlive, killSpawned, pidsIn, spawnCli, waitAllGone } from "../helpers.js";
 
@@ -141,6 +144,48 @@ describe("grpc-lb lab as a command", () => {
     const pids = pidsIn(runs.clusterip.stderr());
     assert.equal(pids.length, 5, "3 servers, the L4 proxy and Envoy");
     await waitAllGone([...pids, ...pidsIn(runs.headless.stderr())]);
+  });
+
+  it("the kube-proxy stand-in follows the servers by name: a new server gets new connections, made ones stay", async () => {
+    const lab = await startLabCluster(resolveLabOptions({ servers: 2, topology: "clusterip" }));
+    try {
+      const [proxy] = lab.topology.proxies();
+      assert.ok(proxy);
+      const vip = formatHostPort(DEFAULT_VIRTUAL_IP, lab.pool.port);
+      const held = startLoad({ target: vip, connections: 1, concurrency: 1, durationMs: 60_000 });
+      await waitFor(
+        "a first call on the held connection",
+        () => (held.progress().ok > 0 ? true : undefined),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      const [newcomer] = await lab.pool.add(1);
+      assert.ok(newcomer);
+      lab.setServerRecords(lab.servers());
+      // Its DNS refresh (1 s) picks the newcomer up; the budget allows a few refreshes on a busy machine.
+      await waitFor(
+        "the L4 proxy to list 3 endpoints",
+        async () => ((await proxy.admin.clusterHosts(L4_CLUSTER_NAME)).length === 3 ? true : undefined),
+        { timeoutMs: 10_000 },
+      );
+      // New connections go round robin over the 3 endpoints: the newcomer answers some of 6.
+      const fresh = [];
+      for (let i = 0; i < 6; i++) fresh.push(await runLoad({ target: vip, requests: 5 }));
+      assert.ok(
+        fresh.some((r) => (r.backends[newcomer.id] ?? 0) === 5),
+        JSON.stringify(fresh.map((r) => r.backends)),
+      );
+      const before = await held.stop();
+      assert.deepEqual(
+        Object.keys(before.backends).length,
+        1,
+        "a connection made before stays on its server",
+      );
+      assert.equal(before.backends[newcomer.id], undefined);
+    } finally {
+      await lab.stop();
+    }
   });
 
   it("'lab up' serves until SIGINT, then stops everything and exits 130", async () => {

@@ -127,7 +127,8 @@ describe("envoy bootstrap builder", () => {
     assert.deepEqual(listener?.address.socket_address, { address: "127.77.255.254", port_value: 7000 });
     assert.equal(listener?.filter_chains[0]?.filters[0]?.name, "envoy.filters.network.tcp_proxy");
     const cluster = b.static_resources.clusters[0];
-    assert.equal(cluster?.type, "STATIC");
+    assert.ok(cluster && "type" in cluster);
+    assert.equal(cluster.type, "STATIC");
     assert.deepEqual(
       cluster?.load_assignment.endpoints[0]?.lb_endpoints.map(
         (e) => e.endpoint.address.socket_address.address,
@@ -135,6 +136,30 @@ describe("envoy bootstrap builder", () => {
       ["127.77.0.1", "127.77.0.2"],
     );
     assert.equal(b.admin.address.socket_address.address, "127.0.0.1");
+  });
+
+  it("builds the L4 proxy following a name's A records from one resolver, as kube-proxy follows endpoints", () => {
+    const b = buildL4ProxyBootstrap({
+      virtualIp: "127.77.255.254",
+      port: 7000,
+      endpoints: {
+        name: "server-endpoints",
+        resolver: { address: "127.0.0.1", port: 5353 },
+        refreshMs: 1000,
+      },
+      adminPort: 0,
+    });
+    const cluster = b.static_resources.clusters[0];
+    assert.ok(cluster && "cluster_type" in cluster && !("type" in cluster));
+    const dns = cluster.cluster_type.typed_config;
+    assert.equal(dns.dns_refresh_rate, "1s");
+    assert.equal(dns.all_addresses_in_single_endpoint, false);
+    assert.deepEqual(dns.typed_dns_resolver_config.typed_config.resolvers, [
+      { socket_address: { address: "127.0.0.1", port_value: 5353 } },
+    ]);
+    assert.deepEqual(cluster.load_assignment.endpoints[0]?.lb_endpoints[0]?.endpoint.address, {
+      socket_address: { address: "server-endpoints", port_value: 7000 },
+    });
   });
 
   it("rejects impossible options with a UsageError", () => {

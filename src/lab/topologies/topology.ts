@@ -1,3 +1,4 @@
+import type { DnsServerHandle } from "../../dns/server.js";
 import type { EnvoyHandle } from "../../envoy/process.js";
 import type { Disposers } from "../../util/disposers.js";
 import type { LabEvent } from "../events.js";
@@ -22,6 +23,8 @@ export interface TopologyContext {
   readonly envoyBinary: string;
   /** A directory this lab owns. */
   readonly workDir: string;
+  /** The lab's DNS server, for names besides 'server' that a topology's own parts resolve. */
+  readonly dns: DnsServerHandle;
   readonly onEvent: (e: LabEvent) => void;
   readonly signal: AbortSignal | undefined;
 }
