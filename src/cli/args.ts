@@ -97,3 +97,22 @@ export function hostPortFlag(command: string, name: string, value: string | unde
   }
   return parsed;
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration as Go (and ghz) write it: 500ms, 10s, 1m30s, in ms; undefined when absent. */
+export function durationFlag(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  let ms = 0;
+  let at = 0;
+  for (let m = part.exec(value); m !== null; m = part.exec(value)) {
+    ms += Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1000);
+    at = part.lastIndex;
+  }
+  if (at === 0 || at !== value.length || ms <= 0 || ms > 86_400_000)
+    throw new UsageError(
+      `grpc-lb ${command}: --${name} must be a duration such as 500ms, 10s or 1m30s, got '${value}'`,
+    );
+  return Math.round(ms);
+}

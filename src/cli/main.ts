@@ -10,6 +10,7 @@ import { k8sCommand } from "./commands/k8s.js";
 import { labCommand } from "./commands/lab.js";
 import { loadCommand } from "./commands/load.js";
 import { serveCommand } from "./commands/serve.js";
+import { watchCommand } from "./commands/watch.js";
 
 export const commands: readonly Command[] = [
   serveCommand,
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
   doctorCommand,
   envoyConfigCommand,
   envoyHostsCommand,
+  watchCommand,
   labCommand,
   deployGenCommand,
   composeCommand,

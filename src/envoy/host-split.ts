@@ -48,7 +48,7 @@ export interface HostSplit {
  * started from 0; a counter that went down belongs to a host Envoy dropped and
  * added again, which started over from 0.
  */
-const growth = (before: number | undefined, after: number): number =>
+export const growth = (before: number | undefined, after: number): number =>
   before === undefined || after < before ? after : after - before;
 
 /** The hosts that answered between two readings of hostCounters(); `cluster` picks one, else those that moved. */

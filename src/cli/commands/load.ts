@@ -15,7 +15,7 @@ import type { LoadReport } from "../../loadgen/report.js";
 import type { Schedule } from "../../loadgen/schedule.js";
 import { startWorkerLoad, usableWorkers } from "../../loadgen/worker-load.js";
 import { formatHostPort } from "../../util/address.js";
-import { type Command, choiceFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
 
 const FORMATS = {
@@ -159,7 +159,8 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     const flags: Flags = values;
     const num = (name: string, min: number): number | undefined =>
       numberFlag(name, flags[name] as string | undefined, min);
-    const dur = (name: string): number | undefined => durationFlag(name, flags[name] as string | undefined);
+    const dur = (name: string): number | undefined =>
+      durationFlag("load", name, flags[name] as string | undefined);
 
     const lb = choiceFlag("load", "lb", values.lb, ["round_robin", "pick_first"] as const);
     const target = targetOf(values.target, values["dns-server"], lb);
@@ -420,25 +421,6 @@ function numberFlag(name: string, value: string | undefined, min: number): numbe
       `grpc-lb load: --${name} must be a number${Number.isFinite(min) ? ` of at least ${min}` : ""}, got '${value}'`,
     );
   return n;
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A duration as Go (and ghz) write it: 500ms, 10s, 1m30s; undefined when absent. */
-function durationFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-  let ms = 0;
-  let at = 0;
-  for (let m = part.exec(value); m !== null; m = part.exec(value)) {
-    ms += Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1000);
-    at = part.lastIndex;
-  }
-  if (at === 0 || at !== value.length || ms <= 0 || ms > 86_400_000)
-    throw new UsageError(
-      `grpc-lb load: --${name} must be a duration such as 500ms, 10s or 1m30s, got '${value}'`,
-    );
-  return Math.round(ms);
 }
 
 function metadataPair(text: string): [string, string] {

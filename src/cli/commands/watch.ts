@@ -1,0 +1,86 @@
+import { UsageError } from "../../errors.js";
+import { formatHostPort } from "../../util/address.js";
+import { VIEWS, viewFor } from "../../watch/views.js";
+import { watchEnvoys } from "../../watch/watch.js";
+import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+
+export const watchCommand: Command = {
+  name: "watch",
+  summary: "show, live, every host of an Envoy cluster: calls/s, in flight, share, errors, health",
+  usage: `Usage: grpc-lb watch --admin URL [options]
+
+Shows every host of one cluster of a running Envoy, read from its admin API
+(/clusters?format=json) every --interval: calls per second (the growth of its
+rq_total, retries included), requests and streams in flight (rq_active), its
+share of the interval's calls, errors by kind (rq_error, rq_timeout,
+cx_connect_fail), health flags and outlier ejection. Works on any Envoy.
+
+The first reading has no rates (they are differences of two readings): the
+terminal view says so, and --format json prints its first line after one
+interval. Hosts that appear are marked new; hosts that go away are named once;
+a counter that goes down (Envoy restarted) counts from 0, never below.
+
+On a terminal the view is redrawn in place, with bars and colours (none with
+NO_COLOR set); to a pipe or file it prints plain lines. Ctrl-C ends it (exit 0).
+
+Options:
+  --admin URL        Envoy's admin API: http://HOST:PORT or HOST:PORT (required);
+                     repeat it to watch several Envoys, one section each
+  --cluster NAME     the cluster to show (default: the one with the most hosts,
+                     leaving out xDS, SDS, tracing and admin clusters; it is named)
+  --interval D       time between readings, e.g. 500ms, 1s, 2s (default 1s)
+  --format F         text or json: one JSON object per line, per Envoy and
+                     interval (default text)
+  --count N          stop after N intervals (default: until Ctrl-C)
+  -h, --help         show this help
+
+Exit status: 0 when it ends (--count, Ctrl-C), 1 when an admin API does not
+answer at the start, 2 for bad usage or an unknown --cluster (the clusters are listed).
+`,
+  async run(argv, ctx) {
+    const { values } = parseFlags("watch", argv, {
+      admin: { type: "string", multiple: true },
+      cluster: { type: "string" },
+      interval: { type: "string" },
+      format: { type: "string" },
+      count: { type: "string" },
+    });
+    if (values.help) {
+      ctx.stdout(this.usage);
+      return 0;
+    }
+    if (values.admin === undefined)
+      throw new UsageError(
+        "grpc-lb watch: --admin is required, e.g. --admin http://127.0.0.1:9901 (see --help)",
+      );
+    const admins = values.admin.map((a) => {
+      const hp = hostPortFlag("watch", "admin", a.replace(/^http:\/\//, "").replace(/\/$/, ""));
+      return formatHostPort(hp?.host ?? "", hp?.port ?? 0);
+    });
+    if (new Set(admins).size < admins.length)
+      throw new UsageError(`grpc-lb watch: --admin names the same Envoy twice: ${admins.join(", ")}`);
+    const intervalMs = durationFlag("watch", "interval", values.interval) ?? 1000;
+    if (intervalMs < 100 || intervalMs > 3_600_000)
+      throw new UsageError(`grpc-lb watch: --interval must be from 100ms to 1h, got '${values.interval}'`);
+    const count = intFlag("watch", "count", values.count, { min: 1, max: 1_000_000 });
+    const format = choiceFlag("watch", "format", values.format, ["text", "json"] as const) ?? "text";
+    const out = process.stdout;
+    const { kind, colour } = viewFor(format, { isTTY: out.isTTY === true, env: process.env });
+    const view = VIEWS[kind]({
+      write: ctx.stdout,
+      intervalMs,
+      colour,
+      columns: out.columns ?? 80,
+      rows: out.rows ?? 24,
+    });
+    try {
+      await watchEnvoys({ admins, cluster: values.cluster, intervalMs, count, signal: ctx.signal }, view);
+    } catch (e) {
+      // Ctrl-C (or SIGTERM) is how a live view ends: a clean stop, not a failure.
+      if (!ctx.signal.aborted) throw e;
+    } finally {
+      view.close();
+    }
+    return 0;
+  },
+};
