@@ -9,6 +9,7 @@ import {
   CALL_DEADLINE_MS,
   LAB_LOAD,
   type LoadBounds,
+  SCENARIO_CONCURRENCY,
   scenarioLoad,
   startScenarioLoad,
   WAIT_MS,
@@ -102,7 +103,7 @@ export async function runScenarioOn<Env>(
     const cutCount = cut && paced ? repliesCut(paced.results, cut) : 0;
     const checks = [
       ...(totals && !scenario.allowFailedCalls
-        ? [noFailedCalls(totals, cut && { count: cutCount, by: cut.by })]
+        ? [noFailedCalls(totals, cut && { count: cutCount, by: cut.by, budget: SCENARIO_CONCURRENCY })]
         : []),
       ...outcome.checks,
       check("no retry refused by the budget", overflows === 0, `${overflows} refused`),

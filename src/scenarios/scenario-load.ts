@@ -22,6 +22,9 @@ export const LAB_LOAD: LoadBounds = { maxRequests: 12_000, maxDurationMs: 60_000
 export const SCENARIO_RATE_PER_SEC = 200;
 
 /** The steady load: 200 calls/s over `connections` channels, at most 8 in flight, within `bounds`. */
+/** Calls in flight at most under a scenario's load: a fault can cut no more replies than this. */
+export const SCENARIO_CONCURRENCY = 8;
+
 export function startScenarioLoad(
   target: ScenarioTarget,
   bounds: LoadBounds,
@@ -34,7 +37,7 @@ export function startScenarioLoad(
     target: target.listenAddress,
     ...(target.tls === undefined ? {} : { tls: target.tls }),
     ratePerSec: SCENARIO_RATE_PER_SEC,
-    concurrency: 8,
+    concurrency: SCENARIO_CONCURRENCY,
     connections,
     maxRequests: bounds.maxRequests,
     maxDurationMs: bounds.maxDurationMs,

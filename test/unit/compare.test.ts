@@ -223,19 +223,23 @@ describe("scenario totals over the engine's recorder", () => {
     const window = { fromMs: 10, toMs: 10, withinMs: 20 };
     // The second only: the third started after the kill, the fourth is no cut reply.
     assert.equal(repliesCut(rs, window), 1);
-    const mixed = noFailedCalls(rs, { count: repliesCut(rs, window), by: "the kill" });
+    const mixed = noFailedCalls(rs, { count: repliesCut(rs, window), by: "the kill", budget: 8 });
     assert.equal(mixed.ok, false);
+    // The line counts every call the client saw fail, the cut reply among them.
     assert.match(
       mixed.detail,
-      /^2 of 4 failed \(INTERNAL 2, UNAVAILABLE 1\).*; 1 reply cut mid-way by the kill/,
+      /^3 of 4 failed \(INTERNAL 2, UNAVAILABLE 1\).*: 1 reply cut mid-way by the kill, .*, 2 otherwise$/,
     );
     const cutOnly = rs.slice(0, 2);
-    const ok = noFailedCalls(cutOnly, { count: repliesCut(cutOnly, window), by: "the kill" });
+    const ok = noFailedCalls(cutOnly, { count: repliesCut(cutOnly, window), by: "the kill", budget: 8 });
     assert.equal(ok.ok, true);
+    assert.equal(ok.name, "no failed calls but replies cut mid-way by the kill");
     assert.equal(
       ok.detail,
-      `0 of 2 failed; 1 reply cut mid-way by the kill, which no one can retry (INTERNAL: ${reset})`,
+      `1 of 2 failed (INTERNAL 1); first INTERNAL: ${reset}: 1 reply cut mid-way by the kill, which no one can retry (budget 8, the calls in flight), 0 otherwise`,
     );
+    // More cut replies than calls were in flight cannot all be the kill's.
+    assert.equal(noFailedCalls(cutOnly, { count: 1, by: "the kill", budget: 0 }).ok, false);
   });
 });
 

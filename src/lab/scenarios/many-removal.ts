@@ -20,10 +20,10 @@ export interface RemovalOutcome {
   hostsGoneMs: number;
   load: LoadReport;
   /**
-   * Failed calls whose reply the SIGKILL cut mid-way (INTERNAL, a reset stream), counted
-   * apart as the runner does (ScenarioOutcome.cutReplies): no one can retry those.
+   * Failed calls whose reply the SIGKILL cut mid-way (INTERNAL, a reset stream), explained
+   * beside the count as the runner does (ScenarioOutcome.cutReplies): no one can retry those.
    */
-  cutByKill: number;
+  cut: { count: number; by: string; budget: number };
   /** Calls answered by a removed server after /clusters had let it go. */
   answeredByRemovedAfterGone: number;
 }
@@ -98,7 +98,8 @@ export async function removeUnderLoad(
     stop.abort();
     const load = await run.done;
     const cutByKill = repliesCut(failures, { fromMs: killFromMs, toMs: killToMs, withinMs: 1000 });
-    return { removed: remove.length, hostsGoneMs, load, cutByKill, answeredByRemovedAfterGone };
+    const cut = { count: cutByKill, by: "the SIGKILL", budget: REMOVAL_LOAD.concurrency };
+    return { removed: remove.length, hostsGoneMs, load, cut, answeredByRemovedAfterGone };
   } finally {
     stop.abort();
     signal.removeEventListener("abort", onAbort);

@@ -102,7 +102,7 @@ export const many: LabScenario = {
           `${agreement.detail}; Envoy retried ${retries}`,
         ),
         {
-          ...noFailedCalls(removal.load, { count: removal.cutByKill, by: "the SIGKILL" }),
+          ...noFailedCalls(removal.load, removal.cut),
           name: `no failed calls while ${removal.removed} servers were lost`,
         },
         {
@@ -126,7 +126,7 @@ export const many: LabScenario = {
         removalBudgetMs: removalBudget,
         removalCalls: removal.load.requests.total,
         removalFailedCalls: removal.load.requests.failed,
-        removalRepliesCutByKill: removal.cutByKill,
+        removalRepliesCutByKill: removal.cut.count,
         joinedServers: join.added,
         joinToAllHealthyMs: round(join.allHealthyMs),
         joinToAllAnsweredMs: round(join.allAnsweredMs),
