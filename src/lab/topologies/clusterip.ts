@@ -47,5 +47,6 @@ export function clusterIpTopology(virtualIp = DEFAULT_VIRTUAL_IP): Topology {
       throw new LabError("server records change only with headless discovery");
     },
     proxies: () => (proxy === undefined ? [] : [proxy]),
+    envoyEds: () => undefined,
   };
 }
