@@ -4,6 +4,7 @@ import { engineBudgets } from "../../src/envoy/budgets.js";
 import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
 import { waitForHosts } from "../../src/lab/lab-envoy.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
+import { runScenario } from "../../src/lab/scenarios/run.js";
 import { runLoad } from "../../src/loadgen/run-load.js";
 import { routesToExactly } from "../../src/routing/wait-hosts.js";
 import { formatHostPort } from "../../src/util/address.js";
@@ -92,5 +93,28 @@ describe("lab --discovery xds: Envoy takes the servers by EDS from the lab's xDS
     run.child.kill("SIGINT");
     assert.equal((await run.exit).code, 130, run.stderr());
     assert.match(run.stderr(), /xds: stream \d+ opened by node 'a-test'/);
+  });
+
+  it("lab scenario discovery: by DNS and by xDS, each join and removal timed, no call failing", async () => {
+    const report = await runScenario("discovery", {}, () => {});
+    assert.equal(report.verdict, "pass", JSON.stringify(report.checks));
+    assert.equal(report.requests.failed, 0);
+    const m = report.measurements;
+    for (const k of [
+      "dnsReadyToFirstCallMs",
+      "xdsReadyToFirstCallMs",
+      "dnsRemovedToLastCallMs",
+      "xdsRemovedToLastCallMs",
+    ])
+      assert.equal(typeof m[k], "number", k);
+    assert.deepEqual(
+      report.distributions.map((d) => [d.phase, Object.keys(d.backends).length]),
+      [
+        ["dns: 4 servers", 4],
+        ["dns: after the removal", 3],
+        ["xds: 4 servers", 4],
+        ["xds: after the removal", 3],
+      ],
+    );
   });
 });
