@@ -8,7 +8,10 @@ import type { LabServer } from "./servers.js";
  * server is HEALTHY once ready, DRAINING from its SIGTERM, and removed once its process
  * has exited. Synced from the start: the pool's live servers are its full list.
  */
-export function labXdsSource(pool: ServerPool): { source: EndpointList; stop(): void } {
+export function labXdsSource(pool: Pick<ServerPool, "live" | "watch">): {
+  source: EndpointList;
+  stop(): void;
+} {
   const source = new EndpointList("the lab's server pool");
   const health = new Map<LabServer, EndpointHealth>(pool.live().map((s) => [s, "HEALTHY"]));
   const publish = (): void =>
