@@ -1,7 +1,10 @@
 import type { XdsEvent } from "./events.js";
 import { type PackedAny, resourceTypeOf, TYPE_URLS } from "./protos.js";
 import type { Snapshots, Subscription } from "./snapshot.js";
-import { RESOURCE_TYPES, type ResourceType } from "./types.js";
+import type { ResourceType } from "./types.js";
+
+/** Envoy's xDS protocol: CDS, then EDS, then LDS, then RDS, so nothing refers to what is not there yet. */
+const PUSH_ORDER: readonly ResourceType[] = ["cluster", "endpoint", "listener", "route"];
 
 /** A DiscoveryRequest as grpc-js decodes it (proto field names; absent fields undefined). */
 export interface DiscoveryRequest {
@@ -105,9 +108,9 @@ export class AdsStream {
     if (changed || nonce === "") this.respond(type, state, "subscribe");
   }
 
-  /** After the source changed: sends each subscribed type whose version moved, CDS first (make before break). */
+  /** After the source changed: sends each subscribed type whose version moved, in make-before-break order. */
   push(): void {
-    for (const type of RESOURCE_TYPES) {
+    for (const type of PUSH_ORDER) {
       const state = this.types.get(type);
       if (state === undefined) continue;
       if (state.waiting || state.sentVersion !== this.snapshots.version(type))
