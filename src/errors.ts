@@ -16,7 +16,8 @@ export type Area =
   | "peer"
   | "engine"
   | "doctor"
-  | "tls";
+  | "tls"
+  | "xds";
 
 export class GrpcLbError extends Error {
   override name = "GrpcLbError";
@@ -108,6 +109,14 @@ export class PeerError extends GrpcLbError {
   override name = "PeerError";
   constructor(message: string, options?: ErrorOptions) {
     super("peer", message, options);
+  }
+}
+
+/** The xDS server: it could not bind, load Envoy's protos, or was given resources it cannot encode. */
+export class XdsError extends GrpcLbError {
+  override name = "XdsError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("xds", message, options);
   }
 }
 

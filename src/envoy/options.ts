@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
 import { UsageError } from "../errors.js";
 import type { LbPolicyName } from "./types.js";
@@ -235,6 +236,51 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
       throw new UsageError("envoy config: dnsResolvers lists no server");
     for (const s of o.dnsResolvers.servers) checkPort("DNS resolver port", s.port, 1);
   }
+  return o;
+}
+
+/** How long Envoy waits for its first EDS answer before it starts with no host, in ms (Envoy's own default is 15 s). */
+export const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 5000;
+
+/**
+ * Envoy told its servers by EDS over ADS (buildEdsBootstrap) instead of resolving serverHost:
+ * the same cluster, health checks, outlier detection and retries, its hosts pushed by an xDS server.
+ */
+export interface EdsOptions {
+  /** IP address of the xDS (ADS) server; Envoy reaches it by a STATIC cluster, so no name. */
+  xdsAddress: string;
+  /** Port of the xDS server. */
+  xdsPort: number;
+  /**
+   * How long Envoy waits for the first assignment of the cluster before it finishes starting
+   * with no host, in ms; 0 waits for ever. Default DEFAULT_INITIAL_FETCH_TIMEOUT_MS.
+   */
+  initialFetchTimeoutMs?: number;
+  /** Envoy's node id, as the xDS server's logs and metrics name it. Default "grpc-lb-envoy". */
+  nodeId?: string;
+}
+
+export type ResolvedEdsOptions = Required<EdsOptions>;
+
+export function resolveEdsOptions(options: EdsOptions): ResolvedEdsOptions {
+  const o: ResolvedEdsOptions = {
+    initialFetchTimeoutMs: DEFAULT_INITIAL_FETCH_TIMEOUT_MS,
+    nodeId: "grpc-lb-envoy",
+    ...options,
+  };
+  if (isIP(o.xdsAddress) === 0) {
+    throw new UsageError(
+      `envoy config: the xDS server's address must be an IP address, got '${o.xdsAddress}'`,
+    );
+  }
+  checkPort("xDS server port", o.xdsPort, 1);
+  if (!Number.isInteger(o.initialFetchTimeoutMs) || o.initialFetchTimeoutMs < 0) {
+    throw new UsageError(
+      `envoy config: initialFetchTimeoutMs must be 0 (wait for ever) or more, got ${o.initialFetchTimeoutMs}`,
+    );
+  }
+  if (o.nodeId === "")
+    throw new UsageError("envoy config: the node id of an Envoy fed by xDS cannot be empty");
   return o;
 }
 

@@ -201,6 +201,39 @@ export interface DownstreamConnectionsConfig {
 export interface Bootstrap<L = Listener, C = Cluster> {
   node: { id: string; cluster: string };
   admin: { address: SocketAddress };
+  /** With EDS: the ADS stream the EDS cluster's hosts come on. */
+  dynamic_resources?: { ads_config: AdsApiConfigSource };
   static_resources: { listeners: L[]; clusters: C[] };
   overload_manager: { resource_monitors: TypedExtension<DownstreamConnectionsConfig>[] };
+}
+
+/** config.core.v3.ApiConfigSource of an ADS stream, over Envoy's own gRPC client to a static cluster. */
+export interface AdsApiConfigSource {
+  api_type: "GRPC";
+  transport_api_version: "V3";
+  grpc_services: { envoy_grpc: { cluster_name: string } }[];
+  set_node_on_first_message_only: boolean;
+}
+
+/** The gRPC balancer's cluster with its hosts by EDS over ADS, in place of DNS. */
+export type EdsCluster = Omit<Cluster, "cluster_type" | "load_assignment"> & {
+  type: "EDS";
+  eds_cluster_config: {
+    service_name: string;
+    eds_config: { ads: Record<string, never>; resource_api_version: "V3"; initial_fetch_timeout: Duration };
+  };
+};
+
+/** The xDS server's cluster: one fixed address, HTTP/2 (gRPC). */
+export interface XdsServerCluster {
+  name: string;
+  type: "STATIC";
+  connect_timeout: Duration;
+  load_assignment: {
+    cluster_name: string;
+    endpoints: { lb_endpoints: { endpoint: { address: SocketAddress } }[] }[];
+  };
+  typed_extension_protocol_options: {
+    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": HttpProtocolOptions;
+  };
 }

@@ -88,7 +88,7 @@ export async function startLabCluster(
     const first = await pool.add(o.servers);
     const topology = topologies[o.topology]();
     const answer = await topology.start(
-      { options: o, disposers, envoyBinary: binary.path, workDir, dns, onEvent, signal },
+      { options: o, disposers, envoyBinary: binary.path, workDir, dns, pool, onEvent, signal },
       first,
     );
     const setRecords = (addresses: readonly string[]): void => {
@@ -106,6 +106,7 @@ export async function startLabCluster(
       onEvent,
       signal,
       envoyTls,
+      eds: topology.envoyEds(),
     });
     const { tier, listenAddress } = started;
     let envoy = started.envoy;
@@ -142,7 +143,7 @@ export async function startLabCluster(
         envoy = await hotRestartLabEnvoy(
           envoy,
           changes,
-          { options: o, dns, serverPort: pool.port, envoyTls, disposers, onEvent },
+          { options: o, dns, serverPort: pool.port, envoyTls, eds: topology.envoyEds(), disposers, onEvent },
           s,
         );
         return envoy;

@@ -1,6 +1,6 @@
 import type { DnsServerHandle } from "../dns/server.js";
 import { CLUSTER_NAME } from "../envoy/bootstrap.js";
-import type { EnvoyTlsOptions } from "../envoy/options.js";
+import type { EdsOptions, EnvoyTlsOptions } from "../envoy/options.js";
 import type { EnvoyHandle } from "../envoy/process.js";
 import { LabError } from "../errors.js";
 import type { ClientTls } from "../grpc/client-tls.js";
@@ -27,6 +27,8 @@ export interface LabEnvoyStart {
   signal: AbortSignal | undefined;
   /** Envoy's TLS (the lab's certificates), or false in plaintext. */
   envoyTls: EnvoyTlsOptions | false;
+  /** The xDS server the Envoys take their hosts from, or undefined where they resolve DNS. */
+  eds: EdsOptions | undefined;
 }
 
 /** The lab's Envoy, or with `envoys` above 1 its tier, and where clients connect. */
@@ -53,15 +55,15 @@ export async function checkFixedPorts(o: ResolvedLabOptions): Promise<void> {
 
 /** Starts the lab's single Envoy, or its tier of Envoys behind a connection balancer. */
 export async function startLabEnvoys(s: LabEnvoyStart): Promise<LabEnvoys> {
-  const { options: o, binary, dns, serverPort, workDir, disposers, onEvent, signal, envoyTls } = s;
+  const { options: o, binary, dns, serverPort, workDir, disposers, onEvent, signal, envoyTls, eds } = s;
   const startOne: StartTierEnvoy = (name, ports, sig) =>
-    startLabEnvoy(o, binary, dns, serverPort, workDir, sig, name, { ...ports, tls: envoyTls });
+    startLabEnvoy(o, binary, dns, serverPort, workDir, sig, name, { ...ports, tls: envoyTls }, eds);
   if (o.envoys > 1) {
     const tier = await startEnvoyTier(o, binary, startOne, workDir, disposers, onEvent, signal);
     return { envoy: tier.envoys[0] as EnvoyHandle, tier, listenAddress: tier.listenAddress };
   }
   const envoy = disposers.use(
-    await startLabEnvoy(o, binary, dns, serverPort, workDir, signal, undefined, { tls: envoyTls }),
+    await startLabEnvoy(o, binary, dns, serverPort, workDir, signal, undefined, { tls: envoyTls }, eds),
     (e) => e.stop(),
   );
   onEvent({

@@ -12,6 +12,8 @@ export type LabEvent =
   | { kind: "server-started"; index: number; id: string; address: string; pid: number }
   | { kind: "l4-proxy-started"; virtualIp: string; endpoints: number; pid: number }
   | { kind: "dns-records"; name: string; addresses: readonly string[] }
+  | { kind: "xds-started"; address: string; metrics: string | undefined; servers: number }
+  | { kind: "xds"; line: string }
   | { kind: "envoy-started"; listener: string; admin: string; pid: number }
   | { kind: "envoy-tier-started"; front: string; envoys: number; pid: number }
   | { kind: "hosts-ready"; count: number; elapsedMs: number }
@@ -35,6 +37,9 @@ const formatters: { [K in LabEvent["kind"]]: (e: Extract<LabEvent, { kind: K }>)
   "l4-proxy-started": (e) =>
     `l4      kube-proxy stand-in: Envoy tcp_proxy on ${e.virtualIp} spreads connections over ${e.endpoints} servers (pid ${e.pid})`,
   "dns-records": (e) => `dns     '${e.name}' -> ${e.addresses.join(", ")}`,
+  "xds-started": (e) =>
+    `xds     ADS server on ${e.address} pushes the ${e.servers} servers of the pool (EDS)${e.metrics === undefined ? "" : `, metrics http://${e.metrics}/metrics`}`,
+  xds: (e) => e.line,
   "envoy-started": (e) => `envoy   listener ${e.listener}, admin http://${e.admin} (pid ${e.pid})`,
   "envoy-tier-started": (e) =>
     `front   clients connect to ${e.front}: Envoy tcp_proxy (the Service in front of Envoy) spreads connections over ${e.envoys} Envoys whose /ready answers 200 (pid ${e.pid})`,

@@ -9,6 +9,13 @@ import type { ResolvedLabOptions } from "./options.js";
 import { type LabInstance, type LabServer, startLabServers } from "./servers.js";
 
 /**
+ * What becomes of a server, for whoever follows the pool as a control plane does (the lab's
+ * xDS source): ready once its ready line is read, draining from the SIGTERM of stop(), gone
+ * once its process has exited, however that came.
+ */
+export type PoolChange = { kind: "ready" | "draining" | "gone"; server: LabServer };
+
+/**
  * The lab's Echo servers: started on the next free loopback addresses, one
  * shared port, `serversPerProcess` instances per process. Every process ever
  * started is stopped when the lab's disposers run, whatever became of it.
@@ -18,6 +25,7 @@ export class ServerPool {
   private liveServers: LabServer[] = [];
   private nextIndex = 0;
   private sharedPort: number;
+  private readonly watchers = new Set<(c: PoolChange) => void>();
 
   constructor(
     private readonly o: ResolvedLabOptions,
@@ -45,6 +53,16 @@ export class ServerPool {
   /** Servers started and not stopped, in start order. */
   live(): readonly LabServer[] {
     return this.liveServers;
+  }
+
+  /** Calls `onChange` for every server that becomes ready, starts draining, or is gone; returns the unsubscribe. */
+  watch(onChange: (c: PoolChange) => void): () => void {
+    this.watchers.add(onChange);
+    return () => this.watchers.delete(onChange);
+  }
+
+  private tell(kind: PoolChange["kind"], server: LabServer): void {
+    for (const w of [...this.watchers]) w({ kind, server });
   }
 
   /**
@@ -79,6 +97,8 @@ export class ServerPool {
         added.push(s);
         const address = formatHostPort(s.host, s.port);
         this.onEvent({ kind: "server-started", index: s.index, id: s.id, address, pid: s.process.pid });
+        this.tell("ready", s);
+        s.process.exited.then(() => this.tell("gone", s));
       }
     };
     // With port 0 the first process picks the shared port; the rest then bind it on their addresses.
@@ -97,7 +117,9 @@ export class ServerPool {
 
   /** SIGTERM to the server's process: it drains (NOT_SERVING, then finishes in-flight calls) and exits. */
   async stop(server: LabServer): Promise<void> {
-    await this.own(server, "stop").stop(this.o.serverGraceMs + this.o.serverDrainDelayMs + 5000);
+    const p = this.own(server, "stop");
+    this.tell("draining", server);
+    await p.stop(this.o.serverGraceMs + this.o.serverDrainDelayMs + 5000);
   }
 
   /** SIGKILL to the server's process, as a crash. */

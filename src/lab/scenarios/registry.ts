@@ -1,4 +1,5 @@
 import { certRotation } from "./cert-rotation.js";
+import { discovery } from "./discovery.js";
 import { dnsOutage } from "./dns-outage.js";
 import { drain } from "./drain.js";
 import { envoyFreeze } from "./envoy-freeze.js";
@@ -19,6 +20,7 @@ export const SCENARIO_NAMES = [
   "envoy-restart",
   "envoy-freeze",
   "cert-rotation",
+  "discovery",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -33,4 +35,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   "envoy-restart": envoyRestart,
   "envoy-freeze": envoyFreeze,
   "cert-rotation": certRotation,
+  discovery,
 };

@@ -70,5 +70,6 @@ export function clusterIpTopology(virtualIp = DEFAULT_VIRTUAL_IP): Topology {
       return [virtualIp];
     },
     proxies: () => (proxy === undefined ? [] : [proxy]),
+    envoyEds: () => undefined,
   };
 }

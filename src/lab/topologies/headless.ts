@@ -8,5 +8,6 @@ export function headlessTopology(): Topology {
     start: async (_ctx, servers) => servers.map((s) => s.host),
     records: (servers) => servers.map((s) => s.host),
     proxies: () => [],
+    envoyEds: () => undefined,
   };
 }

@@ -33,11 +33,13 @@ export const CLUSTER_FLAGS_USAGE = `  --servers N            number of servers, 
                          Envoy Deployment) takes --listen-port and gives each new client
                          connection to the next Envoy whose /ready answers 200
   --policy P             ${LB_POLICIES.join(" | ")} (default round_robin)
-  --discovery D          headless: DNS answers 'server' with every server's address,
-                         as a compose service or a headless Service (default);
+  --discovery D          headless (or dns): DNS answers 'server' with every server's
+                         address, as a compose service or a headless Service (default);
                          clusterip: DNS answers one virtual IP (${DEFAULT_VIRTUAL_IP}) behind
                          a connection balancer (Envoy tcp_proxy standing in for
-                         kube-proxy), as a ClusterIP Service: one server gets everything
+                         kube-proxy), as a ClusterIP Service: one server gets everything;
+                         xds: an xDS server follows the servers and pushes them to Envoy
+                         by EDS: a server takes calls once ready, none from its SIGTERM
   --listen-port PORT     Envoy's gRPC listener on 127.0.0.1 (default: any free port)
   --admin-port PORT      Envoy's admin API on 127.0.0.1 (default: any free port)
   --server-port PORT     port all servers share (default: any free port)
@@ -73,7 +75,13 @@ export function clusterOptions(
     tls: v.tls ? (v.mtls ? "mtls" : "tls") : undefined,
     servers: intFlag(command, "servers", v.servers, { min: 1, max: MAX_LAB_SERVERS }),
     envoys: intFlag(command, "envoys", v.envoys, { min: 1, max: MAX_LAB_ENVOYS }),
-    topology: choiceFlag(command, "discovery", v.discovery, TOPOLOGY_KINDS),
+    // "dns" is the default's other name: DNS discovery beside xds.
+    topology: choiceFlag(
+      command,
+      "discovery",
+      v.discovery === "dns" ? "headless" : v.discovery,
+      TOPOLOGY_KINDS,
+    ),
     serverPort: port("server-port", v["server-port"]),
     maxConnectionAgeMs: intFlag(command, "max-connection-age-ms", v["max-connection-age-ms"], {
       min: 0,

@@ -1,7 +1,8 @@
 import { isCtrlC } from "../../../errors.js";
-import { startLabCluster } from "../../../lab/cluster.js";
+import { SERVER_NAME, startLabCluster } from "../../../lab/cluster.js";
 import { resolveLabOptions } from "../../../lab/options.js";
 import { isCheckout } from "../../../paths.js";
+import { formatHostPort } from "../../../util/address.js";
 import { parseFlags } from "../../args.js";
 import { CLUSTER_FLAGS, CLUSTER_FLAGS_USAGE, clusterOptions } from "./cluster-flags.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
@@ -28,9 +29,13 @@ ${CLUSTER_FLAGS_USAGE.replace("(default: any free port)", "(default 10000)").rep
     const options = clusterOptions("lab up", values, { listenPort: 10000, adminPort: 9901 });
     const lab = await startLabCluster(resolveLabOptions(options), progress(ctx), ctx.signal);
     const trust = lab.tls === undefined ? "" : ` --cacert ${lab.tls.caFile}`;
+    const eds = lab.topology.envoyEds();
     ctx.stdout(
       `Envoy listener: ${lab.listenAddress}${lab.tls === undefined ? "" : ` (${lab.tls.kind === "mtls" ? "TLS; servers require mTLS" : lab.tls.kind === "downstream" ? "TLS; servers plaintext" : "TLS"})`}\nEnvoy admin:    http://${lab.envoy.adminAddress}\n` +
         (lab.tls === undefined ? "" : `CA to trust:    ${lab.tls.caFile}\n`) +
+        (eds === undefined
+          ? ""
+          : `xDS server:     ${formatHostPort(eds.xdsAddress, eds.xdsPort)} (ADS, state of the world: Listener, Route, Cluster and endpoints of '${SERVER_NAME}')\n`) +
         `Try: ${isCheckout() ? "./bin/grpc-lb" : "grpc-lb"} load --target ${lab.listenAddress}${trust}\nPress Ctrl-C to stop.\n`,
     );
     const proxies = [lab.envoy, ...lab.topology.proxies()];
