@@ -1,6 +1,7 @@
+import { isIP } from "node:net";
 import { buildBootstrap, buildCluster, duration, socket } from "./bootstrap.js";
 import type { ResolvedEdsOptions, ResolvedEnvoyConfigOptions } from "./options.js";
-import type { Bootstrap, EdsCluster, Listener, XdsServerCluster } from "./types.js";
+import type { Bootstrap, Cluster, EdsCluster, Listener, XdsServerCluster } from "./types.js";
 
 /** Name of the cluster of the xDS server, as Envoy's admin API and stats show it. */
 export const XDS_CLUSTER_NAME = "xds_cluster";
@@ -16,7 +17,7 @@ export function buildEdsBootstrap(
   eds: ResolvedEdsOptions,
 ): Bootstrap<Listener, EdsCluster | XdsServerCluster> {
   const base = buildBootstrap(o);
-  const { name, cluster_type: _dns, load_assignment: _hosts, ...cluster } = buildCluster(o);
+  const { name, cluster_type: dns, load_assignment: _hosts, ...cluster } = buildCluster(o);
   const server: EdsCluster = {
     name,
     type: "EDS",
@@ -44,7 +45,7 @@ export function buildEdsBootstrap(
     },
     static_resources: {
       listeners: base.static_resources.listeners,
-      clusters: [server, xdsServerCluster(o, eds, cluster.typed_extension_protocol_options)],
+      clusters: [server, xdsServerCluster(o, eds, dns, cluster.typed_extension_protocol_options)],
     },
     overload_manager: base.overload_manager,
   };
@@ -53,11 +54,13 @@ export function buildEdsBootstrap(
 function xdsServerCluster(
   o: ResolvedEnvoyConfigOptions,
   eds: ResolvedEdsOptions,
+  dns: Cluster["cluster_type"],
   http2: XdsServerCluster["typed_extension_protocol_options"],
 ): XdsServerCluster {
   return {
     name: XDS_CLUSTER_NAME,
-    type: "STATIC",
+    // A name (a Kubernetes Service's) is resolved with the servers' DNS settings.
+    ...(isIP(eds.xdsAddress) === 0 ? { cluster_type: dns } : { type: "STATIC" as const }),
     connect_timeout: duration(o.connectTimeoutMs),
     load_assignment: {
       cluster_name: XDS_CLUSTER_NAME,

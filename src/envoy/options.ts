@@ -247,7 +247,10 @@ export const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 5000;
  * the same cluster, health checks, outlier detection and retries, its hosts pushed by an xDS server.
  */
 export interface EdsOptions {
-  /** IP address of the xDS (ADS) server; Envoy reaches it by a STATIC cluster, so no name. */
+  /**
+   * The xDS (ADS) server: an IP address (a STATIC cluster) or a DNS name, such as a Kubernetes
+   * Service's, resolved as the servers' name is (a DNS cluster with the same resolvers).
+   */
   xdsAddress: string;
   /** Port of the xDS server. */
   xdsPort: number;
@@ -268,9 +271,9 @@ export function resolveEdsOptions(options: EdsOptions): ResolvedEdsOptions {
     nodeId: "grpc-lb-envoy",
     ...options,
   };
-  if (isIP(o.xdsAddress) === 0) {
+  if (isIP(o.xdsAddress) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(o.xdsAddress)) {
     throw new UsageError(
-      `envoy config: the xDS server's address must be an IP address, got '${o.xdsAddress}'`,
+      `envoy config: the xDS server's address must be an IP address or a DNS name, got '${o.xdsAddress}'`,
     );
   }
   checkPort("xDS server port", o.xdsPort, 1);

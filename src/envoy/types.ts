@@ -224,10 +224,9 @@ export type EdsCluster = Omit<Cluster, "cluster_type" | "load_assignment"> & {
   };
 };
 
-/** The xDS server's cluster: one fixed address, HTTP/2 (gRPC). */
-export interface XdsServerCluster {
+/** The xDS server's cluster: one fixed address, or a name resolved as the servers' is; HTTP/2 (gRPC). */
+export type XdsServerCluster = ({ type: "STATIC" } | { cluster_type: TypedExtension<DnsCluster> }) & {
   name: string;
-  type: "STATIC";
   connect_timeout: Duration;
   load_assignment: {
     cluster_name: string;
@@ -236,4 +235,4 @@ export interface XdsServerCluster {
   typed_extension_protocol_options: {
     "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": HttpProtocolOptions;
   };
-}
+};

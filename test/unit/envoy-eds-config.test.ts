@@ -44,11 +44,24 @@ describe("Envoy by EDS over ADS (buildEdsBootstrap)", () => {
         set_node_on_first_message_only: true,
       },
     });
-    assert.ok(xds && xds.type === "STATIC");
+    assert.ok(xds && "type" in xds && xds.type === "STATIC");
     assert.deepEqual(xds.load_assignment.endpoints[0]?.lb_endpoints[0]?.endpoint.address, {
       socket_address: { address: "127.0.0.1", port_value: 18000 },
     });
     assert.ok(xds.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]);
+  });
+
+  it("an xDS server by name (a Kubernetes Service) is a DNS cluster resolved as the servers' name is", () => {
+    const named = buildEdsBootstrap(
+      o,
+      resolveEdsOptions({ xdsAddress: "xds.grpc-lb.svc.cluster.local", xdsPort: 18000 }),
+    );
+    const cluster = named.static_resources.clusters[1];
+    assert.ok(cluster && "cluster_type" in cluster && !("type" in cluster));
+    assert.deepEqual(cluster.cluster_type, buildCluster(o).cluster_type);
+    assert.deepEqual(cluster.load_assignment.endpoints[0]?.lb_endpoints[0]?.endpoint.address, {
+      socket_address: { address: "xds.grpc-lb.svc.cluster.local", port_value: 18000 },
+    });
   });
 
   it("the listener, admin and overload manager are the DNS bootstrap's; the DNS bootstrap has no dynamic resources", () => {
@@ -61,7 +74,7 @@ describe("Envoy by EDS over ADS (buildEdsBootstrap)", () => {
 
   it("refuses a host name, a bad port, a negative timeout and an empty node id", () => {
     for (const [bad, message] of [
-      [{ xdsAddress: "xds.local" }, /must be an IP address/],
+      [{ xdsAddress: "xds server" }, /must be an IP address or a DNS name/],
       [{ xdsPort: 0 }, /xDS server port must be an integer from 1/],
       [{ initialFetchTimeoutMs: -1 }, /initialFetchTimeoutMs must be 0/],
       [{ nodeId: "" }, /node id .* cannot be empty/],
