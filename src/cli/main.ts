@@ -11,6 +11,7 @@ import { labCommand } from "./commands/lab.js";
 import { loadCommand } from "./commands/load.js";
 import { serveCommand } from "./commands/serve.js";
 import { watchCommand } from "./commands/watch.js";
+import { xdsServerCommand } from "./commands/xds-server.js";
 
 export const commands: readonly Command[] = [
   serveCommand,
@@ -24,6 +25,7 @@ export const commands: readonly Command[] = [
   composeCommand,
   k8sCommand,
   certsCommand,
+  xdsServerCommand,
 ];
 
 export const usage = `Usage: grpc-lb <command> [options]
