@@ -11,7 +11,16 @@ K8S_DIR        = $$($(K8S_LOCAL)/kustomize-dir.sh $(1))
 # servers) with its Secrets, k8s-load runs the client Job over TLS.
 TLS           ?=
 K8S_CERTS     := .tools/k8s-certs
-K8S_LAYOUT     = $(if $(filter 1,$(TLS)),tls,headless)
+# DISCOVERY=xds: k8s-cluster applies the xds overlay (Envoy fed by EDS over ADS from grpc-lb
+# xds-server, which watches the server Service's EndpointSlices) instead of DNS.
+DISCOVERY     ?= dns
+ifeq ($(filter $(DISCOVERY),dns xds),)
+$(error DISCOVERY must be dns or xds, not '$(DISCOVERY)')
+endif
+ifeq ($(DISCOVERY)$(TLS),xds1)
+$(error DISCOVERY=xds has no TLS variant yet: use one or the other)
+endif
+K8S_LAYOUT     = $(if $(filter 1,$(TLS)),tls,$(if $(filter xds,$(DISCOVERY)),xds,headless))
 K8S_CLIENT     = $(if $(filter 1,$(TLS)),deploy/k8s/client-tls,deploy/k8s/client)
 # The stand-in Envoy image is tagged with the Makefile's ENVOY_VERSION; the scripts read it from here.
 export ENVOY_VERSION
@@ -34,12 +43,17 @@ k8s-local-images: ## Kubernetes: load grpc-envoy-lb:0.1.0 and the stand-in Envoy
 k8s-local-down: ## Kubernetes: remove the local cluster and everything it made
 	$(K8S_LOCAL)/down.sh
 
-k8s-cluster: build $(if $(filter 1,$(TLS)),k8s-tls-secrets) ## Kubernetes: apply deploy/k8s/base (headless server Service; TLS=1: overlays/tls), wait for the rollouts and for Envoy to see every pod
+k8s-cluster: build $(if $(filter 1,$(TLS)),k8s-tls-secrets) ## Kubernetes: apply deploy/k8s/base (headless server Service; TLS=1: overlays/tls; DISCOVERY=xds: overlays/xds), wait for the rollouts and for Envoy to see every pod
 	@# clusterIP cannot change in place: replace the Service if the clusterip overlay gave it one.
 	@ip=$$($(K8S_KUBECTL) -n $(K8S_NS) get service server -o jsonpath='{.spec.clusterIP}' 2>/dev/null || true); \
 	if [ -n "$$ip" ] && [ "$$ip" != "None" ]; then $(K8S_KUBECTL) -n $(K8S_NS) delete service server; fi
-	$(K8S_KUBECTL) apply -k $(call K8S_DIR,$(K8S_LAYOUT))
+	@# Envoy reads its ConfigMap once: a changed one (DNS ↔ xDS) restarts the Envoy pods.
+	@out=$$($(K8S_KUBECTL) apply -k $(call K8S_DIR,$(K8S_LAYOUT))) || exit 1; echo "$$out"; \
+	if grep -q '^configmap/envoy configured' <<<"$$out"; then $(K8S_KUBECTL) -n $(K8S_NS) rollout restart deployment/envoy; fi
+	@# Back to DNS: the xDS server of an earlier DISCOVERY=xds has nobody to serve.
+	@if [ "$(DISCOVERY)" = dns ]; then $(K8S_KUBECTL) -n $(K8S_NS) delete deployment/xds-server service/xds pdb/xds-server rolebinding/xds-server role/xds-server serviceaccount/xds-server --ignore-not-found; fi
 	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/server --timeout=120s
+	$(if $(filter xds,$(DISCOVERY)),$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/xds-server --timeout=120s)
 	$(K8S_KUBECTL) -n $(K8S_NS) rollout status deployment/envoy --timeout=120s
 	@# After a switch back from the clusterip overlay Envoy still holds the cluster IP until it re-resolves.
 	$(GRPC_LB) k8s envoy-hosts --namespace $(K8S_NS) --wait-ms 60000
@@ -79,8 +93,8 @@ k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
 k8s-doctor: build ## Kubernetes: grpc-lb doctor on every Envoy pod, with live calls through each
 	$(GRPC_LB) k8s doctor --namespace $(K8S_NS)
 
-k8s-scenarios: build ## Kubernetes: every day-two scenario under load (servers and the Envoy tier)
-	@rc=0; for s in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale; do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc
+k8s-scenarios: build ## Kubernetes: every day-two scenario under load (servers and the Envoy tier; DISCOVERY=xds: and the loss of an xDS replica)
+	@rc=0; for s in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale $(if $(filter xds,$(DISCOVERY)),xds-delete-pod); do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc
 
 e2e-k8s: ## Kubernetes end to end: engine, images, local cluster, every check, teardown (CI=true or GRPC_LB_ALLOW_INSTALL=1)
 	$(K8S_LOCAL)/e2e.sh

@@ -1,5 +1,7 @@
+import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { packageRoot } from "../src/paths.js";
@@ -92,4 +94,24 @@ export function findObject(objects: Manifest[], kind: string, name: string): Man
     throw new Error(`no ${kind}/${name} among ${have}`);
   }
   return found;
+}
+
+/**
+ * Writes rendered manifests (by name) into `dir` and checks them with kubernetes-validate
+ * against the schemas of Kubernetes `version`, strictly: an unknown field fails.
+ */
+export async function assertValidManifests(
+  dir: string,
+  version: string,
+  yamls: Record<string, string>,
+): Promise<void> {
+  const files = [];
+  for (const [name, yaml] of Object.entries(yamls)) {
+    const file = join(dir, `${name}.yaml`);
+    await writeFile(file, yaml);
+    files.push(file);
+  }
+  const run = await runTool(kubernetesValidateBin(), ["--strict", "--quiet", "-k", version, ...files]);
+  assert.equal(run.code, 0, `${run.stdout}${run.stderr}`);
+  assert.doesNotMatch(`${run.stdout}${run.stderr}`, /ERROR|WARN/);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# kustomize-dir.sh headless|clusterip|tls — the deploy/k8s directory the k8s-* targets apply:
-# base (or overlays/clusterip, overlays/tls) on the user's cluster; the stand-in-Envoy overlays
+# kustomize-dir.sh headless|clusterip|tls|xds — the deploy/k8s directory the k8s-* targets apply:
+# base (or overlays/clusterip, overlays/tls, overlays/xds) on the user's cluster; the stand-in-Envoy overlays
 # on the local one.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,8 +13,10 @@ case "${1:-}:${local_cluster}" in
   clusterip:true) echo deploy/k8s/overlays/local-clusterip ;;
   tls:false) echo deploy/k8s/overlays/tls ;;
   tls:true) echo deploy/k8s/overlays/local-tls ;;
+  xds:false) echo deploy/k8s/overlays/xds ;;
+  xds:true) echo deploy/k8s/overlays/local-xds ;;
   *)
-    echo "usage: kustomize-dir.sh headless|clusterip|tls" >&2
+    echo "usage: kustomize-dir.sh headless|clusterip|tls|xds" >&2
     exit 2
     ;;
 esac

@@ -1,8 +1,10 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
+import { buildEdsBootstrap } from "../envoy/bootstrap-eds.js";
+import { resolveEdsOptions, resolveEnvoyConfigOptions } from "../envoy/options.js";
 import { buildSdsFiles } from "../envoy/tls.js";
-import { configToYaml, envoyConfigYaml } from "../envoy/yaml.js";
+import { bootstrapToYaml, configToYaml, envoyConfigYaml } from "../envoy/yaml.js";
 import { DEPLOY_PRESETS, type DeployPreset } from "./presets.js";
 
 /** One file under deploy/ that the generator owns. */
@@ -31,6 +33,10 @@ export function generatedHeader(preset: DeployPreset): string {
 
 /** The Envoy configuration of a preset, exactly as the one builder makes it. */
 export function presetEnvoyYaml(preset: DeployPreset): string {
+  if (preset.eds !== undefined) {
+    const eds = buildEdsBootstrap(resolveEnvoyConfigOptions(preset.envoy), resolveEdsOptions(preset.eds));
+    return bootstrapToYaml(eds, generatedHeader(preset));
+  }
   return envoyConfigYaml(preset.envoy, generatedHeader(preset));
 }
 

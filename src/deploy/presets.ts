@@ -1,5 +1,5 @@
 import { PINNED_ENVOY_VERSION } from "../envoy/binary.js";
-import type { EnvoyConfigOptions } from "../envoy/options.js";
+import type { EdsOptions, EnvoyConfigOptions } from "../envoy/options.js";
 import { DEFAULT_SERVER_PORT } from "../server/server.js";
 
 /** The Kubernetes namespace every manifest under deploy/k8s/ lives in. */
@@ -38,6 +38,8 @@ export interface DeployPreset {
   description: string;
   /** Inputs of the one builder, envoyConfigYaml(); everything else keeps the builder's defaults. */
   envoy: EnvoyConfigOptions;
+  /** With this, cluster 'server' comes by EDS over ADS from this xDS server (buildEdsBootstrap), not DNS. */
+  eds?: EdsOptions;
   output: DeployOutput;
 }
 
@@ -138,9 +140,39 @@ export const kubernetesTlsPreset: DeployPreset = {
   },
 };
 
+/** The xDS server's Service (deploy/k8s/overlays/xds) and its ADS port. */
+export const XDS_SERVICE = "xds";
+export const XDS_PORT = 18000;
+
+/**
+ * Kubernetes with Envoy fed by EDS over ADS (deploy/k8s/overlays/xds): the xDS server watches
+ * the server Service's EndpointSlices and pushes each change, so neither cluster DNS's cache nor
+ * Envoy's refresh stands between a pod's Ready and its first call. Envoy finds the xDS
+ * replicas by their ClusterIP Service's name. An Envoy that starts while no replica answers
+ * waits 15 s (Envoy's own default) for its hosts, not Ready, then starts with none; its
+ * liveness probe (30 s) would restart it later than that.
+ */
+export const kubernetesXdsPreset: DeployPreset = {
+  name: "kubernetes-xds",
+  description: "Kubernetes with EDS over ADS (deploy/k8s/overlays/xds)",
+  envoy: kubernetesPreset.envoy,
+  eds: {
+    xdsAddress: `${XDS_SERVICE}.${K8S_NAMESPACE}.svc.cluster.local`,
+    xdsPort: XDS_PORT,
+    initialFetchTimeoutMs: 15_000,
+  },
+  output: {
+    kind: "configmap",
+    path: "deploy/k8s/overlays/xds/envoy-configmap.yaml",
+    name: "envoy",
+    namespace: K8S_NAMESPACE,
+  },
+};
+
 export const DEPLOY_PRESETS: readonly DeployPreset[] = [
   composePreset,
   kubernetesPreset,
   composeTlsPreset,
   kubernetesTlsPreset,
+  kubernetesXdsPreset,
 ];
