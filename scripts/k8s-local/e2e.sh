@@ -2,7 +2,8 @@
 # make e2e-k8s: from nothing to every Kubernetes check and back to nothing.
 # Docker engine and images (for the server and stand-in Envoy images), the local
 # cluster, the seed's targets with their distributions asserted, every day-two
-# scenario, then the same seed over TLS (overlays/tls), the servers' refusal of a
+# scenario, the seed, a rollout, a scale-out and the loss of an xDS replica with Envoy fed
+# by xDS (overlays/xds), then the same seed over TLS (overlays/tls), the servers' refusal of a
 # client without Envoy's certificate and the certificate rotation, teardown. Non-zero on any failed check; stage timings at the end.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -152,17 +153,22 @@ stage "back to headless: make k8s-cluster + make k8s-load"
 expect "back to headless: spread again (33/33/34)" '^3 backends answered 100 of 100 requests: 33/33/34$' \
   "${REPORTS}/k8s-load-back.txt"
 
-for scenario in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale; do
-  stage "day two: grpc-lb k8s scenario ${scenario}"
-  if "${GRPC_LB}" k8s scenario "${scenario}" --json >"${REPORTS}/scenario-${scenario}.json"; then
-    log "check ok: scenario ${scenario}"
+# scenario NAME [REPORT] — a day-two scenario as a check, its report in REPORTS/scenario-REPORT.json.
+scenario() {
+  local report="${REPORTS}/scenario-${2:-$1}.json"
+  if "${GRPC_LB}" k8s scenario "$1" --json >"${report}"; then
+    log "check ok: scenario ${2:-$1}"
   else
-    failures+=("scenario ${scenario}")
+    failures+=("scenario ${2:-$1}")
   fi
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.error(`${r.scenario}: ${r.verdict}; ${r.requests.total} calls, ${r.requests.failed} failed; ` +
       Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
-    "${REPORTS}/scenario-${scenario}.json" || true
+    "${report}" || true
+}
+for name in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale; do
+  stage "day two: grpc-lb k8s scenario ${name}"
+  scenario "${name}"
 done
 
 # Ctrl-C in the middle of a rollout: exit 130 promptly, the load and forwards stopped.
@@ -196,6 +202,19 @@ interrupt_rollout() {
 }
 stage "day two: Ctrl-C of grpc-lb k8s scenario rollout"
 if interrupt_rollout; then log "check ok: Ctrl-C ends the rollout scenario with 130"; else failures+=("Ctrl-C of the rollout scenario"); fi
+
+# xDS: a fresh deployment of overlays/xds (Envoy fed by EDS over ADS from grpc-lb xds-server,
+# which watches the server Service's EndpointSlices): the seed's split, a rollout and a scale-out
+# (a new pod must take calls within 2 s of Ready), and the loss of the xDS replica Envoy streams from.
+stage "xDS: make k8s-down + make k8s-cluster DISCOVERY=xds + make k8s-load DISCOVERY=xds"
+"${MAKE_[@]}" k8s-down
+"${MAKE_[@]}" k8s-cluster DISCOVERY=xds
+"${MAKE_[@]}" k8s-load DISCOVERY=xds | tee "${REPORTS}/k8s-load-xds.txt" >&2
+expect "k8s-load by xDS (Job): 33/33/34" '^3 backends answered 100 of 100 requests: 33/33/34$' "${REPORTS}/k8s-load-xds.txt"
+for name in rollout scale xds-delete-pod; do
+  stage "xDS: grpc-lb k8s scenario ${name}"
+  scenario "${name}" "${name#xds-}-xds"
+done
 
 # TLS: a fresh deployment of overlays/tls (TLS on Envoy's listener, mutual TLS to the servers),
 # with a certificate set of its own.

@@ -41,6 +41,11 @@ the envoy Service, as any client in the cluster. NAME is one of:
   cert-rotation     (overlays/tls) update the Secrets: Envoy's listener, the servers',
                     Envoy's client certificate, then the CA (new CA trusted beside the
                     old, every leaf from it, the old one retired); new serials on the wire
+  xds-delete-pod    (overlays/xds) kubectl delete pod of the xDS replica Envoy streams
+                    from; then a server pod joins (it must take calls within 2 s)
+
+On the xds overlay (make k8s-cluster DISCOVERY=xds) a new server pod must take
+calls within 2 s of Ready (by DNS: CoreDNS's TTL, Envoy's refresh and checks).
 
 On the tls overlay (make k8s-cluster TLS=1) every client of this command speaks TLS
 to Envoy, trusting the CA of the ConfigMap grpc-lb-ca.

@@ -9,6 +9,7 @@ export const K8S_SCENARIO_NAMES = [
   "envoy-delete-pod",
   "envoy-scale",
   "cert-rotation",
+  "xds-delete-pod",
 ] as const;
 export type K8sScenarioName = (typeof K8S_SCENARIO_NAMES)[number];
 

@@ -18,7 +18,7 @@ import { type KubeTarget, kubectl } from "./kubectl.js";
 import { type PodWatch, watchPods } from "./pod-watch.js";
 import { listPods, type PodInfo, SERVER_SELECTOR, serverIdOf, servingPods } from "./pods.js";
 import type { K8sScenarioName, K8sScenarioReport } from "./report.js";
-import { K8S_ENVOY } from "./timing.js";
+import { K8S_ENVOY, type K8sDiscovery } from "./timing.js";
 import { type ClusterClientTls, clusterClientTls } from "./tls-client.js";
 import { K8S_CERTS_DIR } from "./tls-secrets.js";
 
@@ -47,6 +47,8 @@ export interface K8sEnv {
   readonly tls: ClusterClientTls;
   /** The certificate set the deployment's Secrets come from (grpc-lb k8s secrets). */
   readonly certsDir: string;
+  /** How Envoy finds the server pods: xds when deployment/xds-server exists (overlays/xds). */
+  readonly discovery: K8sDiscovery;
 }
 
 /** What runK8sScenario takes beyond the scenario and the cluster. */
@@ -131,6 +133,12 @@ async function runWith(
   tls: ClusterClientTls,
   certsDir: string,
 ): Promise<K8sScenarioReport> {
+  const discovery = await discoveryOf(kube, signal);
+  progress(
+    discovery === "xds"
+      ? "Envoy is fed by EDS over ADS (deployment/xds-server)"
+      : "Envoy resolves the server Service by DNS",
+  );
   const pod = await readyEnvoyPod(kube, signal);
   progress(`port-forwarding to Envoy (pod/${pod}: its listener and admin API)`);
   let envoy = await forwardToEnvoy(kube, pod, 0, signal);
@@ -188,6 +196,7 @@ async function runWith(
     progress,
     tls,
     certsDir,
+    discovery,
   };
   const opened: Scenario<K8sEnv> = {
     name: scenario.name,
@@ -227,6 +236,14 @@ async function runWith(
   } finally {
     await envoy.stop();
   }
+}
+
+/** xds when the namespace runs the xDS server of overlays/xds, dns otherwise. */
+async function discoveryOf(kube: KubeTarget, signal: AbortSignal): Promise<K8sDiscovery> {
+  const found = await kubectl(kube, ["get", "deployment/xds-server", "--ignore-not-found", "-o", "name"], {
+    signal,
+  });
+  return found.trim() === "" ? "dns" : "xds";
 }
 
 /** Envoy's retry counters read through a forward to it. */

@@ -34,12 +34,27 @@ export const K8S_TIMING = {
   clusterDnsCacheMs: 5000,
 } as const;
 
-/** The engine budgets of the shipped Envoy timings, plus the hop the lab does not have: cluster DNS's cache. */
-export function k8sBudgets() {
+/**
+ * How Envoy finds the server pods: dns (base: the headless Service's name) or xds (overlays/xds:
+ * EDS over ADS from grpc-lb xds-server, which watches the Service's EndpointSlices).
+ */
+export type K8sDiscovery = "dns" | "xds";
+
+/**
+ * From a pod's Ready to its first call when Envoy is fed by xDS: the EndpointSlice update, the
+ * watch event, the push, Envoy's first health check, its merge window (1 s).
+ */
+export const XDS_JOIN_MS = 2000;
+
+/**
+ * The engine budgets of the shipped Envoy timings, plus the hop the lab does not have: cluster
+ * DNS's cache. By xDS no DNS is in the way: a new pod must take calls within XDS_JOIN_MS.
+ */
+export function k8sBudgets(discovery: K8sDiscovery = "dns") {
   const b = engineBudgets(K8S_ENVOY);
   return {
     /** From Ready to the first call: the answer may be cached one TTL longer. */
-    joinMs: b.joinMs + K8S_TIMING.clusterDnsCacheMs,
+    joinMs: discovery === "xds" ? XDS_JOIN_MS : b.joinMs + K8S_TIMING.clusterDnsCacheMs,
     /** From termination to no more calls: the faster of DNS (cache, refresh) and health checks. */
     removalMs: Math.min(b.removalMs + K8S_TIMING.clusterDnsCacheMs, b.detectionMs),
   };

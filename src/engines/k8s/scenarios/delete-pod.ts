@@ -31,7 +31,7 @@ export const deletePod: K8sScenario = {
     return {
       checks: [
         check("one replacement pod", replacement.length === 1, `${replacement.length} new`),
-        allWithin("the replacement gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
+        allWithin("the replacement gets calls in time after Ready", joinMs, k8sBudgets(env.discovery).joinMs),
         allWithin(
           "the deleted pod gets no calls after its drain delay",
           leaveMs.map((m) => Math.max(0, m)),

@@ -5,6 +5,7 @@ import { deletePod } from "./delete-pod.js";
 import { envoyDeletePod, envoyRestart, envoyScale } from "./envoy-tier.js";
 import { rollout } from "./rollout.js";
 import { scale } from "./scale.js";
+import { xdsDeletePod } from "./xds-tier.js";
 
 // A record over every name: a scenario missing here is a compile error.
 export const k8sScenarios: Record<K8sScenarioName, K8sScenario> = {
@@ -15,4 +16,5 @@ export const k8sScenarios: Record<K8sScenarioName, K8sScenario> = {
   "envoy-delete-pod": envoyDeletePod,
   "envoy-scale": envoyScale,
   "cert-rotation": certRotation,
+  "xds-delete-pod": xdsDeletePod,
 };

@@ -29,7 +29,7 @@ export const rollout: K8sScenario = {
     const newIds = new Set(after.map((p) => env.ids.get(p.name)));
     return {
       checks: [
-        allWithin("every new pod gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
+        allWithin("every new pod gets calls in time after Ready", joinMs, k8sBudgets(env.discovery).joinMs),
         allWithin(
           "old pods get no calls after their drain delay",
           leaveMs.map((m) => Math.max(0, m)),

@@ -44,7 +44,7 @@ export const scale: K8sScenario = {
       const keptIds = new Set(two.map((p) => env.ids.get(p.name)));
       return {
         checks: [
-          allWithin("every new pod gets calls in time after Ready", joinMs, k8sBudgets().joinMs),
+          allWithin("every new pod gets calls in time after Ready", joinMs, k8sBudgets(env.discovery).joinMs),
           check(
             "6 pods share the load",
             Object.keys(atSix).length === 6,
