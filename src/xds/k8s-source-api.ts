@@ -76,10 +76,16 @@ export class KubeApi {
 
   /**
    * GET a watch and call `onEvent` with each JSON line until the server ends the stream (its
-   * timeoutSeconds) or `signal` fires. A status other than 200 is a KubeApiStatusError.
+   * timeoutSeconds) or `signal` fires. A status other than 200 is a KubeApiStatusError. A
+   * connection silent for `idleMs` (one that died without a reset) fails, so the caller watches again.
    */
-  async watch(path: string, signal: AbortSignal, onEvent: (event: unknown) => void): Promise<void> {
-    const res = await this.open(path, signal);
+  async watch(
+    path: string,
+    signal: AbortSignal,
+    idleMs: number,
+    onEvent: (event: unknown) => void,
+  ): Promise<void> {
+    const res = await this.open(path, signal, idleMs);
     if (res.statusCode !== 200) throw statusError(path, res.statusCode ?? 0, await readAll(res));
     let rest = "";
     res.setEncoding("utf8");
@@ -100,7 +106,7 @@ export class KubeApi {
     }
   }
 
-  private async open(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+  private async open(path: string, signal: AbortSignal, idleMs = 0): Promise<IncomingMessage> {
     const url = new URL(path, this.base);
     const token = await this.token();
     const headers: Record<string, string> = { accept: "application/json" };
@@ -108,6 +114,10 @@ export class KubeApi {
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(url, { headers, signal, ...(this.ca ? { ca: this.ca } : {}) }, resolve);
+      if (idleMs > 0)
+        req.setTimeout(idleMs, () =>
+          req.destroy(new XdsError(`kubernetes source: the watch was silent for ${idleMs} ms`)),
+        );
       req.on("error", (e) =>
         reject(
           signal.aborted ? signal.reason : errorFrom(XdsError, e, `kubernetes source: GET ${url.pathname}`),

@@ -130,7 +130,8 @@ export async function startK8sSource(options: K8sSourceOptions): Promise<K8sSour
         at ??= { rv: await relist(list.current() !== undefined) };
         const watch = `${base}&watch=true&allowWatchBookmarks=true&timeoutSeconds=${o.watchTimeoutS}&resourceVersion=${at.rv}`;
         const cur = at;
-        await api.watch(watch, ac.signal, (raw) => onWatchEvent(raw, cur));
+        // The API server ends a watch at timeoutSeconds: silence well past that is a dead connection.
+        await api.watch(watch, ac.signal, (o.watchTimeoutS + 30) * 1000, (raw) => onWatchEvent(raw, cur));
         failures = 0;
       } catch (e) {
         if (ac.signal.aborted) return;
