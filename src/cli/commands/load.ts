@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { errorFrom, LoadError, messageOf, UsageError } from "../../errors.js";
 import { ECHO_METHOD, ECHO_STREAM_METHOD, type GrpcMethod, resolveMethod } from "../../grpc/method.js";
+import { isXdsTarget } from "../../grpc/xds-channel.js";
 import type { CallSpec } from "../../loadgen/calls.js";
 import type { EngineOptions, LoadProgress } from "../../loadgen/engine.js";
 import { chooseEngine, defaultWorkers, ENGINES } from "../../loadgen/engine-choice.js";
@@ -17,6 +18,7 @@ import { startWorkerLoad, usableWorkers } from "../../loadgen/worker-load.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
+import { XDS_USAGE, xdsTargetOf } from "../xds-flags.js";
 
 const FORMATS = {
   text: formatReportText,
@@ -48,12 +50,15 @@ Who answered is known, best first, by:
                   dns:/// target, but the proxy itself through Envoy or an L4 balancer
 
 Target:
-  --target TARGET           HOST:PORT (Envoy's listener, an L4 balancer, one server), or
-                            dns:///NAME:PORT for client-side balancing by grpc-js (required)
+  --target TARGET           HOST:PORT (Envoy's listener, an L4 balancer, one server),
+                            dns:///NAME:PORT for client-side balancing by grpc-js, or
+                            xds:///NAME for proxyless gRPC (grpc-js-xds) (required)
   --dns-server HOST:PORT    with dns:///NAME:PORT: ask this DNS server (grpc-js dns://HOST:PORT/NAME:PORT)
+${XDS_USAGE}
   --lb POLICY               client-side policy for dns targets: round_robin or pick_first
   --engine E                h2 (gRPC over node:http2, for one HOST:PORT) or grpc-js (any target;
                             client-side balancing); default h2 for HOST:PORT, grpc-js for dns:///
+                            and xds:///
 
 ${CLIENT_TLS_USAGE}
 
@@ -115,6 +120,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     const { values } = parseFlags("load", argv, {
       target: { type: "string" },
       "dns-server": { type: "string" },
+      "xds-server": { type: "string" },
       lb: { type: "string" },
       engine: { type: "string" },
       requests: { type: "string", short: "n" },
@@ -164,6 +170,11 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
 
     const lb = choiceFlag("load", "lb", values.lb, ["round_robin", "pick_first"] as const);
     const target = targetOf(values.target, values["dns-server"], lb);
+    const xdsServer = xdsTargetOf("load", target, {
+      xdsServer: values["xds-server"],
+      dnsServer: values["dns-server"],
+      lb,
+    });
     const engine = chooseEngine(choiceFlag("load", "engine", values.engine, ENGINES), target);
     const tls = clientTlsOf("load", values);
     if (values.json && values.format !== undefined && values.format !== "json")
@@ -233,6 +244,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       hashKey: hashSpace === undefined ? undefined : { header: hashHeader, space: hashSpace },
       newConnectionEvery,
       lb,
+      xdsServer,
       tls,
       engine,
       envoyCounters:
@@ -353,6 +365,7 @@ function targetOf(target: string | undefined, dnsServer: string | undefined, lb:
     throw new UsageError(
       "grpc-lb load: --target HOST:PORT is required, or dns:///NAME:PORT (see grpc-lb load --help)",
     );
+  if (isXdsTarget(target)) return target;
   const dns = /^dns:\/\/([^/]*)\/([^/]+)$/.exec(target);
   if (dns === null) {
     if (dnsServer !== undefined || lb !== undefined)
