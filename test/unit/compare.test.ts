@@ -5,7 +5,7 @@ import { clusterOptions } from "../../src/cli/commands/lab/cluster-flags.js";
 import { labCompare } from "../../src/cli/commands/lab/compare.js";
 import { compareCharts, renderSvg } from "../../src/compare/charts.js";
 import { processCpuSeconds, startCpuMeter } from "../../src/compare/cpu.js";
-import { allModes, modeName } from "../../src/compare/modes.js";
+import { allModes, modeLabOptions, modeName } from "../../src/compare/modes.js";
 import { resolveCompareOptions } from "../../src/compare/options.js";
 import { type CompareModeResult, type CompareReport, formatCompareText } from "../../src/compare/report.js";
 import { processRssMb } from "../../src/compare/sampler.js";
@@ -65,7 +65,14 @@ describe("lab compare", () => {
       "client-round_robin",
       "haproxy",
       "nginx",
+      "eds-round_robin",
+      "proxyless-round_robin",
     ]);
+    for (const name of ["eds-round_robin", "proxyless-round_robin"]) {
+      const [mode] = resolveCompareOptions({ modes: [name] }).modes;
+      assert.ok(mode);
+      assert.equal(modeLabOptions(mode).topology, "xds", `${name} runs on the lab fed by xDS`);
+    }
     assert.throws(() => resolveCompareOptions({ modes: ["l7"] }), /unknown mode 'l7'; modes: l4, l4-max-age/);
     assert.throws(() => resolveCompareOptions({ durationMs: 2000, killAtMs: 2000 }), /kill must come within/);
     assert.equal(resolveCompareOptions({ durationMs: 3000 }).killAtMs, 1500);
