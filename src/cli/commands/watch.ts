@@ -2,7 +2,31 @@ import { UsageError } from "../../errors.js";
 import { formatHostPort } from "../../util/address.js";
 import { VIEWS, viewFor } from "../../watch/views.js";
 import { watchEnvoys } from "../../watch/watch.js";
-import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import {
+  type Command,
+  type CommandContext,
+  choiceFlag,
+  durationFlag,
+  hostPortFlag,
+  intFlag,
+  parseFlags,
+} from "../args.js";
+
+/** The flags of a watch besides the Envoys, as `watch`, `compose watch` and `k8s watch` take them. */
+export const WATCH_FLAGS = {
+  cluster: { type: "string" },
+  interval: { type: "string" },
+  format: { type: "string" },
+  count: { type: "string" },
+} as const;
+
+/** The options and help lines every watch shares (after --admin). */
+export const WATCH_USAGE = `  --cluster NAME     the cluster to show (default: the one with the most hosts,
+                     leaving out xDS, SDS, tracing and admin clusters; it is named)
+  --interval D       time between readings, e.g. 500ms, 1s, 2s (default 1s)
+  --format F         text or json: one JSON object per line, per Envoy and
+                     interval (default text)
+  --count N          stop after N intervals (default: until Ctrl-C)`;
 
 export const watchCommand: Command = {
   name: "watch",
@@ -26,12 +50,7 @@ NO_COLOR set); to a pipe or file it prints plain lines. Ctrl-C ends it (exit 0).
 Options:
   --admin URL        Envoy's admin API: http://HOST:PORT or HOST:PORT (required);
                      repeat it to watch several Envoys, one section each
-  --cluster NAME     the cluster to show (default: the one with the most hosts,
-                     leaving out xDS, SDS, tracing and admin clusters; it is named)
-  --interval D       time between readings, e.g. 500ms, 1s, 2s (default 1s)
-  --format F         text or json: one JSON object per line, per Envoy and
-                     interval (default text)
-  --count N          stop after N intervals (default: until Ctrl-C)
+${WATCH_USAGE}
   -h, --help         show this help
 
 Exit status: 0 when it ends (--count, Ctrl-C), 1 when an admin API does not
@@ -40,10 +59,7 @@ answer at the start, 2 for bad usage or an unknown --cluster (the clusters are l
   async run(argv, ctx) {
     const { values } = parseFlags("watch", argv, {
       admin: { type: "string", multiple: true },
-      cluster: { type: "string" },
-      interval: { type: "string" },
-      format: { type: "string" },
-      count: { type: "string" },
+      ...WATCH_FLAGS,
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -59,28 +75,54 @@ answer at the start, 2 for bad usage or an unknown --cluster (the clusters are l
     });
     if (new Set(admins).size < admins.length)
       throw new UsageError(`grpc-lb watch: --admin names the same Envoy twice: ${admins.join(", ")}`);
-    const intervalMs = durationFlag("watch", "interval", values.interval) ?? 1000;
-    if (intervalMs < 100 || intervalMs > 3_600_000)
-      throw new UsageError(`grpc-lb watch: --interval must be from 100ms to 1h, got '${values.interval}'`);
-    const count = intFlag("watch", "count", values.count, { min: 1, max: 1_000_000 });
-    const format = choiceFlag("watch", "format", values.format, ["text", "json"] as const) ?? "text";
-    const out = process.stdout;
-    const { kind, colour } = viewFor(format, { isTTY: out.isTTY === true, env: process.env });
-    const view = VIEWS[kind]({
-      write: ctx.stdout,
-      intervalMs,
-      colour,
-      columns: out.columns ?? 80,
-      rows: out.rows ?? 24,
-    });
-    try {
-      await watchEnvoys({ admins, cluster: values.cluster, intervalMs, count, signal: ctx.signal }, view);
-    } catch (e) {
-      // Ctrl-C (or SIGTERM) is how a live view ends: a clean stop, not a failure.
-      if (!ctx.signal.aborted) throw e;
-    } finally {
-      view.close();
-    }
+    await showWatch(admins, watchFlags("watch", values), ctx);
     return 0;
   },
 };
+
+export interface WatchFlags {
+  cluster: string | undefined;
+  intervalMs: number;
+  count: number | undefined;
+  format: "text" | "json";
+}
+
+/** Checks WATCH_FLAGS' values for `command`: a bad one is a UsageError naming the command. */
+export function watchFlags(
+  command: string,
+  values: { cluster?: string; interval?: string; format?: string; count?: string },
+): WatchFlags {
+  const intervalMs = durationFlag(command, "interval", values.interval) ?? 1000;
+  if (intervalMs < 100 || intervalMs > 3_600_000)
+    throw new UsageError(`grpc-lb ${command}: --interval must be from 100ms to 1h, got '${values.interval}'`);
+  return {
+    cluster: values.cluster,
+    intervalMs,
+    count: intFlag(command, "count", values.count, { min: 1, max: 1_000_000 }),
+    format: choiceFlag(command, "format", values.format, ["text", "json"] as const) ?? "text",
+  };
+}
+
+/** Watches the Envoys behind `admins` (host:port) on stdout until --count or Ctrl-C (a clean end). */
+export async function showWatch(admins: string[], f: WatchFlags, ctx: CommandContext): Promise<void> {
+  const out = process.stdout;
+  const { kind, colour } = viewFor(f.format, { isTTY: out.isTTY === true, env: process.env });
+  const view = VIEWS[kind]({
+    write: ctx.stdout,
+    intervalMs: f.intervalMs,
+    colour,
+    columns: out.columns ?? 80,
+    rows: out.rows ?? 24,
+  });
+  try {
+    await watchEnvoys(
+      { admins, cluster: f.cluster, intervalMs: f.intervalMs, count: f.count, signal: ctx.signal },
+      view,
+    );
+  } catch (e) {
+    // Ctrl-C (or SIGTERM) is how a live view ends: a clean stop, not a failure.
+    if (!ctx.signal.aborted) throw e;
+  } finally {
+    view.close();
+  }
+}
