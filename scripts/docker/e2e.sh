@@ -10,7 +10,8 @@
 #   watch      grpc-lb compose watch --format json --count 3 under a bounded load: 3 lines,
 #              every replica in each, the replicas' rates adding up to the load's
 #   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
-#   ctrl-c     SIGINT during a scenario: exit 130, the replica put back, the cluster whole
+#   ctrl-c     SIGINT during a scenario run with --watch: exit 130, the replica put back, the
+#              cluster whole, the live view drawn meanwhile
 # then the TLS variant (deploy/compose/compose.tls.yaml; certificates made when missing):
 #   tls-down      make docker-down (the plaintext cluster)
 #   tls-cluster   make docker-cluster TLS=1
@@ -182,7 +183,8 @@ interrupt_scenario() {
   local name=$1 what=$2 seconds=$3 log=$REPORT_DIR/interrupt-$1.log pid rc=0 t0
   shift 3
   mkdir -p "$REPORT_DIR"
-  ./bin/grpc-lb compose scenario "$name" >"$log" 2>&1 &
+  # shellcheck disable=SC2086 # SCENARIO_ARGS: extra flags, word-split on purpose
+  ./bin/grpc-lb compose scenario "$name" ${SCENARIO_ARGS:-} >"$log" 2>&1 &
   pid=$!
   if ! wait_until "$what" "$seconds" "$@"; then
     kill -INT "$pid" 2>/dev/null || true
@@ -210,9 +212,11 @@ interrupt_scenario() {
   fi
 }
 
-# Ctrl-C in the middle of a scenario: exit 130, the frozen replica thawed, the cluster whole again.
+# Ctrl-C in the middle of a scenario shown live (--watch): exit 130, the frozen replica thawed,
+# the cluster whole again, and the live view drawn meanwhile.
 interrupt_check() {
-  interrupt_scenario pause "the pause scenario to freeze a replica" 60 some_replica_paused || return 1
+  SCENARIO_ARGS=--watch interrupt_scenario pause "the pause scenario to freeze a replica" 60 some_replica_paused || return 1
+  grep -q "cluster 'server'" "$REPORT_DIR/interrupt-pause.log" || { say "--watch drew no view of cluster 'server'"; return 1; }
   [[ -z $(paused_replicas) ]] || { say "a replica is still paused after Ctrl-C"; return 1; }
   scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 30
 }

@@ -14,7 +14,7 @@ import { formatScenarioReport } from "../../scenarios/report.js";
 import { runScenarioOn } from "../../scenarios/runner.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 import { doctorAndPrint } from "./doctor.js";
-import { showWatch, WATCH_FLAGS, WATCH_USAGE, watchFlags } from "./watch.js";
+import { showWatch, WATCH_FLAGS, WATCH_USAGE, watchDuring, watchFlags } from "./watch.js";
 
 const DEFAULT_ENVOY_PORT = 10000;
 
@@ -64,6 +64,8 @@ Options:
   --port PORT   the port Envoy's listener is published on, on 127.0.0.1
                 (default: $ENVOY_PORT, else ${DEFAULT_ENVOY_PORT}, as in compose.yaml)
   --json        print each report as one JSON object per line (progress goes to stderr)
+  --watch       with scenario: show Envoy's hosts live on stderr while each runs, as
+                'compose watch' does
 
 Watch options:
 ${WATCH_USAGE}
@@ -76,7 +78,7 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
     const { values, positionals } = parseFlags(
       "compose",
       argv,
-      { port: { type: "string" }, json: { type: "boolean" }, ...WATCH_FLAGS },
+      { port: { type: "string" }, json: { type: "boolean" }, watch: { type: "boolean" }, ...WATCH_FLAGS },
       true,
     );
     if (values.help) {
@@ -88,6 +90,8 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
     const given = Object.keys(WATCH_FLAGS).filter((k) => values[k as keyof typeof WATCH_FLAGS] !== undefined);
     if (!watching && given.length > 0)
       throw new UsageError(`grpc-lb compose: --${given[0]} goes with 'compose watch' only`);
+    if (values.watch && sub !== "scenario")
+      throw new UsageError("grpc-lb compose: --watch goes with 'compose scenario' only");
     if (watching) {
       if (name !== undefined) throw new UsageError("grpc-lb compose watch: takes no argument");
       const flags = watchFlags("compose watch", values);
@@ -160,11 +164,15 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
         const forward = (): void => scoped.abort(ctx.signal.reason);
         if (ctx.signal.aborted) forward();
         ctx.signal.addEventListener("abort", forward, { once: true });
+        const shown = values.watch ? watchDuring(cluster.target.admin.address, ctx) : undefined;
         const report = engineReport(
           await runScenarioOn(composeScenarios[n], cluster, cluster.target, scoped.signal, {
             bounds: ENGINE_LOAD,
             errors: EngineError,
-          }).finally(() => ctx.signal.removeEventListener("abort", forward)),
+          }).finally(async () => {
+            ctx.signal.removeEventListener("abort", forward);
+            await shown?.stop();
+          }),
           n,
           cluster.target.engine,
           cluster.timings,

@@ -1,4 +1,5 @@
-import { UsageError } from "../../errors.js";
+import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
+import { messageOf, UsageError } from "../../errors.js";
 import { formatHostPort } from "../../util/address.js";
 import { VIEWS, viewFor } from "../../watch/views.js";
 import { watchEnvoys } from "../../watch/watch.js";
@@ -103,16 +104,30 @@ export function watchFlags(
   };
 }
 
-/** Watches the Envoys behind `admins` (host:port) on stdout until --count or Ctrl-C (a clean end). */
-export async function showWatch(admins: string[], f: WatchFlags, ctx: CommandContext): Promise<void> {
-  const out = process.stdout;
+/** Where a watch is drawn: the text sink and the stream it ends in (a terminal or not, its size). */
+export interface WatchOutput {
+  write: (text: string) => void;
+  stream: NodeJS.WriteStream;
+}
+
+/**
+ * Watches the Envoys behind `admins` (host:port) until --count or ctx.signal (a clean end),
+ * on stdout unless `to` says otherwise (a scenario's --watch draws on stderr).
+ */
+export async function showWatch(
+  admins: string[],
+  f: WatchFlags,
+  ctx: CommandContext,
+  to: WatchOutput = { write: ctx.stdout, stream: process.stdout },
+): Promise<void> {
+  const out = to.stream;
   const { kind, colour } = viewFor(f.format, { isTTY: out.isTTY === true, env: process.env });
   const view = VIEWS[kind]({
-    write: ctx.stdout,
+    write: to.write,
     intervalMs: f.intervalMs,
     colour,
-    columns: out.columns ?? 80,
-    rows: out.rows ?? 24,
+    columns: out.columns || 80,
+    rows: out.rows || 24,
   });
   try {
     await watchEnvoys(
@@ -125,4 +140,34 @@ export async function showWatch(admins: string[], f: WatchFlags, ctx: CommandCon
   } finally {
     view.close();
   }
+}
+
+/** Something shown while a scenario runs, stopped when it ends. */
+export interface Shown {
+  stop(): Promise<void>;
+}
+
+/**
+ * A scenario's --watch: cluster 'server' of the Envoy at `admin` drawn on stderr every second
+ * (redrawn in place on a terminal), until stop() or Ctrl-C. A watch that fails says why and
+ * leaves the scenario alone.
+ */
+export function watchDuring(admin: string, ctx: CommandContext): Shown {
+  const ac = new AbortController();
+  const forward = (): void => ac.abort();
+  ctx.signal.addEventListener("abort", forward, { once: true });
+  const flags: WatchFlags = { cluster: CLUSTER_NAME, intervalMs: 1000, count: undefined, format: "text" };
+  const done = showWatch(
+    [admin],
+    flags,
+    { ...ctx, signal: ac.signal },
+    { write: ctx.stderr, stream: process.stderr },
+  ).catch((e: unknown) => ctx.stderr(`watch: ${messageOf(e)}\n`));
+  return {
+    async stop() {
+      ac.abort();
+      ctx.signal.removeEventListener("abort", forward);
+      await done;
+    },
+  };
 }
