@@ -8,6 +8,7 @@ import { failover } from "./failover.js";
 import type { LabScenario } from "./lab-scenario.js";
 import { many } from "./many.js";
 import { scale } from "./scale.js";
+import { streams } from "./streams.js";
 
 export const SCENARIO_NAMES = [
   "failover",
@@ -19,6 +20,7 @@ export const SCENARIO_NAMES = [
   "envoy-restart",
   "envoy-freeze",
   "cert-rotation",
+  "streams",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -33,4 +35,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   "envoy-restart": envoyRestart,
   "envoy-freeze": envoyFreeze,
   "cert-rotation": certRotation,
+  streams,
 };
