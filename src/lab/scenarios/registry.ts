@@ -9,6 +9,7 @@ import { failover } from "./failover.js";
 import type { LabScenario } from "./lab-scenario.js";
 import { many } from "./many.js";
 import { scale } from "./scale.js";
+import { xdsRestart } from "./xds-restart.js";
 
 export const SCENARIO_NAMES = [
   "failover",
@@ -21,6 +22,7 @@ export const SCENARIO_NAMES = [
   "envoy-freeze",
   "cert-rotation",
   "discovery",
+  "xds-restart",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -36,4 +38,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   "envoy-freeze": envoyFreeze,
   "cert-rotation": certRotation,
   discovery,
+  "xds-restart": xdsRestart,
 };
