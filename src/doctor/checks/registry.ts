@@ -2,10 +2,14 @@ import { adminExposed } from "./admin-exposed.js";
 import type { Check } from "./check.js";
 import { dnsRefreshSlow } from "./dns-refresh-slow.js";
 import { dnsRespectTtl } from "./dns-respect-ttl.js";
+import { edsHealthFromControlPlane } from "./eds-health-from-control-plane.js";
+import { edsHealthWithoutHostRemoval } from "./eds-health-without-host-removal.js";
 import { hashWithoutKey } from "./hash-without-key.js";
 import { healthWithoutHostRemoval } from "./health-without-host-removal.js";
+import { hostsDraining } from "./hosts-draining.js";
 import { hostsUnhealthy } from "./hosts-unhealthy.js";
 import { httpHealthCheck } from "./http-health-check.js";
+import { initialFetchTimeout } from "./initial-fetch-timeout.js";
 import { logicalDns } from "./logical-dns.js";
 import { noHealthCheck } from "./no-health-check.js";
 import { noHosts } from "./no-hosts.js";
@@ -46,8 +50,12 @@ export const CHECKS: readonly Check[] = [
   noHealthCheck,
   httpHealthCheck,
   healthWithoutHostRemoval,
+  edsHealthWithoutHostRemoval,
+  edsHealthFromControlPlane,
+  initialFetchTimeout,
   panicHidesEjection,
   hostsUnhealthy,
+  hostsDraining,
   noRetry,
   retryNoPerTryTimeout,
   retryNoBudget,

@@ -10,6 +10,7 @@ import type { LabScenario } from "./lab-scenario.js";
 import { many } from "./many.js";
 import { scale } from "./scale.js";
 import { streams } from "./streams.js";
+import { xdsRestart } from "./xds-restart.js";
 
 export const SCENARIO_NAMES = [
   "failover",
@@ -23,6 +24,7 @@ export const SCENARIO_NAMES = [
   "cert-rotation",
   "discovery",
   "streams",
+  "xds-restart",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -39,4 +41,5 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   "cert-rotation": certRotation,
   discovery,
   streams,
+  "xds-restart": xdsRestart,
 };
