@@ -11,6 +11,7 @@ import { hostsUnhealthy } from "./hosts-unhealthy.js";
 import { httpHealthCheck } from "./http-health-check.js";
 import { initialFetchTimeout } from "./initial-fetch-timeout.js";
 import { logicalDns } from "./logical-dns.js";
+import { maxStreamDuration } from "./max-stream-duration.js";
 import { noHealthCheck } from "./no-health-check.js";
 import { noHosts } from "./no-hosts.js";
 import { noHttp2 } from "./no-http2.js";
@@ -25,6 +26,7 @@ import { retryNoPerTryTimeout } from "./retry-no-per-try-timeout.js";
 import { routeIdleTimeout } from "./route-idle-timeout.js";
 import { routeTimeout } from "./route-timeout.js";
 import { streamIdleTimeout } from "./stream-idle-timeout.js";
+import { streamsPinned } from "./streams-pinned.js";
 import { tcpProxy } from "./tcp-proxy.js";
 import { tlsCertExpiring } from "./tls-cert-expiring.js";
 import { tlsDownstreamAlpn } from "./tls-downstream-alpn.js";
@@ -56,12 +58,14 @@ export const CHECKS: readonly Check[] = [
   panicHidesEjection,
   hostsUnhealthy,
   hostsDraining,
+  streamsPinned,
   noRetry,
   retryNoPerTryTimeout,
   retryNoBudget,
   routeTimeout,
   routeIdleTimeout,
   streamIdleTimeout,
+  maxStreamDuration,
   noMaxConnectionDuration,
   adminExposed,
   tcpProxy,
