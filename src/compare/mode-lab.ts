@@ -1,8 +1,8 @@
-import { startLabCluster } from "../lab/cluster.js";
+import { type LabCluster, startLabCluster } from "../lab/cluster.js";
 import type { LabEvent } from "../lab/events.js";
 import { layerLabOptions, type ResolvedLabOptions, resolveLabOptions } from "../lab/options.js";
 import type { LabServer } from "../lab/servers.js";
-import { isXdsTopology } from "../lab/topologies/xds.js";
+import { asXdsTopology } from "../lab/topologies/xds.js";
 import { type PeerClusterEvent, startPeerCluster } from "../peers/cluster.js";
 import { processTree } from "../peers/pids.js";
 import { balancerPids, type CompareMode, type ModeTarget, modeLabOptions, modeTarget } from "./modes.js";
@@ -47,6 +47,12 @@ const xdsScaleOut = (
       lab.setServerRecords(lab.servers());
     },
   };
+};
+
+/** The scale-out of Envoy's lab: by its xDS server where it has one, else by DNS. */
+const scaleOutPath = (lab: LabCluster): ScaleOutPath => {
+  const xds = asXdsTopology(lab.topology);
+  return xds === undefined ? dnsScaleOut(lab) : xdsScaleOut(lab, xds.controlPlane());
 };
 
 /** What a mode runs on, Envoy's lab or a peer's, seen the same way by runMode. */
@@ -99,7 +105,7 @@ export async function startModeLab(
     servers: () => lab.servers(),
     kill: (s) => lab.pool.kill(s),
     // Under L4 the newcomer joins the kube-proxy stand-in's endpoints, not the name clients resolve.
-    scaleOut: isXdsTopology(lab.topology) ? xdsScaleOut(lab, lab.topology) : dnsScaleOut(lab),
+    scaleOut: scaleOutPath(lab),
     target: modeTarget(mode, lab),
     balancerPids: () => balancerPids(mode, lab),
     envoyVersion: lab.envoyBinary.version,

@@ -111,9 +111,17 @@ describe("lab compare", () => {
 
   it("reads a process's CPU and memory from /proc", () => {
     const meter = startCpuMeter([process.pid]);
-    const until = performance.now() + 150;
+    // Busy until this process has used 80 ms of CPU by its own count (not by the clock: on a
+    // busy machine 150 ms of wall time may hold far less), within a wall budget that ends a hang.
+    const start = process.cpuUsage();
+    const giveUp = performance.now() + 30_000;
     let x = 0;
-    while (performance.now() < until) x += Math.sqrt(x + 1);
+    const usedMs = () => {
+      const u = process.cpuUsage(start);
+      return (u.user + u.system) / 1000;
+    };
+    while (usedMs() < 80 && performance.now() < giveUp)
+      for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + 1);
     assert.ok(x > 0);
     assert.ok(meter.stop() >= 0.05, "busy work shows as CPU time");
     assert.ok(processCpuSeconds(process.pid) > 0);

@@ -19,6 +19,7 @@ import { formatHostPort } from "../../util/address.js";
 import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
 import { XDS_USAGE, xdsTargetOf } from "../xds-flags.js";
+import { runStreamLoad, STREAM_USAGE } from "./load-streams.js";
 
 const FORMATS = {
   text: formatReportText,
@@ -95,6 +96,7 @@ Load (flag names as ghz's):
   --deadline-ms MS          deadline of each call (default 5000)
   --connect-timeout-ms MS   give up if a connection cannot be made in time (default 5000)
 
+${STREAM_USAGE}
 Who answered:
   --envoy-admin HOST:PORT   Envoy's admin API (http://HOST:PORT too): count by its per-host counters
   --envoy-cluster NAME      the Envoy cluster to count (default: the one whose counters moved;
@@ -154,6 +156,10 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       "all-backends": { type: "boolean" },
       "expect-backends": { type: "string" },
       "max-imbalance": { type: "string" },
+      streams: { type: "string" },
+      "stream-interval-ms": { type: "string" },
+      "stream-lifetime-ms": { type: "string" },
+      "sample-ms": { type: "string" },
       ...CLIENT_TLS_FLAGS,
     });
     if (values.help) {
@@ -182,6 +188,16 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     const format: Format = values.json
       ? "json"
       : (choiceFlag("load", "format", values.format, Object.keys(FORMATS) as Format[]) ?? "text");
+    const connections = int("connections", 1, 1000) ?? 1;
+    const connectTimeoutMs = int("connect-timeout-ms", 1, 3_600_000) ?? 5000;
+    const metadata = (values.metadata ?? []).map(metadataPair);
+    if (values.streams !== undefined) {
+      const output = values.output;
+      return runStreamLoad(
+        { target, engine, tls, lb, format, connections, connectTimeoutMs, metadata, output, values },
+        ctx,
+      );
+    }
     const methodName = values.call ?? ECHO_METHOD;
     if (methodName === "unary" || methodName === "stream")
       throw new UsageError(
@@ -200,8 +216,6 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       );
     const durationMs = dur("duration");
     const requests = int("requests", 1, 10_000_000) ?? (durationMs === undefined ? 100 : undefined);
-    const connections = int("connections", 1, 1000) ?? 1;
-    const connectTimeoutMs = int("connect-timeout-ms", 1, 3_600_000) ?? 5000;
 
     const schedule = scheduleOf(flags, num, dur);
     const concurrency = int("concurrency", 1, 10_000) ?? 1;
@@ -211,7 +225,6 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       requests,
     });
     const deadlineMs = int("deadline-ms", 1, 3_600_000) ?? 5000;
-    const metadata = (values.metadata ?? []).map(metadataPair);
     const newConnectionEvery = int("new-connection-every", 0, 10_000_000) ?? 0;
     const gate = {
       expectBackends: int("expect-backends", 1, 10_000),
