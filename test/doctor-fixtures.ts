@@ -239,6 +239,11 @@ export const FIXTURES: DoctorFixture[] = [
     bad: (b) => set(managerOf(b), "stream_idle_timeout", "10s"),
   },
   {
+    check: "max-stream-duration",
+    severity: "info",
+    bad: (b) => set(asJson(routeOf(b).max_stream_duration), "max_stream_duration", "30s"),
+  },
+  {
     check: "no-max-connection-duration",
     severity: "info",
     bad: (b) => void delete asJson(managerOf(b).common_http_protocol_options ?? {}).max_connection_duration,

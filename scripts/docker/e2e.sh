@@ -7,8 +7,11 @@
 #              own sequence on 4 more fresh clusters (make docker-down, make docker-cluster,
 #              make docker-test at once), each asserted exact ($E2E_SEED_RUNS in all, default 5)
 #   doctor     make docker-doctor: no error finding on the deployed Envoy, 30 live calls 10/10/10
+#   watch      grpc-lb compose watch --format json --count 3 under a bounded load: 3 lines,
+#              every replica in each, the replicas' rates adding up to the load's
 #   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
-#   ctrl-c     SIGINT during a scenario: exit 130, the replica put back, the cluster whole
+#   ctrl-c     SIGINT during a scenario run with --watch: exit 130, the replica put back, the
+#              cluster whole, the live view drawn meanwhile
 # then the TLS variant (deploy/compose/compose.tls.yaml; certificates made when missing):
 #   tls-down      make docker-down (the plaintext cluster)
 #   tls-cluster   make docker-cluster TLS=1
@@ -139,6 +142,29 @@ scenarios() {
   return "$rc"
 }
 
+# compose watch under a bounded load (100 calls/s for at most 20 s, stopped once the watch ends):
+# 3 JSON lines, each with every replica; from the second on (the first interval may hold the
+# load's start) the replicas' rates add up to the load's, within 30 %.
+watch_check() {
+  local out rc=0 load
+  ./bin/grpc-lb load --target "127.0.0.1:$ENVOY_PORT" --rps 100 -z 20s >/dev/null 2>&1 &
+  load=$!
+  out=$(./bin/grpc-lb compose watch --port "$ENVOY_PORT" --format json --count 3 --interval 1s) || rc=$?
+  kill -INT "$load" 2>/dev/null || true
+  wait "$load" || true
+  ((rc == 0)) || { say "compose watch exited $rc"; return 1; }
+  echo "$out" >&2
+  node --input-type=module -e '
+    const lines = process.argv[1].split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    if (lines.length !== 3) throw new Error(`expected 3 lines, got ${lines.length}`);
+    for (const [i, l] of lines.entries()) {
+      if (l.hosts.length !== 3) throw new Error(`expected 3 replicas, got ${l.hosts.length}`);
+      const rps = l.hosts.reduce((t, h) => t + h.rps, 0);
+      if (i > 0 && (rps < 70 || rps > 130)) throw new Error(`the replicas add up to ${rps} calls/s, not about 100`);
+    }
+  ' "$out"
+}
+
 # A child that exited stays a zombie until `wait` reaps it: that counts as exited too.
 exited() { ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1" 2>/dev/null) == Z* ]]; }
 paused_replicas() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter status=paused; }
@@ -157,7 +183,8 @@ interrupt_scenario() {
   local name=$1 what=$2 seconds=$3 log=$REPORT_DIR/interrupt-$1.log pid rc=0 t0
   shift 3
   mkdir -p "$REPORT_DIR"
-  ./bin/grpc-lb compose scenario "$name" >"$log" 2>&1 &
+  # shellcheck disable=SC2086 # SCENARIO_ARGS: extra flags, word-split on purpose
+  ./bin/grpc-lb compose scenario "$name" ${SCENARIO_ARGS:-} >"$log" 2>&1 &
   pid=$!
   if ! wait_until "$what" "$seconds" "$@"; then
     kill -INT "$pid" 2>/dev/null || true
@@ -185,9 +212,11 @@ interrupt_scenario() {
   fi
 }
 
-# Ctrl-C in the middle of a scenario: exit 130, the frozen replica thawed, the cluster whole again.
+# Ctrl-C in the middle of a scenario shown live (--watch): exit 130, the frozen replica thawed,
+# the cluster whole again, and the live view drawn meanwhile.
 interrupt_check() {
-  interrupt_scenario pause "the pause scenario to freeze a replica" 60 some_replica_paused || return 1
+  SCENARIO_ARGS=--watch interrupt_scenario pause "the pause scenario to freeze a replica" 60 some_replica_paused || return 1
+  grep -q "cluster 'server'" "$REPORT_DIR/interrupt-pause.log" || { say "--watch drew no view of cluster 'server'"; return 1; }
   [[ -z $(paused_replicas) ]] || { say "a replica is still paused after Ctrl-C"; return 1; }
   scripts/docker/wait-envoy.sh deploy/compose/compose.yaml 30
 }
@@ -206,6 +235,7 @@ stage images make --no-print-directory docker-images
 stage cluster make --no-print-directory docker-cluster
 stage seed seed_runs
 stage doctor make --no-print-directory docker-doctor
+stage watch watch_check
 stage scenarios scenarios
 stage ctrl-c interrupt_check
 stage ctrl-c-scale interrupt_scale

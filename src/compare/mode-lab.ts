@@ -1,11 +1,11 @@
-import { startLabCluster } from "../lab/cluster.js";
+import { type LabCluster, startLabCluster } from "../lab/cluster.js";
 import type { LabEvent } from "../lab/events.js";
 import { layerLabOptions, type ResolvedLabOptions, resolveLabOptions } from "../lab/options.js";
 import type { LabServer } from "../lab/servers.js";
-import type { EngineOptions } from "../loadgen/engine.js";
+import { asXdsTopology } from "../lab/topologies/xds.js";
 import { type PeerClusterEvent, startPeerCluster } from "../peers/cluster.js";
 import { processTree } from "../peers/pids.js";
-import { balancerPids, type CompareMode, modeLabOptions, modeTarget } from "./modes.js";
+import { balancerPids, type CompareMode, type ModeTarget, modeLabOptions, modeTarget } from "./modes.js";
 import type { ResolvedCompareOptions } from "./options.js";
 
 /**
@@ -28,12 +28,39 @@ const dnsScaleOut = (lab: {
   publish: () => lab.setServerRecords(lab.servers()),
 });
 
+/**
+ * The scale-out of a lab whose xDS server follows the pool: the newcomer is held out of EDS
+ * from its start until `publish`, when it enters EDS (and DNS, for the record) at once.
+ */
+const xdsScaleOut = (
+  lab: Parameters<typeof dnsScaleOut>[0],
+  topology: { holdNewcomers(): () => void },
+): ScaleOutPath => {
+  let release: (() => void) | undefined;
+  return {
+    prepare: async () => {
+      release = topology.holdNewcomers();
+      return (await lab.pool.add(1))[0] as LabServer;
+    },
+    publish: () => {
+      release?.();
+      lab.setServerRecords(lab.servers());
+    },
+  };
+};
+
+/** The scale-out of Envoy's lab: by its xDS server where it has one, else by DNS. */
+const scaleOutPath = (lab: LabCluster): ScaleOutPath => {
+  const xds = asXdsTopology(lab.topology);
+  return xds === undefined ? dnsScaleOut(lab) : xdsScaleOut(lab, xds.controlPlane());
+};
+
 /** What a mode runs on, Envoy's lab or a peer's, seen the same way by runMode. */
 export interface ModeLab {
   servers(): readonly LabServer[];
   kill(server: LabServer): Promise<void>;
   scaleOut: ScaleOutPath;
-  target: Pick<EngineOptions, "target" | "lb" | "hashKey" | "tls">;
+  target: ModeTarget;
   /** The processes that balance, whose CPU is measured; "self" when the client balances. */
   balancerPids(): readonly number[] | "self";
   /** "Envoy 1.x" or "HAProxy 2.6.x", for the report. */
@@ -78,7 +105,7 @@ export async function startModeLab(
     servers: () => lab.servers(),
     kill: (s) => lab.pool.kill(s),
     // Under L4 the newcomer joins the kube-proxy stand-in's endpoints, not the name clients resolve.
-    scaleOut: dnsScaleOut(lab),
+    scaleOut: scaleOutPath(lab),
     target: modeTarget(mode, lab),
     balancerPids: () => balancerPids(mode, lab),
     envoyVersion: lab.envoyBinary.version,

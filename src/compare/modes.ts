@@ -1,5 +1,6 @@
 import type { LbPolicy } from "../envoy/options.js";
-import type { LabCluster } from "../lab/cluster.js";
+import { LabError } from "../errors.js";
+import { type LabCluster, SERVER_NAME } from "../lab/cluster.js";
 import { DEFAULT_VIRTUAL_IP, type LabOptions } from "../lab/options.js";
 import type { EngineOptions } from "../loadgen/engine.js";
 import { PEER_KINDS, type PeerKind } from "../peers/options.js";
@@ -13,13 +14,17 @@ import { formatHostPort } from "../util/address.js";
  * elsewhere. envoy: Envoy picks a server per call by its policy. client: grpc-js
  * resolves the name through the lab's DNS and picks a server per call itself.
  * haproxy, nginx: the peer proxy (Debian's package) where Envoy would be, in its own idiom.
+ * eds: Envoy as in envoy, its hosts pushed by the lab's xDS server instead of resolved by DNS.
+ * proxyless: grpc-js-xds takes the same xDS server's endpoints and picks a server per call itself.
  */
 export type CompareMode =
   | { kind: "l4" }
   | { kind: "l4-max-age"; maxConnectionAgeMs: number }
   | { kind: "envoy"; policy: LbPolicy }
   | { kind: "client"; lb: "round_robin" }
-  | { kind: "peer"; peer: PeerKind };
+  | { kind: "peer"; peer: PeerKind }
+  | { kind: "eds"; policy: "round_robin" }
+  | { kind: "proxyless"; lb: "round_robin" };
 
 /** The modes whose layer is Envoy's lab (the others run on a peer's lab, see mode-lab.ts). */
 export type LabCompareMode = Exclude<CompareMode, { kind: "peer" }>;
@@ -39,6 +44,10 @@ export function modeName(m: CompareMode): string {
       return `client-${m.lb}`;
     case "peer":
       return m.peer;
+    case "eds":
+      return `eds-${m.policy}`;
+    case "proxyless":
+      return `proxyless-${m.lb}`;
   }
 }
 
@@ -56,6 +65,10 @@ export function describeMode(m: CompareMode): string {
       return m.peer === "haproxy"
         ? "HAProxy roundrobin, servers from the lab's DNS at run time (server-template)"
         : "nginx grpc_pass round robin, servers as DNS gave them at start";
+    case "eds":
+      return `Envoy ${m.policy}, servers by EDS from the lab's xDS server`;
+    case "proxyless":
+      return `grpc-js-xds ${m.lb}, servers by xDS from the lab's xDS server (xds:/// target)`;
   }
 }
 
@@ -71,6 +84,10 @@ export function modeLabOptions(m: CompareMode): LabOptions {
       return { topology: "headless", envoy: { policy: m.policy, hashHeader: HASH_KEYS.header } };
     case "client":
       return { topology: "headless" };
+    case "eds":
+      return { topology: "xds", envoy: { policy: m.policy } };
+    case "proxyless":
+      return { topology: "xds" };
   }
 }
 
@@ -87,6 +104,10 @@ export function balancerOf(m: CompareMode): string {
       return "Envoy";
     case "client":
       return "the client process (grpc-js balances in it)";
+    case "eds":
+      return "Envoy";
+    case "proxyless":
+      return "the client process (grpc-js-xds balances in it; the lab's xDS server runs there too)";
     case "l4":
     case "l4-max-age":
       return "the kube-proxy stand-in (Envoy tcp_proxy)";
@@ -95,11 +116,11 @@ export function balancerOf(m: CompareMode): string {
   }
 }
 
+/** Where a mode's clients connect, and how. */
+export type ModeTarget = Pick<EngineOptions, "target" | "lb" | "hashKey" | "tls" | "xdsServer">;
+
 /** Where the mode's clients connect, and how. */
-export function modeTarget(
-  m: LabCompareMode,
-  lab: LabCluster,
-): Pick<EngineOptions, "target" | "lb" | "hashKey" | "tls"> {
+export function modeTarget(m: LabCompareMode, lab: LabCluster): ModeTarget {
   switch (m.kind) {
     case "l4":
     case "l4-max-age":
@@ -115,6 +136,13 @@ export function modeTarget(
         target: `dns://${formatHostPort(lab.dns.host, lab.dns.port)}/server:${lab.pool.port}`,
         lb: m.lb,
       };
+    case "eds":
+      return { target: lab.listenAddress, tls: lab.clientTls };
+    case "proxyless": {
+      const eds = lab.topology.envoyEds();
+      if (eds === undefined) throw new LabError("compare: the proxyless mode needs the lab's xDS server");
+      return { target: `xds:///${SERVER_NAME}`, xdsServer: formatHostPort(eds.xdsAddress, eds.xdsPort) };
+    }
   }
 }
 
@@ -125,8 +153,10 @@ export function balancerPids(m: LabCompareMode, lab: LabCluster): readonly numbe
     case "l4-max-age":
       return lab.topology.proxies().map((p) => p.process.pid);
     case "envoy":
+    case "eds":
       return [lab.envoy.process.pid];
     case "client":
+    case "proxyless":
       return "self";
   }
 }
@@ -141,5 +171,7 @@ export function allModes(maxConnectionAgeMs: number): CompareMode[] {
     ),
     { kind: "client", lb: "round_robin" },
     ...PEER_KINDS.map((peer): CompareMode => ({ kind: "peer", peer })),
+    { kind: "eds", policy: "round_robin" },
+    { kind: "proxyless", lb: "round_robin" },
   ];
 }

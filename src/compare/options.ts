@@ -84,7 +84,7 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
   const plain = tls === "off" ? [] : modes.filter((m) => !speaksTls(m));
   if (plain.length > 0)
     throw new UsageError(
-      `lab compare: ${plain.map(modeName).join(", ")} cannot run with --tls: their clients reach the servers themselves, while the lab's client TLS is made for Envoy's listener (and with --mtls the servers let in only Envoy's certificate); modes over TLS: ${every.filter(speaksTls).map(modeName).join(", ")}`,
+      `lab compare: ${plain.map(modeName).join(", ")} cannot run with --tls: ${plain.every((m) => m.kind === "eds") ? "the comparison runs Envoy by EDS in plaintext only" : "their clients reach the servers themselves, while the lab's client TLS is made for Envoy's listener (and with --mtls the servers let in only Envoy's certificate)"}; modes over TLS: ${every.filter(speaksTls).map(modeName).join(", ")}`,
     );
   if (modes.length === 0) throw new UsageError("lab compare: no mode to run");
   if (r.servers < 2 && r.killAtMs !== null)

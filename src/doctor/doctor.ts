@@ -1,5 +1,6 @@
 import type { EnvoyAdmin } from "../envoy/admin.js";
 import { DoctorError } from "../errors.js";
+import { ACTIVE_RECHECK_MS, withSecondReading } from "./active-readings.js";
 import { choosesAmongHosts } from "./checks/check.js";
 import { CHECKS, runChecks } from "./checks.js";
 import { type EnvoyView, readEnvoy } from "./envoy-view.js";
@@ -15,6 +16,8 @@ export interface DoctorOptions {
   /** Calls through a listener: where to send them and what to send. Default none. */
   live?: { listener: string; caller: LiveCaller; requests?: number; deadlineMs: number } | undefined;
   signal?: AbortSignal | undefined;
+  /** When streams look pinned at the first reading of /clusters, how long until the second, in ms. Default 1000. */
+  activeRecheckMs?: number | undefined;
 }
 
 /** What `grpc-lb doctor` found; `--format json` prints exactly this. */
@@ -40,7 +43,10 @@ export interface DoctorReport {
 
 /** Reads the Envoy, runs every check and, with `live`, the calls; never throws for what it finds. */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
-  const view = await readEnvoy(o.admin);
+  const view = await withSecondReading(await readEnvoy(o.admin), o.admin, {
+    windowMs: o.activeRecheckMs ?? ACTIVE_RECHECK_MS,
+    signal: o.signal,
+  });
   const report = checkView(view, o.admin.address, o.cluster);
   if (o.live === undefined || report.clusters.length === 0) return report;
   const inScope = report.clusters;

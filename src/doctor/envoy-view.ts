@@ -28,6 +28,8 @@ export interface EnvoyView {
   secrets: DumpSections["secrets"];
   /** The certificates /certs lists; undefined when it was not read. */
   certs: CertView[] | undefined;
+  /** Time between the first and last of the hosts' rq_active readings, in ms; 0 with one reading. */
+  activeSpanMs: number;
   /** What doctor could not judge or read, one line each. */
   notes: string[];
 }
@@ -119,6 +121,7 @@ export function buildView(
     clusters,
     secrets: s.secrets,
     certs: certsJson === undefined ? undefined : certsFrom(obj(snakeKeys(certsJson))),
+    activeSpanMs: 0,
     notes,
   };
 }

@@ -90,7 +90,12 @@ export function buildListener(o: ResolvedEnvoyConfigOptions): Listener {
                         route: {
                           cluster: CLUSTER_NAME,
                           timeout: "0s",
-                          max_stream_duration: { grpc_timeout_header_max: "0s" },
+                          max_stream_duration: {
+                            grpc_timeout_header_max: "0s",
+                            ...(o.maxStreamDurationMs > 0
+                              ? { max_stream_duration: duration(o.maxStreamDurationMs) }
+                              : {}),
+                          },
                           ...(o.retry === false ? {} : { retry_policy: buildRetryPolicy(o.retry) }),
                           ...(isHashPolicy(o.policy)
                             ? { hash_policy: [{ header: { header_name: o.hashHeader } }] }

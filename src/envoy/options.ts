@@ -148,6 +148,12 @@ export interface EnvoyConfigOptions {
    */
   maxConnectionDurationMs?: number;
   /**
+   * Envoy ends every stream of the route once it is this old, in ms (the route's
+   * max_stream_duration), so that long-lived streams are opened again and spread over new
+   * hosts; 0 is never. Default 0.
+   */
+  maxStreamDurationMs?: number;
+  /**
    * A connection told to go (drain, connection age) keeps serving its calls this long
    * between the first GOAWAY and the last one, in ms. Default 5000 (Envoy's own).
    */
@@ -189,6 +195,7 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
     maxDownstreamConnections: options.maxDownstreamConnections ?? 10_000,
     requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? 10_000,
     maxConnectionDurationMs: options.maxConnectionDurationMs ?? 0,
+    maxStreamDurationMs: options.maxStreamDurationMs ?? 0,
     drainTimeoutMs: options.drainTimeoutMs ?? ENVOY_DRAIN_TIMEOUT_MS,
     updateMergeWindowMs: options.updateMergeWindowMs ?? 1000,
     healthyPanicThresholdPercent: options.healthyPanicThresholdPercent ?? 50,
@@ -209,6 +216,9 @@ export function resolveEnvoyConfigOptions(options: EnvoyConfigOptions = {}): Res
   }
   if (!/^[0-9a-z_.-]+$/.test(o.hashHeader)) {
     throw new UsageError(`envoy config: hashHeader must be a lower-case header name, got '${o.hashHeader}'`);
+  }
+  if (!(o.maxStreamDurationMs >= 0)) {
+    throw new UsageError(`envoy config: maxStreamDurationMs must be 0 or more, got ${o.maxStreamDurationMs}`);
   }
   if (!(o.maxConnectionDurationMs >= 0) || !(o.drainTimeoutMs >= 1)) {
     throw new UsageError(

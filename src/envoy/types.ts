@@ -38,7 +38,7 @@ export interface Route {
   route: {
     cluster: string;
     timeout: Duration;
-    max_stream_duration?: { grpc_timeout_header_max: Duration };
+    max_stream_duration?: { grpc_timeout_header_max: Duration; max_stream_duration?: Duration };
     retry_policy?: RetryPolicy;
     /** What ring_hash and maglev hash a request on. */
     hash_policy?: { header: { header_name: string } }[];

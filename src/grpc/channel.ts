@@ -3,6 +3,7 @@ import type { ChannelOptions } from "@grpc/grpc-js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { echoPackage } from "../proto/echo-package.js";
 import { type ClientTls, channelCredentials, tlsChannelOptions } from "./client-tls.js";
+import { isXdsTarget, xdsChannelOptions } from "./xds-channel.js";
 
 /** grpc-js's own balancing, for client-side targets (dns:///NAME:PORT): its loadBalancingConfig policy. */
 export type ClientLbPolicy = "round_robin" | "pick_first";
@@ -28,6 +29,11 @@ export interface EchoChannelOptions {
   retryUnavailableAttempts?: number;
   /** Plaintext or TLS (ghz's --insecure, --cacert, …). Default plaintext. */
   tls?: ClientTls;
+  /**
+   * With an xds: target (proxyless gRPC): the xDS server (host:port) the channel's bootstrap
+   * names. Required for such a target, unused for others. Default none.
+   */
+  xdsServer?: string | undefined;
 }
 
 /** The service config's retry policy for every Echo method: UNAVAILABLE only, quick backoff. */
@@ -63,6 +69,7 @@ export function channelOptions(target: string, o: EchoChannelOptions = {}): Chan
   const options: ChannelOptions = {
     "grpc.service_config_disable_resolution": 1,
     ...(o.tls ? tlsChannelOptions(o.tls) : {}),
+    ...(isXdsTarget(target) ? xdsChannelOptions(o.xdsServer, target) : {}),
   };
   if (/^dns:\/\/[^/]/.test(target)) askTargetsDnsServer();
   if (o.ownConnection) options["grpc.use_local_subchannel_pool"] = 1;

@@ -57,6 +57,7 @@ export const LAB_ENVOY: Required<LabEnvoyOptions> = {
   maxDownstreamConnections: 10_000,
   requestHeadersTimeoutMs: 2000,
   maxConnectionDurationMs: 0,
+  maxStreamDurationMs: 0,
   drainTimeoutMs: 5000,
   // 0: a new host gets traffic as soon as it is healthy.
   updateMergeWindowMs: 0,

@@ -46,6 +46,8 @@ export interface LabOptions {
   firstServerFaults?: Partial<EchoFaults>;
   /** Servers close connections older than this (grpc.max_connection_age_ms), so L4 clients reconnect; 0 is off. Default 0. */
   maxConnectionAgeMs?: number;
+  /** Servers end every Subscribe stream cleanly after this long (--max-stream-lifetime-ms); 0 is off. Default 0. */
+  maxStreamLifetimeMs?: number;
   /**
    * Envoy replicas. Above 1, a connection balancer stands in front of them (as a ClusterIP
    * Service in front of an Envoy Deployment), listening where Envoy's listener would. Default 1.
@@ -98,6 +100,7 @@ export function resolveLabOptions(options: LabOptions = {}): ResolvedLabOptions 
     serverFaults,
     firstServerFaults: { ...serverFaults, ...options.firstServerFaults },
     maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
+    maxStreamLifetimeMs: options.maxStreamLifetimeMs ?? 0,
     envoys: options.envoys ?? 1,
     tls: options.tls ?? "off",
     tlsReloadMs: options.tlsReloadMs ?? DEFAULT_TLS_RELOAD_MS,

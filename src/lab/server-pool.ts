@@ -89,6 +89,7 @@ export class ServerPool {
         startTimeoutMs: this.o.startTimeoutMs,
         faults: g.some((i) => i.index === 0) ? this.o.firstServerFaults : this.o.serverFaults,
         maxConnectionAgeMs: this.o.maxConnectionAgeMs,
+        maxStreamLifetimeMs: this.o.maxStreamLifetimeMs,
         tls: this.tls?.server(g[0]?.index ?? 0),
         signal: this.signal,
         onProcess: (p) => this.processes.add(p),

@@ -26,6 +26,8 @@ export interface LabServerProcessOptions {
   faults: EchoFaults;
   /** grpc.max_connection_age_ms of each instance; 0 is off. */
   maxConnectionAgeMs: number;
+  /** Subscribe streams end cleanly after this long (--max-stream-lifetime-ms); 0 is never. */
+  maxStreamLifetimeMs: number;
   /** The certificate to serve TLS with; undefined serves plaintext. */
   tls: LabServerTlsFiles | undefined;
   /** Ctrl-C: stop waiting for ready lines. */
@@ -91,6 +93,7 @@ export async function startLabServers(
           ]),
       ...(o.tls?.clientCaFile === undefined ? [] : ["--client-ca", o.tls.clientCaFile]),
       ...(o.maxConnectionAgeMs > 0 ? ["--max-connection-age-ms", String(o.maxConnectionAgeMs)] : []),
+      ...(o.maxStreamLifetimeMs > 0 ? ["--max-stream-lifetime-ms", String(o.maxStreamLifetimeMs)] : []),
       ...(o.faults.delayMs > 0 ? ["--delay-ms", String(o.faults.delayMs)] : []),
       ...(o.faults.failRate > 0
         ? ["--fail-rate", String(o.faults.failRate), "--fail-code", o.faults.failCode]

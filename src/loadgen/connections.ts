@@ -3,6 +3,8 @@ import { LoadError } from "../errors.js";
 import type { EchoClient } from "../generated/lbdemo/v1/Echo.js";
 import { type ClientLbPolicy, echoChannel } from "../grpc/channel.js";
 import { type ClientTls, describeClientTls } from "../grpc/client-tls.js";
+import { untilSubchannelsSettled } from "../grpc/subchannels.js";
+import { isXdsTarget } from "../grpc/xds-channel.js";
 
 /** What to try when a channel never connects: the other security, which the target may be speaking. */
 export const NOT_CONNECTED_HINT: Record<ClientTls["kind"], string> = {
@@ -20,6 +22,8 @@ export interface PoolOptions {
   /** Replace a channel after this many calls on it (connection churn); 0 never. */
   newConnectionEvery: number;
   lb: ClientLbPolicy | undefined;
+  /** With an xds:/// target: the xDS server (host:port). */
+  xdsServer?: string | undefined;
   /** HTTP/2 keepalive of each channel, in ms; 0 none. */
   keepaliveMs?: number;
   /** Attempts of a call that failed UNAVAILABLE (the channel's retry policy); 0 none. */
@@ -67,6 +71,7 @@ export class ConnectionPool {
       keepaliveMs: this.o.keepaliveMs ?? 0,
       retryUnavailableAttempts: this.o.retryUnavailableAttempts ?? 0,
       tls: this.o.tls,
+      xdsServer: this.o.xdsServer,
     });
     return { client, slot, generation, started: 0, inFlight: 0, retired: false };
   }
@@ -92,6 +97,8 @@ export class ConnectionPool {
       } catch {
         return; // closed: the run is over, nothing to wait for
       }
+      if (state === connectivityState.READY && isXdsTarget(this.o.target))
+        return untilSubchannelsSettled(channel, deadline);
       if (state === connectivityState.READY || state === connectivityState.SHUTDOWN) return;
       if (Date.now() >= deadline)
         throw new LoadError(

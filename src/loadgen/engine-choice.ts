@@ -16,7 +16,7 @@ export function chooseEngine(asked: EngineKind | undefined, target: string): Eng
   const one = isOneAddress(target);
   if (asked === "h2" && !one)
     throw new UsageError(
-      `grpc-lb load: --engine h2 sends to one HOST:PORT; '${target}' is resolved and balanced by grpc-js: use --engine grpc-js (the default for it)`,
+      `grpc-lb load: --engine h2 sends to one HOST:PORT; '${target}' is resolved and balanced by grpc-js (dns:///, xds:///): use --engine grpc-js (the default for it)`,
     );
   return asked ?? (one ? "h2" : "grpc-js");
 }

@@ -46,6 +46,8 @@ export interface EngineOptions {
   newConnectionEvery?: number;
   /** grpc-js balancing policy for client-side targets. Default none. */
   lb?: ClientLbPolicy | undefined;
+  /** With an xds:/// target (proxyless gRPC): the xDS server, host:port. Default none. */
+  xdsServer?: string | undefined;
   /** HTTP/2 keepalive of each connection: a PING every this many ms, given up after as long; 0 none. Default 0. */
   keepaliveMs?: number;
   /** A retry policy for UNAVAILABLE, up to this many attempts in all; 0 none. Default 0. */
@@ -88,6 +90,7 @@ type OptionalOptions =
   | "durationMs"
   | "hashKey"
   | "lb"
+  | "xdsServer"
   | "signal"
   | "onCall"
   | "onStart"

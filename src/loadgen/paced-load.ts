@@ -17,6 +17,8 @@ export interface RequestResult {
 
 export interface PacedLoadOptions {
   target: string;
+  /** With an xds:/// target (proxyless gRPC): the xDS server, host:port. Default none. */
+  xdsServer?: string;
   /** Calls started per second. */
   ratePerSec: number;
   /** Most calls in flight at once, over all channels. */
@@ -61,6 +63,7 @@ export function startPacedLoad(o: PacedLoadOptions): PacedLoad {
   const results: RequestResult[] = [];
   const run = startLoad({
     target: o.target,
+    xdsServer: o.xdsServer,
     ...(o.tls === undefined ? {} : { tls: o.tls }),
     concurrency: o.concurrency,
     connections: o.connections ?? 1,

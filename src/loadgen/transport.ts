@@ -32,6 +32,7 @@ export function grpcJsTransport(o: ResolvedEngineOptions, byPeer: boolean): Call
     connections: o.connections,
     newConnectionEvery: o.newConnectionEvery,
     lb: o.lb,
+    xdsServer: o.xdsServer,
     keepaliveMs: o.keepaliveMs,
     retryUnavailableAttempts: o.retryUnavailableAttempts,
     tls: o.tls,

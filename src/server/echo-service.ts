@@ -3,6 +3,7 @@ import type { EchoHandlers } from "../generated/lbdemo/v1/Echo.js";
 import type { EchoReply } from "../generated/lbdemo/v1/EchoReply.js";
 import type { EchoRequest__Output } from "../generated/lbdemo/v1/EchoRequest.js";
 import type { EchoStreamRequest__Output } from "../generated/lbdemo/v1/EchoStreamRequest.js";
+import { type SubscribeLimits, subscribeHandler } from "./subscribe.js";
 
 /** Who answers: copied into every reply so clients can count per instance. */
 export interface Identity {
@@ -35,13 +36,20 @@ export interface EchoFaults {
 }
 
 /** Implements lbdemo.v1.Echo; `identity()` is read per call because the bound address is known only after bind. */
-export function echoHandlers(identity: () => Identity, limits: EchoLimits, faults: EchoFaults): EchoHandlers {
+export function echoHandlers(
+  identity: () => Identity,
+  limits: EchoLimits,
+  faults: EchoFaults,
+  streams: Omit<SubscribeLimits, "maxIntervalMs">,
+): EchoHandlers {
   const reply = (message: string, sequence: number): EchoReply => {
     const id = identity();
     return { message, server_id: id.serverId, hostname: id.hostname, address: id.address, sequence };
   };
 
   return {
+    Subscribe: subscribeHandler(identity, { ...streams, maxIntervalMs: limits.maxIntervalMs }),
+
     Echo(call: ServerUnaryCall<EchoRequest__Output, EchoReply>, callback: sendUnaryData<EchoReply>) {
       const answer = (): void => {
         if (faults.failRate > 0 && Math.random() < faults.failRate) {

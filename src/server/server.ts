@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { networkInterfaces, hostname as osHostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Server } from "@grpc/grpc-js";
@@ -34,6 +35,8 @@ export interface ServerOptions {
   drainDelayMs?: number;
   /** Close connections older than this (grpc.max_connection_age_ms) so clients re-balance; 0 is off. Default 0. */
   maxConnectionAgeMs?: number;
+  /** End every Subscribe stream cleanly (OK) after this long, so its client resumes, maybe elsewhere; 0 is never. Default 0. */
+  maxStreamLifetimeMs?: number;
   /** Pause before every Echo reply, in ms (fault injection for experiments). Default 0. */
   delayMs?: number;
   /** Fraction of Echo calls, 0 to 1, answered with failCode (fault injection). Default 0. */
@@ -66,6 +69,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     maxStreamReplies: options.maxStreamReplies ?? 1000,
     drainDelayMs: options.drainDelayMs ?? 0,
     maxConnectionAgeMs: options.maxConnectionAgeMs ?? 0,
+    maxStreamLifetimeMs: options.maxStreamLifetimeMs ?? 0,
     delayMs: options.delayMs ?? 0,
     failRate: options.failRate ?? 0,
     failCode: options.failCode ?? "UNAVAILABLE",
@@ -87,7 +91,10 @@ export interface EchoServerHandle {
   readonly address: string;
   /** Serial (upper-case hex) of the certificate served now; undefined in plaintext. */
   certSerial(): string | undefined;
-  /** Reports NOT_SERVING, refuses new calls, lets in-flight ones finish within graceMs (or as overridden). */
+  /**
+   * Reports NOT_SERVING, refuses new calls, ends Subscribe streams cleanly, lets in-flight calls
+   * finish within graceMs (or as overridden).
+   */
   stop(override?: { drainDelayMs?: number; graceMs?: number }): Promise<StopOutcome>;
 }
 
@@ -103,12 +110,17 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
   });
   let address = formatHostPort(o.host, o.port);
   const pkg = echoPackage();
+  // Aborted as the shutdown begins: long-lived streams end cleanly so that their clients resume elsewhere.
+  const draining = new AbortController();
+  // Every open Subscribe stream listens for it.
+  setMaxListeners(0, draining.signal);
   server.addService(
     pkg.grpc.lbdemo.v1.Echo.service,
     echoHandlers(
       () => ({ serverId: o.id, hostname: o.hostname, address }),
       { maxStreamReplies: o.maxStreamReplies, maxIntervalMs: 10_000 },
       { delayMs: o.delayMs, failRate: o.failRate, failCode: o.failCode },
+      { maxLifetimeMs: o.maxStreamLifetimeMs, draining: draining.signal },
     ),
   );
   const health = new HealthImplementation({ "": "NOT_SERVING", [ECHO_SERVICE_NAME]: "NOT_SERVING" });
@@ -162,6 +174,8 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
             clearTimeout(timer);
             resolve("drained");
           });
+          // After tryShutdown, whose GOAWAY refuses new streams: a resume cannot land here again.
+          draining.abort();
         }).finally(() => reloader?.stop());
       })();
       return stopping;

@@ -17,6 +17,12 @@ export interface XdsServerOptions {
   connectTimeoutMs?: number;
   /** Every event, for a log (formatXdsEvent gives its line). Default: none. */
   onEvent?: (e: XdsEvent) => void;
+  /**
+   * Answer nothing until the source has its full list. false serves a source with no list yet
+   * as an empty one, as a control plane without such a gate does after a restart: only to show
+   * what the gate prevents (lab scenario xds-restart). Default true.
+   */
+  syncGate?: boolean;
 }
 
 export type ResolvedXdsServerOptions = Required<XdsServerOptions>;
@@ -29,6 +35,7 @@ export function resolveXdsServerOptions(o: XdsServerOptions = {}): ResolvedXdsSe
     service: o.service ?? "server",
     connectTimeoutMs: o.connectTimeoutMs ?? 1000,
     onEvent: o.onEvent ?? (() => {}),
+    syncGate: o.syncGate ?? true,
   };
   for (const [what, port] of [
     ["port", r.port],

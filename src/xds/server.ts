@@ -50,8 +50,10 @@ export async function startXdsServer(
   let ids = 0;
 
   const update = (): void => {
-    const endpoints = source.current();
-    metrics.source(endpoints);
+    const listed = source.current();
+    metrics.source(listed);
+    // Without the gate, no list yet reads as no endpoint: what the gate exists to prevent.
+    const endpoints = listed ?? (o.syncGate ? undefined : []);
     if (endpoints === undefined) return;
     const first = !snapshots.synced;
     const changed = snapshots.set(buildResourceSet(o.service, endpoints, o.connectTimeoutMs));

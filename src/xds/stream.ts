@@ -105,14 +105,14 @@ export class AdsStream {
       } else this.onEvent({ kind: "ack", ...base, type, version: req.version_info ?? "" });
     }
     // A first request, or new names: answer now. An ACK or a NACK with the same names: nothing.
-    if (changed || nonce === "") this.respond(type, state, "subscribe");
+    if ((changed || nonce === "") && subscribed(sub)) this.respond(type, state, "subscribe");
   }
 
   /** After the source changed: sends each subscribed type whose version moved, in make-before-break order. */
   push(): void {
     for (const type of PUSH_ORDER) {
       const state = this.types.get(type);
-      if (state === undefined) continue;
+      if (state === undefined || !subscribed(state.sub)) continue;
       if (state.waiting || state.sentVersion !== this.snapshots.version(type))
         this.respond(type, state, state.waiting ? "subscribe" : "update");
     }
@@ -135,6 +135,14 @@ export class AdsStream {
     this.onEvent({ kind: "push", stream: this.id, node: this.node, type, version, nonce, names, reason });
   }
 }
+
+/**
+ * Whether a subscription asks for anything. No names after names is an unsubscription: it
+ * gets no answer. grpc-js-xds unsubscribes everything and half-closes its stream when its
+ * channel closes, and an answer arriving then makes it write after its end; the stream is
+ * then never read to its status, and its connection holds the process open.
+ */
+const subscribed = (s: Subscription): boolean => s.wildcard || s.names.size > 0;
 
 function sameSubscription(a: Subscription, b: Subscription): boolean {
   return (

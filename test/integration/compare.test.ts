@@ -78,6 +78,8 @@ describe("grpc-lb lab compare at small scale", () => {
         "client-round_robin",
         "haproxy",
         "nginx",
+        "eds-round_robin",
+        "proxyless-round_robin",
       ],
     );
     for (const m of report.modes) {
@@ -110,7 +112,7 @@ describe("grpc-lb lab compare at small scale", () => {
     assert.equal(rr.failedAfterKill, 0, "Envoy's health checks, outlier detection and retries hide the kill");
   });
 
-  it("scales out in every mode: HAProxy and Envoy reach the newcomer, nginx 1.22 never does", (t) => {
+  it("scales out in every mode: HAProxy, Envoy and the xDS modes reach the newcomer, nginx 1.22 never does", (t) => {
     for (const m of report.modes) {
       const s = m.scaleOut;
       assert.ok(s !== undefined && s !== null, `${m.mode}: the scale-out is reported`);
@@ -121,7 +123,8 @@ describe("grpc-lb lab compare at small scale", () => {
     assert.ok(nginx);
     assert.equal(nginx.calls, 0, "nginx 1.22 resolved its upstream at start: the newcomer gets no call");
     assert.equal(nginx.firstCallMs, null);
-    for (const name of ["haproxy", "envoy-round_robin"]) {
+    // Under xDS the newcomer is held out of EDS until it joins, then pushed at once: no DNS refresh.
+    for (const name of ["haproxy", "envoy-round_robin", "eds-round_robin", "proxyless-round_robin"]) {
       const s = mode(name).scaleOut;
       assert.ok(s);
       if (s.joinedAtMs + JOIN_BUDGET_MS > DURATION_MS) {
@@ -130,6 +133,14 @@ describe("grpc-lb lab compare at small scale", () => {
       }
       assert.ok(s.calls > 0, `${name}: the newcomer answered calls (${JSON.stringify(s)})`);
       assert.ok(s.firstCallMs !== null && s.firstCallMs <= JOIN_BUDGET_MS, `${name}: first call in budget`);
+    }
+    for (const name of ["eds-round_robin", "proxyless-round_robin"]) {
+      const m = mode(name);
+      const joinedSec = (m.scaleOut?.joinedAtMs ?? 0) / 1000;
+      const early = m.perSecond
+        .filter((s) => s.second + 1 <= joinedSec)
+        .reduce((n, s) => n + (s.backends["server 4 (new)"] ?? 0), 0);
+      assert.equal(early, 0, `${name}: the xDS server held the newcomer back until it joined`);
     }
     assert.match(html, /newcomer share/, "the page's table has the scale-out");
   });

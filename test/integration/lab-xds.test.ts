@@ -95,7 +95,7 @@ describe("lab --discovery xds: Envoy takes the servers by EDS from the lab's xDS
     assert.match(run.stderr(), /xds: stream \d+ opened by node 'a-test'/);
   });
 
-  it("lab scenario discovery: by DNS and by xDS, each join and removal timed, no call failing", async () => {
+  it("lab scenario discovery: by DNS, by EDS and proxyless, each join and removal timed, no call failing", async () => {
     const report = await runScenario("discovery", {}, () => {});
     assert.equal(report.verdict, "pass", JSON.stringify(report.checks));
     assert.equal(report.requests.failed, 0);
@@ -103,8 +103,10 @@ describe("lab --discovery xds: Envoy takes the servers by EDS from the lab's xDS
     for (const k of [
       "dnsReadyToFirstCallMs",
       "xdsReadyToFirstCallMs",
+      "proxylessReadyToFirstCallMs",
       "dnsRemovedToLastCallMs",
       "xdsRemovedToLastCallMs",
+      "proxylessRemovedToLastCallMs",
     ])
       assert.equal(typeof m[k], "number", k);
     assert.deepEqual(
@@ -114,6 +116,8 @@ describe("lab --discovery xds: Envoy takes the servers by EDS from the lab's xDS
         ["dns: after the removal", 3],
         ["xds: 4 servers", 4],
         ["xds: after the removal", 3],
+        ["proxyless: 4 servers", 4],
+        ["proxyless: after the removal", 3],
       ],
     );
   });

@@ -189,3 +189,20 @@ describe("grpc-lb watch on a tier of two Envoys", () => {
     }
   });
 });
+
+describe("a scenario shown live (--watch)", () => {
+  it("lab scenario drain --watch draws cluster 'server' on stderr while it runs, the verdict on stdout", async () => {
+    const run = spawnCli(["lab", "scenario", "drain", "--watch"]);
+    const { code } = await run.exit;
+    assert.equal(code, 0, run.stderr());
+    const frames = run.stderr().match(/^Envoy \S+: cluster 'server' \(as asked\), 3 hosts/gm) ?? [];
+    // The first reading, then one frame a second over a run of several seconds.
+    assert.ok(frames.length >= 2, run.stderr());
+    assert.match(
+      run.stderr(),
+      /^ {2}127\.77\.0\.1:\d+ +\d+\.\d/m,
+      "a rate per host once there are two readings",
+    );
+    assert.match(run.lines.join("\n"), /scenario drain: PASS/);
+  });
+});

@@ -5,7 +5,7 @@ import { clusterOptions } from "../../src/cli/commands/lab/cluster-flags.js";
 import { labCompare } from "../../src/cli/commands/lab/compare.js";
 import { compareCharts, renderSvg } from "../../src/compare/charts.js";
 import { processCpuSeconds, startCpuMeter } from "../../src/compare/cpu.js";
-import { allModes, modeName } from "../../src/compare/modes.js";
+import { allModes, modeLabOptions, modeName } from "../../src/compare/modes.js";
 import { resolveCompareOptions } from "../../src/compare/options.js";
 import { type CompareModeResult, type CompareReport, formatCompareText } from "../../src/compare/report.js";
 import { processRssMb } from "../../src/compare/sampler.js";
@@ -65,7 +65,14 @@ describe("lab compare", () => {
       "client-round_robin",
       "haproxy",
       "nginx",
+      "eds-round_robin",
+      "proxyless-round_robin",
     ]);
+    for (const name of ["eds-round_robin", "proxyless-round_robin"]) {
+      const [mode] = resolveCompareOptions({ modes: [name] }).modes;
+      assert.ok(mode);
+      assert.equal(modeLabOptions(mode).topology, "xds", `${name} runs on the lab fed by xDS`);
+    }
     assert.throws(() => resolveCompareOptions({ modes: ["l7"] }), /unknown mode 'l7'; modes: l4, l4-max-age/);
     assert.throws(() => resolveCompareOptions({ durationMs: 2000, killAtMs: 2000 }), /kill must come within/);
     assert.equal(resolveCompareOptions({ durationMs: 3000 }).killAtMs, 1500);
@@ -104,9 +111,17 @@ describe("lab compare", () => {
 
   it("reads a process's CPU and memory from /proc", () => {
     const meter = startCpuMeter([process.pid]);
-    const until = performance.now() + 150;
+    // Busy until this process has used 80 ms of CPU by its own count (not by the clock: on a
+    // busy machine 150 ms of wall time may hold far less), within a wall budget that ends a hang.
+    const start = process.cpuUsage();
+    const giveUp = performance.now() + 30_000;
     let x = 0;
-    while (performance.now() < until) x += Math.sqrt(x + 1);
+    const usedMs = () => {
+      const u = process.cpuUsage(start);
+      return (u.user + u.system) / 1000;
+    };
+    while (usedMs() < 80 && performance.now() < giveUp)
+      for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + 1);
     assert.ok(x > 0);
     assert.ok(meter.stop() >= 0.05, "busy work shows as CPU time");
     assert.ok(processCpuSeconds(process.pid) > 0);

@@ -44,6 +44,37 @@ describe("the lab's xDS source follows the server pool", () => {
     assert.equal(pool.watchers.size, 0);
   });
 
+  it("holds newcomers back until released, with what became of them meanwhile", () => {
+    const [a, b, c, d] = [server(0), server(1), server(2), server(3)] as [
+      LabServer,
+      LabServer,
+      LabServer,
+      LabServer,
+    ];
+    const pool = fakePool([a, b]);
+    const { source, holdNewcomers } = labXdsSource(pool);
+    const view = () => source.current()?.map((e) => `${e.address} ${e.health}`);
+    let changes = 0;
+    source.watch(() => changes++);
+    const release = holdNewcomers();
+    pool.tell("ready", c);
+    pool.tell("ready", d);
+    pool.tell("gone", d);
+    pool.tell("draining", b);
+    assert.deepEqual(
+      view(),
+      ["127.77.0.1 HEALTHY", "127.77.0.2 DRAINING"],
+      "servers known before still change",
+    );
+    assert.equal(changes, 1);
+    release();
+    assert.deepEqual(view(), ["127.77.0.1 HEALTHY", "127.77.0.2 DRAINING", "127.77.0.3 HEALTHY"]);
+    release();
+    pool.tell("draining", c);
+    assert.deepEqual(view()?.[2], "127.77.0.3 DRAINING", "a released newcomer is followed as any server");
+    assert.equal(changes, 3);
+  });
+
   it("--discovery takes dns for the default (headless) and xds", () => {
     assert.equal(clusterOptions("lab", { discovery: "dns" }).topology, "headless");
     assert.equal(clusterOptions("lab", { discovery: "xds" }).topology, "xds");

@@ -110,6 +110,26 @@ describe("xds server: the state-of-the-world protocol on a real ADS stream", () 
     );
   });
 
+  it("an unsubscription (no names after names) gets no answer, nor do later changes", async () => {
+    const c = open();
+    c.send({ node: node("leaver"), type_url: EDS, resource_names: ["server"] });
+    const first = await c.next();
+    // grpc-js-xds, closing its channel: every name dropped, then its stream half-closed.
+    c.send({
+      type_url: EDS,
+      resource_names: [],
+      version_info: first.version_info,
+      response_nonce: first.nonce,
+    });
+    await s.seen("ack", "leaver");
+    s.source.set([ep(7), ep(8)]);
+    c.send({ type_url: EDS, resource_names: ["server"], response_nonce: first.nonce });
+    const again = await c.next();
+    assert.equal(again.nonce, "2", "nothing was sent to the stream while it asked for nothing");
+    const [cla] = again.resources as { endpoints: { lb_endpoints: unknown[] }[] }[];
+    assert.equal(cla?.endpoints[0]?.lb_endpoints.length, 2);
+  });
+
   it("a NACKed version is held, not sent again, until the source changes", async () => {
     const c = open();
     c.send({ node: node("nacker"), type_url: EDS, resource_names: ["server"] });

@@ -14,6 +14,7 @@ import { formatScenarioReport } from "../../scenarios/report.js";
 import { runScenarioOn } from "../../scenarios/runner.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 import { doctorAndPrint } from "./doctor.js";
+import { showWatch, WATCH_FLAGS, WATCH_USAGE, watchDuring, watchFlags } from "./watch.js";
 
 const DEFAULT_ENVOY_PORT = 10000;
 
@@ -22,6 +23,7 @@ export const composeCommand: Command = {
   summary: "day-two scenarios on the running Docker Compose cluster",
   usage: `Usage: grpc-lb compose scenario NAME|all [options]
        grpc-lb compose doctor [options]
+       grpc-lb compose watch [watch options]
 
 Runs a fault or scaling scenario on the Docker Compose cluster that
 'make docker-cluster' started (project grpc-envoy-lb, deploy/compose/compose.yaml),
@@ -55,10 +57,18 @@ set at /etc/envoy/certs, and then every call goes over TLS trusting its current/
 'doctor' runs grpc-lb doctor on the Compose cluster's Envoy (its admin API through
 the relay) with live health-check calls through the published listener.
 
+'watch' runs grpc-lb watch on the Compose cluster's Envoy through the relay: every
+replica live, its calls per second, share, errors and health (see grpc-lb watch --help).
+
 Options:
   --port PORT   the port Envoy's listener is published on, on 127.0.0.1
                 (default: $ENVOY_PORT, else ${DEFAULT_ENVOY_PORT}, as in compose.yaml)
   --json        print each report as one JSON object per line (progress goes to stderr)
+  --watch       with scenario: show Envoy's hosts live on stderr while each runs, as
+                'compose watch' does
+
+Watch options:
+${WATCH_USAGE}
   -h, --help    show this help
 
 Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 usage,
@@ -68,7 +78,7 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
     const { values, positionals } = parseFlags(
       "compose",
       argv,
-      { port: { type: "string" }, json: { type: "boolean" } },
+      { port: { type: "string" }, json: { type: "boolean" }, watch: { type: "boolean" }, ...WATCH_FLAGS },
       true,
     );
     if (values.help) {
@@ -76,6 +86,26 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
       return 0;
     }
     const [sub, name, ...extra] = positionals;
+    const watching = sub === "watch";
+    const given = Object.keys(WATCH_FLAGS).filter((k) => values[k as keyof typeof WATCH_FLAGS] !== undefined);
+    if (!watching && given.length > 0)
+      throw new UsageError(`grpc-lb compose: --${given[0]} goes with 'compose watch' only`);
+    if (values.watch && sub !== "scenario")
+      throw new UsageError("grpc-lb compose: --watch goes with 'compose scenario' only");
+    if (watching) {
+      if (name !== undefined) throw new UsageError("grpc-lb compose watch: takes no argument");
+      const flags = watchFlags("compose watch", values);
+      const cluster = await openComposeCluster(portOf(values.port), ctx.signal);
+      try {
+        ctx.stderr(
+          `compose: watching Envoy's admin API through a relay at ${cluster.target.admin.address}\n`,
+        );
+        await showWatch([cluster.target.admin.address], flags, ctx);
+        return 0;
+      } finally {
+        await cluster.close();
+      }
+    }
     if (sub === "doctor") {
       if (name !== undefined) throw new UsageError("grpc-lb compose doctor: takes no argument");
       const cluster = await openComposeCluster(portOf(values.port), ctx.signal);
@@ -96,7 +126,7 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
     }
     if (sub !== "scenario") {
       throw new UsageError(
-        `grpc-lb compose: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: 'scenario NAME' or 'doctor' (see grpc-lb compose --help)`,
+        `grpc-lb compose: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: 'scenario NAME', 'doctor' or 'watch' (see grpc-lb compose --help)`,
       );
     }
     const choices = [...COMPOSE_SCENARIO_NAMES, "all"] as const;
@@ -134,11 +164,15 @@ Exit code: 0 every scenario passed, 1 one failed (or the cluster is not up), 2 u
         const forward = (): void => scoped.abort(ctx.signal.reason);
         if (ctx.signal.aborted) forward();
         ctx.signal.addEventListener("abort", forward, { once: true });
+        const shown = values.watch ? watchDuring(cluster.target.admin.address, ctx) : undefined;
         const report = engineReport(
           await runScenarioOn(composeScenarios[n], cluster, cluster.target, scoped.signal, {
             bounds: ENGINE_LOAD,
             errors: EngineError,
-          }).finally(() => ctx.signal.removeEventListener("abort", forward)),
+          }).finally(async () => {
+            ctx.signal.removeEventListener("abort", forward);
+            await shown?.stop();
+          }),
           n,
           cluster.target.engine,
           cluster.timings,

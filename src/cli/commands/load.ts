@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { errorFrom, LoadError, messageOf, UsageError } from "../../errors.js";
 import { ECHO_METHOD, ECHO_STREAM_METHOD, type GrpcMethod, resolveMethod } from "../../grpc/method.js";
+import { isXdsTarget } from "../../grpc/xds-channel.js";
 import type { CallSpec } from "../../loadgen/calls.js";
 import type { EngineOptions, LoadProgress } from "../../loadgen/engine.js";
 import { chooseEngine, defaultWorkers, ENGINES } from "../../loadgen/engine-choice.js";
@@ -17,6 +18,8 @@ import { startWorkerLoad, usableWorkers } from "../../loadgen/worker-load.js";
 import { formatHostPort } from "../../util/address.js";
 import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
+import { XDS_USAGE, xdsTargetOf } from "../xds-flags.js";
+import { runStreamLoad, STREAM_USAGE } from "./load-streams.js";
 
 const FORMATS = {
   text: formatReportText,
@@ -48,12 +51,15 @@ Who answered is known, best first, by:
                   dns:/// target, but the proxy itself through Envoy or an L4 balancer
 
 Target:
-  --target TARGET           HOST:PORT (Envoy's listener, an L4 balancer, one server), or
-                            dns:///NAME:PORT for client-side balancing by grpc-js (required)
+  --target TARGET           HOST:PORT (Envoy's listener, an L4 balancer, one server),
+                            dns:///NAME:PORT for client-side balancing by grpc-js, or
+                            xds:///NAME for proxyless gRPC (grpc-js-xds) (required)
   --dns-server HOST:PORT    with dns:///NAME:PORT: ask this DNS server (grpc-js dns://HOST:PORT/NAME:PORT)
+${XDS_USAGE}
   --lb POLICY               client-side policy for dns targets: round_robin or pick_first
   --engine E                h2 (gRPC over node:http2, for one HOST:PORT) or grpc-js (any target;
                             client-side balancing); default h2 for HOST:PORT, grpc-js for dns:///
+                            and xds:///
 
 ${CLIENT_TLS_USAGE}
 
@@ -90,6 +96,7 @@ Load (flag names as ghz's):
   --deadline-ms MS          deadline of each call (default 5000)
   --connect-timeout-ms MS   give up if a connection cannot be made in time (default 5000)
 
+${STREAM_USAGE}
 Who answered:
   --envoy-admin HOST:PORT   Envoy's admin API (http://HOST:PORT too): count by its per-host counters
   --envoy-cluster NAME      the Envoy cluster to count (default: the one whose counters moved;
@@ -115,6 +122,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     const { values } = parseFlags("load", argv, {
       target: { type: "string" },
       "dns-server": { type: "string" },
+      "xds-server": { type: "string" },
       lb: { type: "string" },
       engine: { type: "string" },
       requests: { type: "string", short: "n" },
@@ -148,6 +156,10 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       "all-backends": { type: "boolean" },
       "expect-backends": { type: "string" },
       "max-imbalance": { type: "string" },
+      streams: { type: "string" },
+      "stream-interval-ms": { type: "string" },
+      "stream-lifetime-ms": { type: "string" },
+      "sample-ms": { type: "string" },
       ...CLIENT_TLS_FLAGS,
     });
     if (values.help) {
@@ -164,6 +176,11 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
 
     const lb = choiceFlag("load", "lb", values.lb, ["round_robin", "pick_first"] as const);
     const target = targetOf(values.target, values["dns-server"], lb);
+    const xdsServer = xdsTargetOf("load", target, {
+      xdsServer: values["xds-server"],
+      dnsServer: values["dns-server"],
+      lb,
+    });
     const engine = chooseEngine(choiceFlag("load", "engine", values.engine, ENGINES), target);
     const tls = clientTlsOf("load", values);
     if (values.json && values.format !== undefined && values.format !== "json")
@@ -171,6 +188,16 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     const format: Format = values.json
       ? "json"
       : (choiceFlag("load", "format", values.format, Object.keys(FORMATS) as Format[]) ?? "text");
+    const connections = int("connections", 1, 1000) ?? 1;
+    const connectTimeoutMs = int("connect-timeout-ms", 1, 3_600_000) ?? 5000;
+    const metadata = (values.metadata ?? []).map(metadataPair);
+    if (values.streams !== undefined) {
+      const output = values.output;
+      return runStreamLoad(
+        { target, engine, tls, lb, format, connections, connectTimeoutMs, metadata, output, values },
+        ctx,
+      );
+    }
     const methodName = values.call ?? ECHO_METHOD;
     if (methodName === "unary" || methodName === "stream")
       throw new UsageError(
@@ -189,8 +216,6 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       );
     const durationMs = dur("duration");
     const requests = int("requests", 1, 10_000_000) ?? (durationMs === undefined ? 100 : undefined);
-    const connections = int("connections", 1, 1000) ?? 1;
-    const connectTimeoutMs = int("connect-timeout-ms", 1, 3_600_000) ?? 5000;
 
     const schedule = scheduleOf(flags, num, dur);
     const concurrency = int("concurrency", 1, 10_000) ?? 1;
@@ -200,7 +225,6 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       requests,
     });
     const deadlineMs = int("deadline-ms", 1, 3_600_000) ?? 5000;
-    const metadata = (values.metadata ?? []).map(metadataPair);
     const newConnectionEvery = int("new-connection-every", 0, 10_000_000) ?? 0;
     const gate = {
       expectBackends: int("expect-backends", 1, 10_000),
@@ -233,6 +257,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       hashKey: hashSpace === undefined ? undefined : { header: hashHeader, space: hashSpace },
       newConnectionEvery,
       lb,
+      xdsServer,
       tls,
       engine,
       envoyCounters:
@@ -353,6 +378,7 @@ function targetOf(target: string | undefined, dnsServer: string | undefined, lb:
     throw new UsageError(
       "grpc-lb load: --target HOST:PORT is required, or dns:///NAME:PORT (see grpc-lb load --help)",
     );
+  if (isXdsTarget(target)) return target;
   const dns = /^dns:\/\/([^/]*)\/([^/]+)$/.exec(target);
   if (dns === null) {
     if (dnsServer !== undefined || lb !== undefined)

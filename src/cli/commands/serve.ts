@@ -38,6 +38,9 @@ Options:
   --drain-delay-ms MS       on SIGTERM, report NOT_SERVING but keep serving this long
                             first, so health checkers route around (default 0)
   --max-connection-age-ms MS  close connections older than this so clients re-balance (default 0: off)
+  --max-stream-lifetime-ms MS  end each Subscribe stream cleanly (OK) after this long, less up
+                            to a tenth at random, so that its client resumes, maybe on another
+                            server (default 0: never; a client may ask for a shorter one)
   --max-message-bytes N     largest request accepted; larger get RESOURCE_EXHAUSTED (default 4194304)
   --delay-ms MS             fault injection: pause before every Echo reply (default 0)
   --fail-rate R             fault injection: answer this fraction (0-1) of Echo calls with --fail-code (default 0)
@@ -68,7 +71,7 @@ only: a TLS client (an Envoy health checker) must offer h2 too.
 With a wildcard --host (0.0.0.0, ::) the address is the first external
 interface's (a container's IP), as clients reach it.
 On SIGTERM it reports NOT_SERVING, waits --drain-delay-ms, refuses new calls,
-finishes in-flight calls within --grace-ms, prints {"event":"stopped",…} and
+ends Subscribe streams with OK (their clients resume elsewhere), finishes in-flight calls within --grace-ms, prints {"event":"stopped",…} and
 exits 0. On Ctrl-C (SIGINT) it stops at once (in-flight calls get ${CTRL_C_GRACE_MS} ms) and
 exits 130.
 `,
@@ -80,6 +83,7 @@ exits 130.
       "grace-ms": { type: "string" },
       "drain-delay-ms": { type: "string" },
       "max-connection-age-ms": { type: "string" },
+      "max-stream-lifetime-ms": { type: "string" },
       "max-message-bytes": { type: "string" },
       "delay-ms": { type: "string" },
       "fail-rate": { type: "string" },
@@ -124,6 +128,7 @@ exits 130.
       graceMs: ms("grace-ms"),
       drainDelayMs: ms("drain-delay-ms"),
       maxConnectionAgeMs: ms("max-connection-age-ms"),
+      maxStreamLifetimeMs: ms("max-stream-lifetime-ms"),
       delayMs: ms("delay-ms"),
       failRate,
       failCode: choiceFlag("serve", "fail-code", values["fail-code"], FAIL_CODES),

@@ -1,8 +1,33 @@
-import { UsageError } from "../../errors.js";
+import { CLUSTER_NAME } from "../../envoy/bootstrap.js";
+import { messageOf, UsageError } from "../../errors.js";
 import { formatHostPort } from "../../util/address.js";
 import { VIEWS, viewFor } from "../../watch/views.js";
 import { watchEnvoys } from "../../watch/watch.js";
-import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
+import {
+  type Command,
+  type CommandContext,
+  choiceFlag,
+  durationFlag,
+  hostPortFlag,
+  intFlag,
+  parseFlags,
+} from "../args.js";
+
+/** The flags of a watch besides the Envoys, as `watch`, `compose watch` and `k8s watch` take them. */
+export const WATCH_FLAGS = {
+  cluster: { type: "string" },
+  interval: { type: "string" },
+  format: { type: "string" },
+  count: { type: "string" },
+} as const;
+
+/** The options and help lines every watch shares (after --admin). */
+export const WATCH_USAGE = `  --cluster NAME     the cluster to show (default: the one with the most hosts,
+                     leaving out xDS, SDS, tracing and admin clusters; it is named)
+  --interval D       time between readings, e.g. 500ms, 1s, 2s (default 1s)
+  --format F         text or json: one JSON object per line, per Envoy and
+                     interval (default text)
+  --count N          stop after N intervals (default: until Ctrl-C)`;
 
 export const watchCommand: Command = {
   name: "watch",
@@ -26,12 +51,7 @@ NO_COLOR set); to a pipe or file it prints plain lines. Ctrl-C ends it (exit 0).
 Options:
   --admin URL        Envoy's admin API: http://HOST:PORT or HOST:PORT (required);
                      repeat it to watch several Envoys, one section each
-  --cluster NAME     the cluster to show (default: the one with the most hosts,
-                     leaving out xDS, SDS, tracing and admin clusters; it is named)
-  --interval D       time between readings, e.g. 500ms, 1s, 2s (default 1s)
-  --format F         text or json: one JSON object per line, per Envoy and
-                     interval (default text)
-  --count N          stop after N intervals (default: until Ctrl-C)
+${WATCH_USAGE}
   -h, --help         show this help
 
 Exit status: 0 when it ends (--count, Ctrl-C), 1 when an admin API does not
@@ -40,10 +60,7 @@ answer at the start, 2 for bad usage or an unknown --cluster (the clusters are l
   async run(argv, ctx) {
     const { values } = parseFlags("watch", argv, {
       admin: { type: "string", multiple: true },
-      cluster: { type: "string" },
-      interval: { type: "string" },
-      format: { type: "string" },
-      count: { type: "string" },
+      ...WATCH_FLAGS,
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -59,28 +76,98 @@ answer at the start, 2 for bad usage or an unknown --cluster (the clusters are l
     });
     if (new Set(admins).size < admins.length)
       throw new UsageError(`grpc-lb watch: --admin names the same Envoy twice: ${admins.join(", ")}`);
-    const intervalMs = durationFlag("watch", "interval", values.interval) ?? 1000;
-    if (intervalMs < 100 || intervalMs > 3_600_000)
-      throw new UsageError(`grpc-lb watch: --interval must be from 100ms to 1h, got '${values.interval}'`);
-    const count = intFlag("watch", "count", values.count, { min: 1, max: 1_000_000 });
-    const format = choiceFlag("watch", "format", values.format, ["text", "json"] as const) ?? "text";
-    const out = process.stdout;
-    const { kind, colour } = viewFor(format, { isTTY: out.isTTY === true, env: process.env });
-    const view = VIEWS[kind]({
-      write: ctx.stdout,
-      intervalMs,
-      colour,
-      columns: out.columns ?? 80,
-      rows: out.rows ?? 24,
-    });
-    try {
-      await watchEnvoys({ admins, cluster: values.cluster, intervalMs, count, signal: ctx.signal }, view);
-    } catch (e) {
-      // Ctrl-C (or SIGTERM) is how a live view ends: a clean stop, not a failure.
-      if (!ctx.signal.aborted) throw e;
-    } finally {
-      view.close();
-    }
+    await showWatch(admins, watchFlags("watch", values), ctx);
     return 0;
   },
 };
+
+export interface WatchFlags {
+  cluster: string | undefined;
+  intervalMs: number;
+  count: number | undefined;
+  format: "text" | "json";
+}
+
+/** Checks WATCH_FLAGS' values for `command`: a bad one is a UsageError naming the command. */
+export function watchFlags(
+  command: string,
+  values: { cluster?: string; interval?: string; format?: string; count?: string },
+): WatchFlags {
+  const intervalMs = durationFlag(command, "interval", values.interval) ?? 1000;
+  if (intervalMs < 100 || intervalMs > 3_600_000)
+    throw new UsageError(`grpc-lb ${command}: --interval must be from 100ms to 1h, got '${values.interval}'`);
+  return {
+    cluster: values.cluster,
+    intervalMs,
+    count: intFlag(command, "count", values.count, { min: 1, max: 1_000_000 }),
+    format: choiceFlag(command, "format", values.format, ["text", "json"] as const) ?? "text",
+  };
+}
+
+/** Where a watch is drawn: the text sink and the stream it ends in (a terminal or not, its size). */
+export interface WatchOutput {
+  write: (text: string) => void;
+  stream: NodeJS.WriteStream;
+}
+
+/**
+ * Watches the Envoys behind `admins` (host:port) until --count or ctx.signal (a clean end),
+ * on stdout unless `to` says otherwise (a scenario's --watch draws on stderr).
+ */
+export async function showWatch(
+  admins: string[],
+  f: WatchFlags,
+  ctx: CommandContext,
+  to: WatchOutput = { write: ctx.stdout, stream: process.stdout },
+): Promise<void> {
+  const out = to.stream;
+  const { kind, colour } = viewFor(f.format, { isTTY: out.isTTY === true, env: process.env });
+  const view = VIEWS[kind]({
+    write: to.write,
+    intervalMs: f.intervalMs,
+    colour,
+    columns: out.columns || 80,
+    rows: out.rows || 24,
+  });
+  try {
+    await watchEnvoys(
+      { admins, cluster: f.cluster, intervalMs: f.intervalMs, count: f.count, signal: ctx.signal },
+      view,
+    );
+  } catch (e) {
+    // Ctrl-C (or SIGTERM) is how a live view ends: a clean stop, not a failure.
+    if (!ctx.signal.aborted) throw e;
+  } finally {
+    view.close();
+  }
+}
+
+/** Something shown while a scenario runs, stopped when it ends. */
+export interface Shown {
+  stop(): Promise<void>;
+}
+
+/**
+ * A scenario's --watch: cluster 'server' of the Envoy at `admin` drawn on stderr every second
+ * (redrawn in place on a terminal), until stop() or Ctrl-C. A watch that fails says why and
+ * leaves the scenario alone.
+ */
+export function watchDuring(admin: string, ctx: CommandContext): Shown {
+  const ac = new AbortController();
+  const forward = (): void => ac.abort();
+  ctx.signal.addEventListener("abort", forward, { once: true });
+  const flags: WatchFlags = { cluster: CLUSTER_NAME, intervalMs: 1000, count: undefined, format: "text" };
+  const done = showWatch(
+    [admin],
+    flags,
+    { ...ctx, signal: ac.signal },
+    { write: ctx.stderr, stream: process.stderr },
+  ).catch((e: unknown) => ctx.stderr(`watch: ${messageOf(e)}\n`));
+  return {
+    async stop() {
+      ac.abort();
+      ctx.signal.removeEventListener("abort", forward);
+      await done;
+    },
+  };
+}

@@ -1,9 +1,11 @@
 import { DOCS } from "../finding.js";
 import { about, type Check, hostsJudged, perCluster } from "./check.js";
+import { onlyLeaving } from "./hosts-draining.js";
 
 export const hostsUnhealthy: Check = perCluster("hosts-unhealthy", "hosts unhealthy or ejected now", (c) => {
   if (!hostsJudged(c)) return undefined;
-  const bad = c.hosts.filter((h) => h.failed.length > 0);
+  // Hosts on their way out (DRAINING, pending removal) are hosts-draining's.
+  const bad = c.hosts.filter((h) => h.failed.length > 0 && !onlyLeaving(h));
   if (bad.length === 0 && c.ejectionsActive === 0) return undefined;
   const all = bad.length === c.hosts.length;
   return about(c, {

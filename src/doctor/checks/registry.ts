@@ -2,11 +2,16 @@ import { adminExposed } from "./admin-exposed.js";
 import type { Check } from "./check.js";
 import { dnsRefreshSlow } from "./dns-refresh-slow.js";
 import { dnsRespectTtl } from "./dns-respect-ttl.js";
+import { edsHealthFromControlPlane } from "./eds-health-from-control-plane.js";
+import { edsHealthWithoutHostRemoval } from "./eds-health-without-host-removal.js";
 import { hashWithoutKey } from "./hash-without-key.js";
 import { healthWithoutHostRemoval } from "./health-without-host-removal.js";
+import { hostsDraining } from "./hosts-draining.js";
 import { hostsUnhealthy } from "./hosts-unhealthy.js";
 import { httpHealthCheck } from "./http-health-check.js";
+import { initialFetchTimeout } from "./initial-fetch-timeout.js";
 import { logicalDns } from "./logical-dns.js";
+import { maxStreamDuration } from "./max-stream-duration.js";
 import { noHealthCheck } from "./no-health-check.js";
 import { noHosts } from "./no-hosts.js";
 import { noHttp2 } from "./no-http2.js";
@@ -21,6 +26,7 @@ import { retryNoPerTryTimeout } from "./retry-no-per-try-timeout.js";
 import { routeIdleTimeout } from "./route-idle-timeout.js";
 import { routeTimeout } from "./route-timeout.js";
 import { streamIdleTimeout } from "./stream-idle-timeout.js";
+import { streamsPinned } from "./streams-pinned.js";
 import { tcpProxy } from "./tcp-proxy.js";
 import { tlsCertExpiring } from "./tls-cert-expiring.js";
 import { tlsDownstreamAlpn } from "./tls-downstream-alpn.js";
@@ -46,14 +52,20 @@ export const CHECKS: readonly Check[] = [
   noHealthCheck,
   httpHealthCheck,
   healthWithoutHostRemoval,
+  edsHealthWithoutHostRemoval,
+  edsHealthFromControlPlane,
+  initialFetchTimeout,
   panicHidesEjection,
   hostsUnhealthy,
+  hostsDraining,
+  streamsPinned,
   noRetry,
   retryNoPerTryTimeout,
   retryNoBudget,
   routeTimeout,
   routeIdleTimeout,
   streamIdleTimeout,
+  maxStreamDuration,
   noMaxConnectionDuration,
   adminExposed,
   tcpProxy,

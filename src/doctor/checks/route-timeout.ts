@@ -16,7 +16,7 @@ export const routeTimeout: Check = perRoute(
           field: "route.timeout",
           value: r.route.timeout === undefined ? "15s (default)" : String(r.route.timeout),
         },
-        why: "every call or stream still open after it ends with a 504 (UNAVAILABLE to the client), whatever deadline the client set",
+        why: "every call or stream still open after it ends with a 504 (UNAVAILABLE to the client), whatever deadline the client set: a long-lived stream (a subscription, a watch) through this route is cut at that age every time",
         docs: `${DOCS}/faq/configuration/timeouts#route-timeouts`,
       },
       { timeout: "0s", max_stream_duration: { grpc_timeout_header_max: "0s" } },

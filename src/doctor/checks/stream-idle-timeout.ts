@@ -16,7 +16,7 @@ export const streamIdleTimeout: Check = perManager(
       {
         severity: "warning",
         evidence: { field: "stream_idle_timeout", value: String(hcm.stream_idle_timeout) },
-        why: "every stream through this listener that is quiet for that long is reset",
+        why: "every stream through this listener that is quiet for that long is reset: a long-lived stream that waits longer than that between two messages (a watch with nothing to report) fails, not only a stuck one",
         docs: `${DOCS}/faq/configuration/timeouts#stream-timeouts`,
       },
       { stream_idle_timeout: "300s" },

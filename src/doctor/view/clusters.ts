@@ -21,6 +21,11 @@ export interface HostNow {
   address: string;
   /** The health flags set on it (failed_active_health_check, failed_outlier_check, …); empty when healthy. */
   failed: string[];
+  /**
+   * Requests in flight to it (the rq_active gauge), one entry per reading of /clusters, oldest
+   * first: long-lived streams stay there from one reading to the next.
+   */
+  rqActive: number[];
 }
 
 export interface ClusterView {
@@ -168,6 +173,7 @@ export function hostsFromClusters(clustersJson: Json): Map<string, HostNow[]> {
         failed: Object.entries(obj(h.health_status))
           .filter(([k, v]) => v === true || (k === "eds_health_status" && v !== "HEALTHY"))
           .map(([k, v]) => (k === "eds_health_status" ? `eds ${String(v)}` : k)),
+        rqActive: [Number(arr(h.stats).find((st) => st.name === "rq_active")?.value ?? 0)],
       })),
     );
   return hosts;

@@ -1,11 +1,23 @@
-import type { RequestResult } from "../../loadgen/paced-load.js";
+import { LabError } from "../../errors.js";
+import { type PacedLoad, type RequestResult, startPacedLoad } from "../../loadgen/paced-load.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import { distribution, round } from "../../scenarios/report.js";
 import { WARM_UP_CALLS } from "../../scenarios/runner.js";
 import type { ScenarioContext } from "../../scenarios/scenario.js";
-import { LAB_LOAD, startScenarioLoad, WAIT_MS } from "../../scenarios/scenario-load.js";
-import type { LabCluster } from "../cluster.js";
+import {
+  CALL_DEADLINE_MS,
+  LAB_LOAD,
+  SCENARIO_CONCURRENCY,
+  SCENARIO_RATE_PER_SEC,
+  startScenarioLoad,
+  WAIT_MS,
+} from "../../scenarios/scenario-load.js";
+import { formatHostPort } from "../../util/address.js";
+import { type LabCluster, SERVER_NAME } from "../cluster.js";
 import type { LabServer } from "../servers.js";
+
+/** Who balances the phase's calls: the lab's Envoy, or grpc-js-xds in this process (proxyless). */
+export type DiscoveryClient = "envoy" | "proxyless";
 
 /** Calls after each change before the next, so that each phase has traffic. */
 const CALLS_PER_STEP = 200;
@@ -25,17 +37,15 @@ export interface DiscoveryPhase {
  * Under a paced load of its own on `lab`: adds a server and times its first call, then stops
  * one of the first servers and times its last. With DNS the records change at once, as an
  * endpoints controller does; with xDS the lab's server pool tells the xDS server by itself.
+ * The calls go through Envoy, or, proxyless, to xds:///server from this process.
  */
 export async function measureDiscovery(
   lab: LabCluster,
   ctx: Pick<ScenarioContext<unknown>, "signal" | "waitFor">,
+  client: DiscoveryClient = "envoy",
 ): Promise<DiscoveryPhase> {
   const byDns = lab.topology.kind !== "xds";
-  const load = startScenarioLoad(
-    { listenAddress: lab.listenAddress, tls: lab.clientTls, admin: lab.envoy.admin },
-    LAB_LOAD,
-    ctx.signal,
-  );
+  const load = client === "envoy" ? loadThroughEnvoy(lab, ctx.signal) : proxylessLoad(lab, ctx.signal);
   const more = async (n: number) => load.waitForResults(load.results.length + n, WAIT_MS, ctx.signal);
   try {
     await more(WARM_UP_CALLS);
@@ -72,6 +82,29 @@ export async function measureDiscovery(
   } finally {
     await load.stop();
   }
+}
+
+const loadThroughEnvoy = (lab: LabCluster, signal: AbortSignal): PacedLoad =>
+  startScenarioLoad(
+    { listenAddress: lab.listenAddress, tls: lab.clientTls, admin: lab.envoy.admin },
+    LAB_LOAD,
+    signal,
+  );
+
+/** The scenario's steady load, from grpc-js-xds to the lab's xDS server's endpoints. */
+function proxylessLoad(lab: LabCluster, signal: AbortSignal): PacedLoad {
+  const eds = lab.topology.envoyEds();
+  if (eds === undefined) throw new LabError("scenario discovery: proxyless needs the lab's xDS server");
+  return startPacedLoad({
+    signal,
+    target: `xds:///${SERVER_NAME}`,
+    xdsServer: formatHostPort(eds.xdsAddress, eds.xdsPort),
+    ratePerSec: SCENARIO_RATE_PER_SEC,
+    concurrency: SCENARIO_CONCURRENCY,
+    maxRequests: LAB_LOAD.maxRequests,
+    maxDurationMs: LAB_LOAD.maxDurationMs,
+    deadlineMs: CALL_DEADLINE_MS,
+  });
 }
 
 const startsOf = (results: readonly RequestResult[], id: string | undefined): number[] =>

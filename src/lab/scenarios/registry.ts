@@ -9,6 +9,8 @@ import { failover } from "./failover.js";
 import type { LabScenario } from "./lab-scenario.js";
 import { many } from "./many.js";
 import { scale } from "./scale.js";
+import { streams } from "./streams.js";
+import { xdsRestart } from "./xds-restart.js";
 
 export const SCENARIO_NAMES = [
   "failover",
@@ -21,6 +23,8 @@ export const SCENARIO_NAMES = [
   "envoy-freeze",
   "cert-rotation",
   "discovery",
+  "streams",
+  "xds-restart",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -36,4 +40,6 @@ export const scenarios: Record<ScenarioName, LabScenario> = {
   "envoy-freeze": envoyFreeze,
   "cert-rotation": certRotation,
   discovery,
+  streams,
+  "xds-restart": xdsRestart,
 };

@@ -12,9 +12,13 @@ export function runScenario(
   overrides: LabOptions,
   onEvent: (e: LabEvent) => void,
   signal?: AbortSignal,
+  during?: ShownWhileRunning,
 ): Promise<ScenarioReport> {
-  return runLabScenario(scenarios[name], overrides, onEvent, signal);
+  return runLabScenario(scenarios[name], overrides, onEvent, signal, during);
 }
+
+/** Something started once the lab is up (given Envoy's admin address) and stopped when the scenario ends. */
+export type ShownWhileRunning = (admin: string) => { stop(): Promise<void> };
 
 /** As runScenario, for a scenario given as a value (one built with faults, in tests). */
 export async function runLabScenario(
@@ -22,12 +26,14 @@ export async function runLabScenario(
   overrides: LabOptions,
   onEvent: (e: LabEvent) => void,
   signal?: AbortSignal,
+  during?: ShownWhileRunning,
 ): Promise<ScenarioReport> {
   const lab = await startLabCluster(
     resolveLabOptions(layerLabOptions(scenario.labOptions, overrides)),
     onEvent,
     signal,
   );
+  const shown = during?.(lab.envoy.admin.address);
   try {
     return await runScenarioOn(
       scenario,
@@ -44,6 +50,7 @@ export async function runLabScenario(
       signal,
     );
   } finally {
+    await shown?.stop();
     await lab.stop(signal?.aborted ? "interrupted" : `scenario ${scenario.name} finished`);
   }
 }

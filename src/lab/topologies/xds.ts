@@ -1,9 +1,15 @@
 import type { EdsOptions } from "../../envoy/options.js";
-import { formatXdsEvent } from "../../xds/events.js";
-import { startXdsServer, type XdsServerHandle } from "../../xds/server.js";
+import { LabError } from "../../errors.js";
 import { SERVER_NAME } from "../lab-envoy.js";
-import { labXdsSource } from "../xds-source.js";
 import type { Topology } from "./topology.js";
+import { startXdsControlPlane, type XdsControlPlane } from "./xds-control.js";
+
+/** The xds topology: a Topology whose control plane a scenario can reach (to crash it). */
+export interface XdsTopology extends Topology {
+  readonly kind: "xds";
+  /** The lab's xDS server, once started. */
+  controlPlane(): XdsControlPlane;
+}
 
 /**
  * Envoy takes its hosts by EDS from an xDS server that follows the server pool itself:
@@ -11,25 +17,18 @@ import type { Topology } from "./topology.js";
  * watching Kubernetes' EndpointSlices does. DNS still answers every server's address,
  * for any client that resolves 'server', but Envoy no longer asks it.
  */
-export function xdsTopology(): Topology {
-  let server: XdsServerHandle | undefined;
+export function xdsTopology(): XdsTopology {
+  let plane: XdsControlPlane | undefined;
+  // Fixed once started: a restarted server binds the same port, so Envoy's bootstrap holds.
+  let eds: EdsOptions | undefined;
   return {
     kind: "xds",
     envoySeesServers: true,
     async start(ctx, servers) {
-      const { source, stop } = labXdsSource(ctx.pool);
-      ctx.disposers.defer(async () => stop());
-      server = ctx.disposers.use(
-        await startXdsServer(source, {
-          service: SERVER_NAME,
-          connectTimeoutMs: ctx.options.envoy.connectTimeoutMs,
-          onEvent: (e) => {
-            const line = formatXdsEvent(e);
-            if (line !== undefined) ctx.onEvent({ kind: "xds", line });
-          },
-        }),
-        (s) => s.stop(),
-      );
+      plane = await startXdsControlPlane(ctx, ctx.pool, SERVER_NAME);
+      const server = plane.server;
+      if (server === undefined) throw new LabError("the xDS server has not started");
+      eds = { xdsAddress: server.options.host, xdsPort: server.port };
       ctx.onEvent({
         kind: "xds-started",
         address: server.address,
@@ -40,7 +39,15 @@ export function xdsTopology(): Topology {
     },
     records: (servers) => servers.map((s) => s.host),
     proxies: () => [],
-    envoyEds: (): EdsOptions | undefined =>
-      server === undefined ? undefined : { xdsAddress: server.options.host, xdsPort: server.port },
+    envoyEds: () => eds,
+    controlPlane() {
+      if (plane === undefined) throw new LabError("the xds topology has not started");
+      return plane;
+    },
   };
+}
+
+/** The lab's topology as the xds one, for a scenario that acts on its control plane. */
+export function asXdsTopology(t: Topology): XdsTopology | undefined {
+  return t.kind === "xds" && "controlPlane" in t ? (t as XdsTopology) : undefined;
 }

@@ -5,6 +5,7 @@ import { SCENARIO_NAMES, scenarios } from "../../../lab/scenarios/registry.js";
 import { runScenario } from "../../../lab/scenarios/run.js";
 import { formatScenarioReport } from "../../../scenarios/report.js";
 import { choiceFlag, intFlag, parseFlags } from "../../args.js";
+import { watchDuring } from "../watch.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 
 /** Scenarios that work at any size (LabScenario.sizable). */
@@ -60,6 +61,8 @@ Options:
                          (cert-rotation runs over TLS without it)
   --mtls                 with --tls: servers also require Envoy's client certificate
   --json                 print the report as one JSON object (progress goes to stderr)
+  --watch                show Envoy's hosts live on stderr while it runs, as grpc-lb watch
+                         does (in place of the progress lines on a terminal)
   -h, --help             show this help
 
 For ${sizable.join(", ")} only:
@@ -78,6 +81,7 @@ For ${sizable.join(", ")} only:
         tls: { type: "boolean" },
         mtls: { type: "boolean" },
         json: { type: "boolean" },
+        watch: { type: "boolean" },
         servers: { type: "string" },
         "servers-per-process": { type: "string" },
         "hc-interval-ms": { type: "string" },
@@ -103,8 +107,10 @@ For ${sizable.join(", ")} only:
         policy ? { envoy: { policy } } : {},
         values.tls ? { tls: values.mtls ? "mtls" : "tls" } : {},
       ),
-      progress(ctx),
+      // On a terminal the live view is the progress: lines between its redraws would tear it.
+      values.watch && process.stderr.isTTY ? () => {} : progress(ctx),
       ctx.signal,
+      values.watch ? (admin) => watchDuring(admin, ctx) : undefined,
     );
     ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
     return report.verdict === "pass" ? 0 : 1;

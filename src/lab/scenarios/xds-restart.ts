@@ -1,0 +1,106 @@
+import { DEFAULT_INITIAL_FETCH_TIMEOUT_MS } from "../../envoy/options.js";
+import { LabError } from "../../errors.js";
+import { check, distribution, round } from "../../scenarios/report.js";
+import { asXdsTopology } from "../topologies/xds.js";
+import type { LabScenario } from "./lab-scenario.js";
+import { type CrashPhase, crashAndRestart } from "./xds-crash-phase.js";
+import { startEnvoyWhileXdsDown } from "./xds-late-envoy.js";
+
+const hostsLine = (p: CrashPhase): string =>
+  `${p.failed} of ${p.calls} calls failed, at least ${p.minRoutedHosts} of ${p.servers} hosts routed`;
+
+const failuresLine = (p: CrashPhase): string =>
+  Object.entries(p.failures)
+    .map(([why, n]) => `${n}× ${why}`)
+    .join("; ");
+
+/**
+ * The control plane fails under load. The lab's xDS server is killed and started again on
+ * its port, twice: with its sync gate (it answers nothing until its source has the full list)
+ * and without (it answers at once, with the nothing it has listed yet). Envoy keeps its last
+ * configuration while the server is down; the gate is what keeps a restart from emptying it.
+ * Last, a second Envoy starts while the xDS server is down: it waits out its
+ * initial_fetch_timeout, comes up with no host, and takes the servers once the server is back.
+ */
+export const xdsRestart: LabScenario = {
+  name: "xds-restart",
+  summary:
+    "kill the xDS server under load and start it again, with its sync gate then without; then an Envoy starting while it is down",
+  labOptions: { servers: 3, topology: "xds" },
+  load: "paced",
+  // Calls are expected to fail without the gate: each phase is judged by its own check.
+  allowFailedCalls: true,
+  async run(ctx) {
+    const { env: lab, load } = ctx;
+    const topology = asXdsTopology(lab.topology);
+    const eds = lab.topology.envoyEds();
+    if (topology === undefined || eds === undefined)
+      throw new LabError("xds-restart needs the xds topology (--discovery xds)");
+    const plane = topology.controlPlane();
+    const gated = await crashAndRestart(ctx, plane, true);
+    const ungated = await crashAndRestart(ctx, plane, false);
+    const lateFrom = load.now();
+    const late = await startEnvoyWhileXdsDown(
+      lab,
+      plane,
+      eds,
+      eds.initialFetchTimeoutMs ?? DEFAULT_INITIAL_FETCH_TIMEOUT_MS,
+      ctx.signal,
+    );
+    const lateTo = load.now();
+    await load.waitForMore(100);
+    const results = await load.finish();
+    const mainWhileLate = results.filter((r) => r.startMs >= lateFrom && r.startMs < lateTo);
+    const mainFailedWhileLate = mainWhileLate.filter((r) => r.code !== 0).length;
+    return {
+      checks: [
+        check(
+          "with the sync gate, a crash and restart of the xDS server costs no call and no host",
+          gated.failed === 0 && gated.minRoutedHosts === gated.servers,
+          hostsLine(gated),
+        ),
+        check(
+          "without the gate, the restarted server's empty answer takes Envoy's hosts (what the gate prevents)",
+          ungated.minRoutedHosts === 0 && ungated.failed > 0,
+          `${hostsLine(ungated)}${ungated.failed > 0 ? `: ${failuresLine(ungated)}` : ""}`,
+        ),
+        check(
+          "an Envoy started while the xDS server is down comes up after its initial_fetch_timeout, with no host",
+          late.startToLiveMs >= late.initialFetchTimeoutMs && late.hostsAtLive === 0,
+          `LIVE after ${late.startToLiveMs} ms (timeout ${late.initialFetchTimeoutMs} ms), ${late.hostsAtLive} hosts`,
+        ),
+        check(
+          "its calls fail until the xDS server is back, then succeed",
+          late.failedWhileDown === late.callsWhileDown && late.restartToFirstOkMs >= 0,
+          `${late.failedWhileDown} of ${late.callsWhileDown} failed (${late.firstFailure}); first success ${late.restartToFirstOkMs} ms after the restart`,
+        ),
+        check(
+          "the Envoy that had its hosts loses no call meanwhile",
+          mainFailedWhileLate === 0,
+          `${mainFailedWhileLate} of ${mainWhileLate.length} failed`,
+        ),
+      ],
+      measurements: {
+        gatedFailedCalls: gated.failed,
+        gatedMinRoutedHosts: gated.minRoutedHosts,
+        gatedRestartToReconnectMs: gated.restartToReconnectMs,
+        ungatedFailedCalls: ungated.failed,
+        ungatedCalls: ungated.calls,
+        ungatedHostsDropped: ungated.servers - ungated.minRoutedHosts,
+        ungatedRestartToReconnectMs: ungated.restartToReconnectMs,
+        ungatedNoHostMs: ungated.noHostMs,
+        ungatedListedToAllRoutedMs: ungated.listedToAllRoutedMs,
+        lateInitialFetchTimeoutMs: late.initialFetchTimeoutMs,
+        lateStartToLiveMs: late.startToLiveMs,
+        lateFailedWhileDown: late.failedWhileDown,
+        lateRestartToFirstOkMs: late.restartToFirstOkMs,
+        lateWindowMs: round(lateTo - lateFrom),
+      },
+      distributions: [
+        { phase: "crash and restart, gated", backends: gated.backends },
+        { phase: "crash and restart, no gate", backends: ungated.backends },
+        { phase: "late Envoy started (the lab's Envoy)", backends: distribution(results, lateFrom, lateTo) },
+      ],
+    };
+  },
+};

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
+import { resolveLabOptions } from "../../src/lab/options.js";
+import { runScenario } from "../../src/lab/scenarios/run.js";
+import { startEnvoyWhileXdsDown } from "../../src/lab/scenarios/xds-late-envoy.js";
+import { asXdsTopology } from "../../src/lab/topologies/xds.js";
+
+/** A short initial_fetch_timeout: the behaviour is the same as with the lab's 5 s, sooner. */
+const FETCH_TIMEOUT_MS = 1000;
+
+describe("when the control plane fails", () => {
+  describe("an Envoy starting while the xDS server is down", () => {
+    let lab: LabCluster | undefined;
+    after(() => lab?.stop());
+
+    it("goes LIVE only after initial_fetch_timeout, with no host; calls fail 'no healthy upstream' until the server is back", async () => {
+      lab = await startLabCluster(resolveLabOptions({ servers: 2, topology: "xds" }));
+      const topology = asXdsTopology(lab.topology);
+      const eds = lab.topology.envoyEds();
+      assert.ok(topology && eds);
+      const late = await startEnvoyWhileXdsDown(
+        lab,
+        topology.controlPlane(),
+        eds,
+        FETCH_TIMEOUT_MS,
+        new AbortController().signal,
+      );
+      assert.ok(late.startToLiveMs >= FETCH_TIMEOUT_MS, `LIVE after ${late.startToLiveMs} ms`);
+      assert.equal(late.hostsAtLive, 0);
+      assert.equal(late.failedWhileDown, late.callsWhileDown);
+      assert.match(late.firstFailure, /^14 no healthy upstream/);
+      assert.ok(late.restartToFirstOkMs >= 0);
+      // The restarted server on the same port feeds the lab's own Envoy again too.
+      assert.equal(topology.controlPlane().server?.port, eds.xdsPort);
+    });
+  });
+
+  it("lab scenario xds-restart: no call lost with the sync gate, hosts dropped without it", async () => {
+    const report = await runScenario("xds-restart", {}, () => {});
+    assert.equal(report.verdict, "pass", JSON.stringify(report.checks));
+    const m = report.measurements;
+    assert.equal(m.gatedFailedCalls, 0);
+    assert.equal(m.gatedMinRoutedHosts, 3);
+    assert.equal(m.ungatedHostsDropped, 3);
+    assert.ok((m.ungatedFailedCalls as number) > 0);
+  });
+});
