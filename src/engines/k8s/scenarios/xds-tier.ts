@@ -51,14 +51,20 @@ export const xdsDeletePod: K8sScenario = {
     const replicas = servingPods(await listPods(env.kube, XDS_SELECTOR, ctx.signal));
     if (replicas.length < 2)
       throw new EngineError(`${replicas.length} xDS replica(s) ready; the overlay runs 2`);
-    const victim = (await streamHolder(ctx, replicas)) ?? replicas[0];
-    if (victim === undefined) throw new EngineError("no xDS replica to delete");
+    // The replica to delete is the one holding Envoy's stream: deleting the other would test
+    // nothing, and Envoy would never reconnect. Its log line may trail the stream by a moment.
+    const victim = await ctx.waitFor(
+      `the xDS replica that holds Envoy ${env.envoy.pod}'s ADS stream to log it`,
+      () => streamHolder(ctx, replicas),
+      15_000,
+    );
     try {
+      // Counted before the delete: Envoy may reconnect before kubectl has even returned.
+      const opened = await stat(ctx, CONNECTIONS);
       env.progress(`kubectl delete pod ${victim.name} (it holds Envoy ${env.envoy.pod}'s ADS stream)`);
       const deletedAt = load.now();
       await kubectl(env.kube, ["delete", "pod", victim.name, "--wait=false"], { signal: ctx.signal });
       // Envoy's stream ends with the replica; it opens a new connection to the xds Service.
-      const opened = await stat(ctx, CONNECTIONS);
       let reconnects = 0;
       const reconnectedAt = await waitFor(
         `Envoy ${env.envoy.pod} to open its ADS stream on the other replica`,
