@@ -10,11 +10,25 @@ export interface ChartSpec {
 }
 
 const PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d", "#72b7b2", "#eeca3b", "#ff9da6"];
-const FONT = {
+/** The fonts of every chart's axes, legends and headers. */
+export const FONT = {
   font: "system-ui, sans-serif",
   labelFont: "system-ui, sans-serif",
   titleFont: "system-ui, sans-serif",
 };
+
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** The y axis of a chart with a row per mode, in the order the modes ran. */
+export const modeAxis = (modes: readonly string[]) =>
+  ({ field: "mode", type: "nominal", sort: [...modes], title: null }) as const;
+
+/** A dotted green rule at the second a newcomer joined, over data rows with `kill: true, event: "join"`. */
+export const joinRule = () => ({
+  transform: [{ filter: "datum.kill && datum.event === 'join'" }],
+  mark: { type: "rule" as const, strokeDash: [1, 2], color: "#2ca02c" },
+  encoding: { x: { field: "second", type: "quantitative" as const } },
+});
 
 /** The charts a reader would rather look at than read: share, latency, and the seconds around the kill. */
 export function compareCharts(r: CompareReport): ChartSpec[] {
@@ -60,13 +74,13 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
       id: "share",
       title: "Share of calls per server, before the kill",
       spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        $schema: SCHEMA,
         width: 560,
         height: { step: 22 },
         data: { values: shares },
         mark: "bar",
         encoding: {
-          y: { field: "mode", type: "nominal", sort: modes, title: null },
+          y: modeAxis(modes),
           x: {
             field: "share",
             type: "quantitative",
@@ -83,13 +97,13 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
       id: "latency",
       title: "Latency per mode (every call of the run)",
       spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        $schema: SCHEMA,
         width: 560,
         height: { step: 14 },
         data: { values: latency },
         mark: "bar",
         encoding: {
-          y: { field: "mode", type: "nominal", sort: modes, title: null },
+          y: modeAxis(modes),
           yOffset: { field: "percentile", type: "nominal" },
           x: { field: "ms", type: "quantitative", title: "latency (ms)" },
           color: { field: "percentile", type: "nominal", scale: { range: ["#4c78a8", "#e45756"] } },
@@ -102,7 +116,7 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
       title:
         "Calls per second per server, and failures, around the kill -9 of server 2 (dashed line) and the new server joining DNS (dotted line)",
       spec: {
-        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        $schema: SCHEMA,
         data: {
           values: [
             ...series.map((s) => ({ ...s, kill: false })),
@@ -129,11 +143,7 @@ export function compareCharts(r: CompareReport): ChartSpec[] {
               mark: { type: "rule", strokeDash: [4, 3], color: "black" },
               encoding: { x: { field: "second", type: "quantitative" } },
             },
-            {
-              transform: [{ filter: "datum.kill && datum.event === 'join'" }],
-              mark: { type: "rule", strokeDash: [1, 2], color: "#2ca02c" },
-              encoding: { x: { field: "second", type: "quantitative" } },
-            },
+            joinRule(),
           ],
         },
         config: { axis: FONT, legend: FONT, header: FONT },

@@ -66,6 +66,8 @@ export interface ModeLab {
   /** "Envoy 1.x" or "HAProxy 2.6.x", for the report. */
   envoyVersion: string | undefined;
   peerVersion: string | undefined;
+  /** The lab's own budget for a part to come up, in ms: what waits on the mode's clients derive from. */
+  startTimeoutMs: number;
   stop(reason: string): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startModeLab(
       balancerPids: () => processTree(lab.peer.process.pid),
       envoyVersion: undefined,
       peerVersion: `${mode.peer} ${lab.peer.binary.version}`,
+      startTimeoutMs: labOptions.startTimeoutMs,
       stop: (reason) => lab.stop(reason),
     };
   }
@@ -110,6 +113,7 @@ export async function startModeLab(
     balancerPids: () => balancerPids(mode, lab),
     envoyVersion: lab.envoyBinary.version,
     peerVersion: undefined,
+    startTimeoutMs: labOptions.startTimeoutMs,
     stop: (reason) => lab.stop(reason),
   };
 }

@@ -7,6 +7,10 @@ import type { CompareBackend, CompareModeResult } from "./report.js";
 /** The lab server killed in each mode: server 2, not the slow one. */
 export const VICTIM_INDEX = 1;
 
+/** "server 1 (slow)", "server 2 (killed)", "server 4 (new)": a lab server as every report names it. */
+export const serverLabel = (s: LabServer, killAtMs: number | null, newcomer: LabServer | undefined): string =>
+  `server ${s.index + 1}${s.index === 0 ? " (slow)" : s.index === VICTIM_INDEX && killAtMs !== null ? " (killed)" : s === newcomer ? " (new)" : ""}`;
+
 /** One mode's result from its run: the balance before the kill, the failures after it, the CPU each side used. */
 export function summarize(
   mode: CompareMode,
@@ -18,8 +22,7 @@ export function summarize(
   clientCpuSec: number,
   newcomer?: LabServer,
 ): CompareModeResult {
-  const labelOf = (s: LabServer): string =>
-    `server ${s.index + 1}${s.index === 0 ? " (slow)" : s.index === VICTIM_INDEX && killAtMs !== null ? " (killed)" : s === newcomer ? " (new)" : ""}`;
+  const labelOf = (s: LabServer): string => serverLabel(s, killAtMs, newcomer);
   const byId = new Map([...servers, ...(newcomer ? [newcomer] : [])].map((s) => [s.id, s]));
   const label = (id: string): string => {
     const s = byId.get(id);

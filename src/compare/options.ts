@@ -2,6 +2,19 @@ import { UsageError } from "../errors.js";
 import type { LabTlsKind } from "../lab/lab-tls.js";
 import { allModes, type CompareMode, modeName, speaksTls } from "./modes.js";
 
+/** What every mode carries: calls at a fixed rate, or long-lived Subscribe streams. */
+export type CompareWorkloadKind =
+  | { kind: "unary" }
+  | {
+      kind: "streams";
+      /** Subscribe streams held through the mode. */
+      streams: number;
+      /** Pause between a stream's replies, in ms. */
+      intervalMs: number;
+    };
+
+export const WORKLOAD_KINDS = ["unary", "streams"] as const;
+
 export interface CompareOptions {
   /** Servers behind every mode. Default 3. */
   servers?: number;
@@ -15,7 +28,7 @@ export interface CompareOptions {
   concurrency?: number;
   /** How long each mode's load runs, in ms. Default 10000. */
   durationMs?: number;
-  /** When server 2 gets kill -9, in ms after the load starts; null for no kill. Default half the duration. */
+  /** When server 2 gets kill -9, in ms after the load starts; null for no kill. Default half the duration (none with streams). */
   killAtMs?: number | null;
   /** When a new server joins DNS (a scale-out), in ms after the load starts; null for none. Default 60 % of the duration. */
   scaleAtMs?: number | null;
@@ -25,6 +38,12 @@ export interface CompareOptions {
   modes?: readonly string[];
   /** TLS on both legs of the lab ("tls", or "mtls" where servers require Envoy's certificate). Default "off". */
   tls?: LabTlsKind;
+  /** "unary" calls at --rate, or "streams" held open. Default "unary". */
+  workload?: (typeof WORKLOAD_KINDS)[number];
+  /** Subscribe streams per mode with the streams workload. Default 30. */
+  streams?: number;
+  /** Pause between a stream's replies, in ms, with the streams workload. Default 100. */
+  streamIntervalMs?: number;
 }
 
 export interface ResolvedCompareOptions {
@@ -39,12 +58,13 @@ export interface ResolvedCompareOptions {
   maxConnectionAgeMs: number;
   modes: CompareMode[];
   tls: LabTlsKind;
+  workload: CompareWorkloadKind;
 }
 
 /** The workload every mode runs, as the report states it. */
 export type CompareWorkload = Omit<
   ResolvedCompareOptions,
-  "maxConnectionAgeMs" | "modes" | "tls" | "scaleAtMs"
+  "maxConnectionAgeMs" | "modes" | "tls" | "scaleAtMs" | "workload"
 > & {
   /** Absent in reports from before the scale-out. */
   scaleAtMs?: number | null;
@@ -68,6 +88,7 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
             );
           return m;
         });
+  const workload = workloadOf(o);
   const r: ResolvedCompareOptions = {
     servers: o.servers ?? 3,
     slowServerMs: o.slowServerMs ?? 20,
@@ -75,11 +96,14 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
     ratePerSec: o.ratePerSec ?? 200,
     concurrency: o.concurrency ?? 64,
     durationMs,
-    killAtMs: o.killAtMs === undefined ? Math.round(durationMs / 2) : o.killAtMs,
+    // Streams are about the scale-out: a kill only moves the victim's streams, so none unless asked for.
+    killAtMs:
+      o.killAtMs !== undefined ? o.killAtMs : workload.kind === "streams" ? null : Math.round(durationMs / 2),
     scaleAtMs: o.scaleAtMs === undefined ? Math.round(durationMs * 0.6) : o.scaleAtMs,
     maxConnectionAgeMs,
     modes,
     tls,
+    workload,
   };
   const plain = tls === "off" ? [] : modes.filter((m) => !speaksTls(m));
   if (plain.length > 0)
@@ -102,4 +126,25 @@ export function resolveCompareOptions(o: CompareOptions = {}): ResolvedCompareOp
       `lab compare: the scale-out (${r.scaleAtMs} ms) must come after the kill (${r.killAtMs} ms): the balance is read before both`,
     );
   return r;
+}
+
+/** The workload the options ask for; stream counts without the streams workload are a mistake. */
+function workloadOf(o: CompareOptions): CompareWorkloadKind {
+  const kind = o.workload ?? "unary";
+  if (!(WORKLOAD_KINDS as readonly string[]).includes(kind))
+    throw new UsageError(`lab compare: unknown workload '${kind}'; workloads: ${WORKLOAD_KINDS.join(", ")}`);
+  if (kind === "unary") {
+    if (o.streams !== undefined || o.streamIntervalMs !== undefined)
+      throw new UsageError("lab compare: --streams and --stream-interval-ms need --workload streams");
+    return { kind };
+  }
+  const streams = o.streams ?? 30;
+  const intervalMs = o.streamIntervalMs ?? 100;
+  if (!Number.isInteger(streams) || streams < 1)
+    throw new UsageError(`lab compare: streams must be a positive integer, got ${streams}`);
+  if (!Number.isInteger(intervalMs) || intervalMs < 1)
+    throw new UsageError(
+      `lab compare: the stream interval must be a positive integer (ms), got ${intervalMs}`,
+    );
+  return { kind, streams, intervalMs };
 }

@@ -13,10 +13,11 @@ import type { ResolvedCompareOptions } from "./options.js";
 import type { CompareModeResult } from "./report.js";
 import { scaleOutOf } from "./scale-out.js";
 
-type Wait = (atMs: number) => Promise<void>;
+/** Resolves at `atMs` into the run. */
+export type Wait = (atMs: number) => Promise<void>;
 
 /** Kills server 2 at `atMs`; the time it was killed, or null with no kill. */
-async function killAt(
+export async function killAt(
   lab: ModeLab,
   servers: readonly LabServer[],
   atMs: number | null,

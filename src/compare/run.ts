@@ -1,9 +1,43 @@
 import type { LabEvent } from "../lab/events.js";
 import type { PeerClusterEvent } from "../peers/cluster.js";
-import { modeName } from "./modes.js";
+import { type CompareMode, modeName } from "./modes.js";
 import type { ResolvedCompareOptions } from "./options.js";
 import type { CompareModeResult, CompareReport } from "./report.js";
 import { runMode } from "./run-mode.js";
+
+/** What one mode's run gives, whatever the workload. */
+export interface ModeRun<R> {
+  envoyVersion: string | undefined;
+  peerVersion: string | undefined;
+  result: R;
+}
+
+/** How a comparison reports its progress and events. */
+export interface CompareHooks {
+  onEvent: (e: LabEvent | PeerClusterEvent) => void;
+  onMode: (name: string) => void;
+  signal?: AbortSignal | undefined;
+}
+
+/** Runs `runOne` for every mode in turn, each on a fresh lab: the results and the versions that balanced. */
+export async function runEachMode<R>(
+  o: ResolvedCompareOptions,
+  runOne: (mode: CompareMode) => Promise<ModeRun<R>>,
+  h: CompareHooks,
+): Promise<{ envoyVersion: string; peerVersions?: string[]; modes: R[] }> {
+  const modes: R[] = [];
+  let envoyVersion = "";
+  const peerVersions: string[] = [];
+  for (const mode of o.modes) {
+    h.signal?.throwIfAborted();
+    h.onMode(modeName(mode));
+    const r = await runOne(mode);
+    envoyVersion = r.envoyVersion ?? envoyVersion;
+    if (r.peerVersion !== undefined) peerVersions.push(r.peerVersion);
+    modes.push(r.result);
+  }
+  return { envoyVersion, ...(peerVersions.length === 0 ? {} : { peerVersions }), modes };
+}
 
 /**
  * Runs the one workload through every mode, each on a fresh lab (so a kill
@@ -17,17 +51,11 @@ export async function runCompare(
   onMode: (name: string) => void,
   signal?: AbortSignal,
 ): Promise<CompareReport> {
-  const modes: CompareModeResult[] = [];
-  let envoyVersion = "";
-  const peerVersions: string[] = [];
-  for (const mode of o.modes) {
-    signal?.throwIfAborted();
-    onMode(modeName(mode));
-    const r = await runMode(o, mode, onEvent, signal);
-    envoyVersion = r.envoyVersion ?? envoyVersion;
-    if (r.peerVersion !== undefined) peerVersions.push(r.peerVersion);
-    modes.push(r.result);
-  }
+  const { envoyVersion, peerVersions, modes } = await runEachMode<CompareModeResult>(
+    o,
+    (mode) => runMode(o, mode, onEvent, signal),
+    { onEvent, onMode, signal },
+  );
   return {
     workload: {
       servers: o.servers,
@@ -41,7 +69,7 @@ export async function runCompare(
       ...(o.tls === "off" ? {} : { tls: o.tls }),
     },
     envoyVersion,
-    ...(peerVersions.length === 0 ? {} : { peerVersions }),
+    ...(peerVersions === undefined ? {} : { peerVersions }),
     modes,
   };
 }

@@ -8,10 +8,11 @@ import type { StreamOpener } from "./open-stream.js";
 
 /**
  * Subscribe streams on grpc-js channels, each its own connection: any target,
- * dns:///NAME:PORT balanced by the channel's own policy (`lb`).
+ * dns:///NAME:PORT balanced by the channel's own policy (`lb`), xds:///NAME by
+ * the endpoints of the xDS server at `xdsServer` (host:port).
  */
 export function grpcJsStreamOpener(
-  o: StreamConnectOptions & { lb: ClientLbPolicy | undefined },
+  o: StreamConnectOptions & { lb: ClientLbPolicy | undefined; xdsServer?: string | undefined },
 ): StreamOpener {
   const clients = Array.from({ length: o.connections }, () =>
     echoChannel(o.target, {
@@ -19,6 +20,7 @@ export function grpcJsStreamOpener(
       keepaliveMs: o.keepaliveMs,
       tls: o.tls,
       ...(o.lb ? { lb: o.lb } : {}),
+      ...(o.xdsServer ? { xdsServer: o.xdsServer } : {}),
     }),
   );
   let next = 0;

@@ -12,6 +12,8 @@ export interface StreamLoadOptions extends StreamConnectOptions {
   engine: "h2" | "grpc-js";
   /** grpc-js's balancing over a dns:/// target's addresses; default its own (pick_first). */
   lb?: "round_robin" | "pick_first";
+  /** With an xds:/// target (grpc-js engine): the xDS server, host:port. Default none. */
+  xdsServer?: string;
   /** Subscriptions held open at once. */
   streams: number;
   /** Pause between replies the server is asked for, in ms. */
@@ -47,7 +49,8 @@ export interface StreamLoadRun {
  * end) until stopped, sampling streams per server every sampleMs.
  */
 export async function startStreamLoad(o: StreamLoadOptions): Promise<StreamLoadRun> {
-  const opener: StreamOpener = o.engine === "h2" ? h2StreamOpener(o) : grpcJsStreamOpener({ ...o, lb: o.lb });
+  const opener: StreamOpener =
+    o.engine === "h2" ? h2StreamOpener(o) : grpcJsStreamOpener({ ...o, lb: o.lb, xdsServer: o.xdsServer });
   try {
     await opener.waitReady(o.connectTimeoutMs);
   } catch (e) {

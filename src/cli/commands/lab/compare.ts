@@ -1,10 +1,17 @@
 import { writeFile } from "node:fs/promises";
 import { allModes, modeName } from "../../../compare/modes.js";
-import { resolveCompareOptions } from "../../../compare/options.js";
+import {
+  type CompareWorkloadKind,
+  type ResolvedCompareOptions,
+  resolveCompareOptions,
+  WORKLOAD_KINDS,
+} from "../../../compare/options.js";
 import { formatCompareText } from "../../../compare/report.js";
-import { runCompare } from "../../../compare/run.js";
+import { type CompareHooks, runCompare } from "../../../compare/run.js";
+import { formatStreamsCompareText } from "../../../compare/streams-report.js";
+import { runStreamsCompare } from "../../../compare/streams-run.js";
 import { errorFrom, LabError, UsageError } from "../../../errors.js";
-import { intFlag, parseFlags } from "../../args.js";
+import { choiceFlag, intFlag, parseFlags } from "../../args.js";
 import { type LabSubcommand, progress } from "./subcommand.js";
 
 const write = async (file: string, text: string): Promise<void> =>
@@ -30,14 +37,23 @@ stand-in, HAProxy, nginx, or the client itself), and the newcomer's share of
 the calls after it joined with the time to its first call. haproxy and nginx
 need Debian's packages ('make peers').
 
+With --workload streams, each mode holds long-lived Subscribe streams instead
+of sending calls (no kill unless --kill-at-ms asks for one) and prints per mode
+the streams per server before and after the newcomer joined, its share of
+them, streams ended and resumed, replies lost or duplicated, failed streams.
+
 Options:
+  --workload unary|streams   calls at --rate (default), or long-lived streams
+  --streams N                with --workload streams: streams per mode (default 30)
+  --stream-interval-ms MS    with --workload streams: pause between a stream's replies (default 100)
   --servers N                servers (default 3)
   --slow-server MS           server 1 answers this much slower (default 20)
   --connections N            client connections (default 4)
   --rate R                   calls started per second (default 200)
   --concurrency N            most calls in flight (default 64)
   --duration-ms MS           load per mode (default 10000)
-  --kill-at-ms MS            when server 2 is killed (default half the duration); 0: no kill
+  --kill-at-ms MS            when server 2 is killed (default half the duration; with
+                             streams, none); 0: no kill
   --scale-at-ms MS           when a new server joins DNS, after the kill (default 60 % of
                              the duration); 0: no scale-out
   --max-connection-age-ms MS the servers' max connection age in l4-max-age (default 2000)
@@ -67,6 +83,9 @@ Options:
       json: { type: "boolean" },
       output: { type: "string" },
       html: { type: "string" },
+      workload: { type: "string" },
+      streams: { type: "string" },
+      "stream-interval-ms": { type: "string" },
     });
     if (values.help) {
       ctx.stdout(this.usage);
@@ -88,27 +107,56 @@ Options:
         maxConnectionAgeMs: int("max-connection-age-ms", 1, 3_600_000),
         modes: values.modes?.split(",").map((m) => m.trim()),
         tls: values.tls ? (values.mtls ? "mtls" : "tls") : undefined,
+        workload: choiceFlag("lab compare", "workload", values.workload, WORKLOAD_KINDS),
+        streams: int("streams", 1, 10_000),
+        streamIntervalMs: int("stream-interval-ms", 1, 60_000),
       }),
       ...(killAt === undefined ? {} : { killAtMs: killAt === 0 ? null : killAt }),
       ...(scaleAt === undefined ? {} : { scaleAtMs: scaleAt === 0 ? null : scaleAt }),
     });
-    const report = await runCompare(
-      o,
-      progress(ctx),
-      (mode) => ctx.stderr(`compare: mode ${mode}\n`),
-      ctx.signal,
-    );
-    const json = `${JSON.stringify(report)}\n`;
-    if (values.output !== undefined) await write(values.output, json);
-    if (values.html !== undefined) {
-      // vega and its d3 modules load only for --html: every other command starts without them.
-      const { formatCompareHtml } = await import("../../../compare/html.js");
-      await write(values.html, await formatCompareHtml(report));
-    }
-    ctx.stdout(values.json ? json : formatCompareText(report));
+    const hooks: CompareHooks = {
+      onEvent: progress(ctx),
+      onMode: (mode) => ctx.stderr(`compare: mode ${mode}\n`),
+      signal: ctx.signal,
+    };
+    const w = o.workload;
+    const out = w.kind === "streams" ? await streamsOutput(o, w, hooks) : await unaryOutput(o, hooks);
+    if (values.output !== undefined) await write(values.output, out.json);
+    if (values.html !== undefined) await write(values.html, await out.html());
+    ctx.stdout(values.json ? out.json : out.text);
     return 0;
   },
 };
+
+/** A finished comparison in each of its formats. */
+interface CompareOutput {
+  json: string;
+  text: string;
+  html(): Promise<string>;
+}
+
+// vega and its d3 modules load only for --html: every other command starts without them.
+async function unaryOutput(o: ResolvedCompareOptions, h: CompareHooks): Promise<CompareOutput> {
+  const report = await runCompare(o, h.onEvent, h.onMode, h.signal);
+  return {
+    json: `${JSON.stringify(report)}\n`,
+    text: formatCompareText(report),
+    html: async () => (await import("../../../compare/html.js")).formatCompareHtml(report),
+  };
+}
+
+async function streamsOutput(
+  o: ResolvedCompareOptions,
+  w: Extract<CompareWorkloadKind, { kind: "streams" }>,
+  h: CompareHooks,
+): Promise<CompareOutput> {
+  const report = await runStreamsCompare(o, w, h);
+  return {
+    json: `${JSON.stringify(report)}\n`,
+    text: formatStreamsCompareText(report),
+    html: async () => (await import("../../../compare/streams-html.js")).formatStreamsCompareHtml(report),
+  };
+}
 
 function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
