@@ -118,7 +118,11 @@ export async function startInClusterLoad(
       }
     },
     async stop(s) {
-      await kubectl(kube, ["exec", pod, "-c", "load", "--", "sh", "-c", "kill -INT 1"], s ? { signal: s } : {});
+      await kubectl(
+        kube,
+        ["exec", pod, "-c", "load", "--", "sh", "-c", "kill -INT 1"],
+        s ? { signal: s } : {},
+      );
     },
     remove,
   };
