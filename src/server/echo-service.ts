@@ -3,7 +3,9 @@ import type { EchoHandlers } from "../generated/lbdemo/v1/Echo.js";
 import type { EchoReply } from "../generated/lbdemo/v1/EchoReply.js";
 import type { EchoRequest__Output } from "../generated/lbdemo/v1/EchoRequest.js";
 import type { EchoStreamRequest__Output } from "../generated/lbdemo/v1/EchoStreamRequest.js";
-import { type SubscribeLimits, subscribeHandler } from "./subscribe.js";
+import { exchangeHandler } from "./exchange.js";
+import type { StreamLimits } from "./stream-end.js";
+import { subscribeHandler } from "./subscribe.js";
 
 /** Who answers: copied into every reply so clients can count per instance. */
 export interface Identity {
@@ -40,7 +42,7 @@ export function echoHandlers(
   identity: () => Identity,
   limits: EchoLimits,
   faults: EchoFaults,
-  streams: Omit<SubscribeLimits, "maxIntervalMs">,
+  streams: StreamLimits,
 ): EchoHandlers {
   const reply = (message: string, sequence: number): EchoReply => {
     const id = identity();
@@ -49,6 +51,7 @@ export function echoHandlers(
 
   return {
     Subscribe: subscribeHandler(identity, { ...streams, maxIntervalMs: limits.maxIntervalMs }),
+    Exchange: exchangeHandler(identity, streams),
 
     Echo(call: ServerUnaryCall<EchoRequest__Output, EchoReply>, callback: sendUnaryData<EchoReply>) {
       const answer = (): void => {

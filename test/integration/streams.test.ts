@@ -16,16 +16,23 @@ const open = (byServer: Record<string, number>): number => Object.values(byServe
 describe("long-lived streams through a real Envoy", () => {
   let lab: LabCluster;
   before(async () => {
-    lab = await startLabCluster(resolveLabOptions({ servers: 4 }));
+    // Each case below drains one: five leave two for the last.
+    lab = await startLabCluster(resolveLabOptions({ servers: 5 }));
   });
   after(() => lab?.stop());
 
-  for (const engine of ["h2", "grpc-js"] as const) {
-    it(`${engine}: streams that end by their lifetime or a drain resume elsewhere, nothing lost or repeated`, async () => {
+  const cases = [
+    { engine: "h2", kind: "subscribe" },
+    { engine: "grpc-js", kind: "subscribe" },
+    { engine: "grpc-js", kind: "exchange" },
+  ] as const;
+  for (const { engine, kind } of cases) {
+    it(`${engine}, ${kind}: streams that end by their lifetime or a drain resume elsewhere, nothing lost or repeated`, async () => {
       const streams = 8;
       const load = await startStreamLoad({
         target: lab.listenAddress,
         engine,
+        kind,
         tls: lab.clientTls,
         connections: 1,
         keepaliveMs: 0,
@@ -65,6 +72,7 @@ describe("long-lived streams through a real Envoy", () => {
         assert.ok((r.endsByStatus.OK ?? 0) >= streams, JSON.stringify(r.endsByStatus));
         assert.ok(Object.keys(r.messagesByServer).length >= 2, JSON.stringify(r.messagesByServer));
         assert.ok(r.samples.some((s) => s.open === streams));
+        assert.equal(r.kind, kind);
       }
     });
   }

@@ -91,6 +91,18 @@ describe("cli main", () => {
       [["load"], /--target HOST:PORT is required/],
       [["load", "--target", "nowhere"], /--target must be HOST:PORT/],
       [["load", "--target", "127.0.0.1:1", "-n", "0"], /--requests must be an integer from 1/],
+      [
+        ["load", "--target", "127.0.0.1:1", "--stream-kind", "exchange"],
+        /--stream-kind is for long-lived streams; add --streams N/,
+      ],
+      [
+        ["load", "--target", "127.0.0.1:1", "--streams", "2", "--stream-kind", "chat"],
+        /--stream-kind must be one of subscribe, exchange/,
+      ],
+      [
+        ["load", "--target", "127.0.0.1:1", "--streams", "2", "--stream-kind", "exchange", "--engine", "h2"],
+        /--stream-kind exchange runs on --engine grpc-js/,
+      ],
       [["serve", "--id", "not-a-uuid"], /--id must be a UUID/],
       [["serve", "--port=70000"], /--port must be an integer from 0 to 65535/],
       [["envoy-config", "--dns-resolver", "127.0.0.1"], /--dns-resolver must be HOST:PORT/],

@@ -16,6 +16,7 @@ const server = (index: number): LabServer => ({ index, id: `s${index + 1}` }) as
 const streamReport = (over: Partial<StreamReport>): StreamReport => ({
   target: "127.0.0.1:1",
   engine: "h2",
+  kind: "subscribe",
   streams: 6,
   intervalMs: 100,
   maxLifetimeMs: 0,

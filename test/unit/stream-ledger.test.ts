@@ -13,7 +13,7 @@ import type {
   SubscribeAsk,
 } from "../../src/loadgen/streams/open-stream.js";
 import { Subscription } from "../../src/loadgen/streams/subscription.js";
-import { streamLifetimeMs } from "../../src/server/subscribe.js";
+import { streamLifetimeMs } from "../../src/server/stream-end.js";
 
 describe("the sequence ledger", () => {
   it("counts in-order replies as delivered and resumes one past the last", () => {

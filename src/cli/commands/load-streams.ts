@@ -4,15 +4,23 @@ import type { ClientTls } from "../../grpc/client-tls.js";
 import type { EngineKind } from "../../loadgen/engine-options.js";
 import { startStreamLoad } from "../../loadgen/streams/stream-load.js";
 import { formatStreamReportText } from "../../loadgen/streams/stream-report.js";
-import { type CommandContext, durationFlag, intFlag } from "../args.js";
+import { type CommandContext, choiceFlag, durationFlag, intFlag } from "../args.js";
+
+const STREAM_KINDS = ["subscribe", "exchange"] as const;
+
+/** The flags that mean something only beside --streams. */
+export const STREAM_FLAGS = ["stream-kind", "stream-interval-ms", "stream-lifetime-ms", "sample-ms"] as const;
 
 /** The flags of `load --streams`, as they read in `load --help`. */
-export const STREAM_USAGE = `Long-lived streams (lbdemo.v1.Echo/Subscribe):
+export const STREAM_USAGE = `Long-lived streams (lbdemo.v1.Echo/Subscribe, or Exchange):
   --streams N               hold N Subscribe streams open for --duration (default 10s) instead of
                             sending calls; each resumes after every end from the last sequence
                             number it received. The report gives streams per server over time,
                             replies per server, ends by status, resumes, and replies lost or
                             duplicated (exit 1 unless both are 0 and no stream gave up)
+  --stream-kind K           subscribe (server streaming, the default) or exchange (bidi: the client
+                            sends a numbered message every --stream-interval-ms, the server answers
+                            each; after an end the unanswered ones are sent again; grpc-js engine)
   --stream-interval-ms MS   pause between a stream's replies (default 100)
   --stream-lifetime-ms MS   ask the server to end each stream cleanly after this long, so that it
                             resumes, maybe on another server (default 0: the server's own maximum)
@@ -40,10 +48,20 @@ export async function runStreamLoad(i: StreamRunInput, ctx: CommandContext): Pro
   if (i.format !== "text" && i.format !== "json")
     throw new UsageError(`grpc-lb load: --streams reports as text or json, not ${i.format}`);
   const streams = flag("streams", 1, 10_000) ?? 1;
+  const kind = choiceFlag("load", "stream-kind", i.values["stream-kind"] as string | undefined, STREAM_KINDS);
+  let engine = i.engine;
+  if (kind === "exchange" && engine === "h2") {
+    if (i.values.engine !== undefined)
+      throw new UsageError(
+        "grpc-lb load: --stream-kind exchange runs on --engine grpc-js (the h2 engine sends one request per stream)",
+      );
+    engine = "grpc-js";
+  }
   const durationMs = durationFlag("load", "duration", i.values.duration as string | undefined) ?? 10_000;
   const run = await startStreamLoad({
     target: i.target,
-    engine: i.engine,
+    engine,
+    ...(kind ? { kind } : {}),
     tls: i.tls,
     ...(i.lb ? { lb: i.lb } : {}),
     connections: i.connections,
@@ -55,7 +73,7 @@ export async function runStreamLoad(i: StreamRunInput, ctx: CommandContext): Pro
     sampleMs: flag("sample-ms", 10, 3_600_000) ?? 1000,
     connectTimeoutMs: i.connectTimeoutMs,
   });
-  ctx.stderr(`load: ${streams} streams to ${i.target} (${i.engine} engine) for ${durationMs} ms\n`);
+  ctx.stderr(`load: ${streams} streams to ${i.target} (${engine} engine) for ${durationMs} ms\n`);
   const ended = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), durationMs);
     ctx.signal.addEventListener(

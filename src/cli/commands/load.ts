@@ -19,7 +19,7 @@ import { formatHostPort } from "../../util/address.js";
 import { type Command, choiceFlag, durationFlag, hostPortFlag, intFlag, parseFlags } from "../args.js";
 import { CLIENT_TLS_FLAGS, CLIENT_TLS_USAGE, clientTlsOf } from "../tls-flags.js";
 import { XDS_USAGE, xdsTargetOf } from "../xds-flags.js";
-import { runStreamLoad, STREAM_USAGE } from "./load-streams.js";
+import { runStreamLoad, STREAM_FLAGS, STREAM_USAGE } from "./load-streams.js";
 
 const FORMATS = {
   text: formatReportText,
@@ -158,6 +158,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       "max-imbalance": { type: "string" },
       streams: { type: "string" },
       "stream-interval-ms": { type: "string" },
+      "stream-kind": { type: "string" },
       "stream-lifetime-ms": { type: "string" },
       "sample-ms": { type: "string" },
       ...CLIENT_TLS_FLAGS,
@@ -198,6 +199,9 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
         ctx,
       );
     }
+    const streamOnly = STREAM_FLAGS.find((f) => values[f] !== undefined);
+    if (streamOnly !== undefined)
+      throw new UsageError(`grpc-lb load: --${streamOnly} is for long-lived streams; add --streams N`);
     const methodName = values.call ?? ECHO_METHOD;
     if (methodName === "unary" || methodName === "stream")
       throw new UsageError(

@@ -28,6 +28,12 @@ export interface InClusterLoad {
   readonly pod: string;
   /** Waits until the load has ended and returns its report (`grpc-lb load --format json`). */
   report(timeoutMs: number, signal?: AbortSignal): Promise<LoadReport>;
+  /**
+   * Ends the load now, as Ctrl-C would (SIGINT to the load, PID 1 of its pod): it stops
+   * starting calls, cancels those in flight (counted apart, not as failures) and prints its
+   * report, which `report` then reads. The run's duration is then only its upper bound.
+   */
+  stop(signal?: AbortSignal): Promise<void>;
   /** Deletes the pod (at once: its report has been read, or is not wanted). */
   remove(): Promise<void>;
 }
@@ -110,6 +116,13 @@ export async function startInClusterLoad(
           `the load pod ${pod} ended ${phase} without a report (${messageOf(e)}): ${log.trim().split("\n").slice(-3).join(" | ")}`,
         );
       }
+    },
+    async stop(s) {
+      await kubectl(
+        kube,
+        ["exec", pod, "-c", "load", "--", "sh", "-c", "kill -INT 1"],
+        s ? { signal: s } : {},
+      );
     },
     remove,
   };

@@ -1,5 +1,11 @@
 import type { CallResult } from "../calls.js";
 
+/**
+ * Which long-lived stream: Subscribe (server streaming: the server sends at
+ * the asked pace) or Exchange (bidi: the client sends, the server answers each).
+ */
+export type StreamKind = "subscribe" | "exchange";
+
 /** One reply of a Subscribe stream, as a subscription needs it. */
 export interface StreamReply {
   sequence: number;

@@ -1,9 +1,10 @@
 import { setMaxListeners } from "node:events";
+import { LoadError } from "../../errors.js";
 import { statusName } from "../report.js";
 import { sumCounts } from "./ledger.js";
 import { grpcJsStreamOpener } from "./open-grpc-js.js";
 import { h2StreamOpener, type StreamConnectOptions } from "./open-h2.js";
-import type { StreamOpener } from "./open-stream.js";
+import type { StreamKind, StreamOpener } from "./open-stream.js";
 import { endsByStatus, type StreamReport, type StreamSample } from "./stream-report.js";
 import { Subscription } from "./subscription.js";
 
@@ -12,6 +13,8 @@ export interface StreamLoadOptions extends StreamConnectOptions {
   engine: "h2" | "grpc-js";
   /** grpc-js's balancing over a dns:/// target's addresses; default its own (pick_first). */
   lb?: "round_robin" | "pick_first";
+  /** Subscribe (server streaming, the default) or Exchange (bidi, grpc-js engine only). */
+  kind?: StreamKind;
   /** With an xds:/// target (grpc-js engine): the xDS server, host:port. Default none. */
   xdsServer?: string;
   /** Subscriptions held open at once. */
@@ -49,8 +52,15 @@ export interface StreamLoadRun {
  * end) until stopped, sampling streams per server every sampleMs.
  */
 export async function startStreamLoad(o: StreamLoadOptions): Promise<StreamLoadRun> {
+  const kind = o.kind ?? "subscribe";
+  if (kind === "exchange" && o.engine === "h2")
+    throw new LoadError(
+      "Exchange (bidi) streams run on the grpc-js engine; the h2 engine sends one request per stream",
+    );
   const opener: StreamOpener =
-    o.engine === "h2" ? h2StreamOpener(o) : grpcJsStreamOpener({ ...o, lb: o.lb, xdsServer: o.xdsServer });
+    o.engine === "h2"
+      ? h2StreamOpener(o)
+      : grpcJsStreamOpener({ ...o, lb: o.lb, kind, xdsServer: o.xdsServer });
   try {
     await opener.waitReady(o.connectTimeoutMs);
   } catch (e) {
@@ -101,6 +111,7 @@ export async function startStreamLoad(o: StreamLoadOptions): Promise<StreamLoadR
     return {
       target: o.target,
       engine: o.engine,
+      kind,
       streams: o.streams,
       intervalMs: o.intervalMs,
       maxLifetimeMs: o.maxLifetimeMs,

@@ -1,4 +1,5 @@
 import { statusName } from "../report.js";
+import type { StreamKind } from "./open-stream.js";
 
 /** Streams open per server at one moment of a stream run. */
 export interface StreamSample {
@@ -14,6 +15,8 @@ export interface StreamSample {
 export interface StreamReport {
   target: string;
   engine: "h2" | "grpc-js";
+  /** Subscribe (the server sends at the asked pace) or Exchange (bidi: the client sends, the server answers). */
+  kind: StreamKind;
   /** Subscriptions held open. */
   streams: number;
   intervalMs: number;
@@ -50,7 +53,7 @@ const pad = (s: string, n: number): string => s.padEnd(n);
 export function formatStreamReportText(r: StreamReport, everyNthSample = 1): string {
   const lines: string[] = [];
   lines.push(
-    `${r.streams} streams of ${r.target} (${r.engine} engine), a reply every ${r.intervalMs} ms, for ${(r.durationMs / 1000).toFixed(1)} s${r.interrupted ? " (interrupted)" : ""}`,
+    `${r.streams} ${r.kind === "exchange" ? "Exchange (bidi) streams" : "streams"} of ${r.target} (${r.engine} engine), ${r.kind === "exchange" ? "a message sent and answered" : "a reply"} every ${r.intervalMs} ms, for ${(r.durationMs / 1000).toFixed(1)} s${r.interrupted ? " (interrupted)" : ""}`,
   );
   lines.push(
     `replies: ${r.delivered} delivered, ${r.lost} lost, ${r.duplicated} duplicated; resumes: ${r.resumes}; failed streams: ${r.failedStreams}`,

@@ -74,7 +74,9 @@ function envoyTierScenario(
         env.progress(`${what}; waiting for clients to reach every Envoy pod again`);
         const after = await reachEvery("clients to reach every Envoy pod again", REBALANCE_BUDGET_MS * 2);
         const balancedAt = now();
-        env.progress(`load pod ${load.pod}: waiting for its report`);
+        // The load's duration is only its bound: once balanced again, nothing more is to be seen.
+        env.progress(`load pod ${load.pod}: stopping it (SIGINT) and reading its report`);
+        await load.stop(signal);
         const report = await load.report(loadMs + 60_000, signal);
         await counts.stop();
         // Every whole second of the run had answered calls: the operation left no gap.

@@ -53,10 +53,11 @@ export const xdsDeletePod: K8sScenario = {
       throw new EngineError(`${replicas.length} xDS replica(s) ready; the overlay runs 2`);
     // The replica to delete is the one holding Envoy's stream: deleting the other would test
     // nothing, and Envoy would never reconnect. Its log line may trail the stream by a moment.
-    const victim = await ctx.waitFor(
+    // Each poll reads every replica's log with kubectl: a quarter second apart, not the runner's 10 ms.
+    const victim = await waitFor(
       `the xDS replica that holds Envoy ${env.envoy.pod}'s ADS stream to log it`,
       () => streamHolder(ctx, replicas),
-      15_000,
+      { timeoutMs: 15_000, intervalMs: 250, signal: ctx.signal },
     );
     try {
       // Counted before the delete: Envoy may reconnect before kubectl has even returned.
