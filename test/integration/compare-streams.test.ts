@@ -90,7 +90,8 @@ describe("grpc-lb lab compare --workload streams on real processes", () => {
       const n = m.newcomer;
       assert.ok(n, `${m.mode}: the scale-out is reported`);
       assert.equal(n.server, 4);
-      assert.ok(n.joinedAtMs >= SCALE_AT_MS, `${m.mode}: joined at ${n.joinedAtMs} ms`);
+      // A timer may fire a millisecond early by the load's clock.
+      assert.ok(n.joinedAtMs >= SCALE_AT_MS - 5, `${m.mode}: joined at ${n.joinedAtMs} ms`);
       assert.deepEqual(
         [n.streams, n.sharePct, n.firstStreamMs],
         [0, 0, null],
