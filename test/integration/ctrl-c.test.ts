@@ -41,6 +41,11 @@ const phases: { args: string[]; phase: string; marker: RegExp }[] = [
   { args: ["lab", "bench"], phase: "servers starting", marker: STARTING_SERVERS },
   { args: ["lab", "bench"], phase: "measuring", marker: READY },
   { args: ["lab", "compare", "--duration-ms", "5000"], phase: "measuring", marker: READY },
+  {
+    args: ["lab", "compare", "--workload", "streams", "--duration-ms", "5000"],
+    phase: "holding streams",
+    marker: READY,
+  },
   { args: ["serve", "--port", "0", "--metrics-port", "0"], phase: "serving", marker: /"event":"ready"/ },
 ];
 
