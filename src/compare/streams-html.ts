@@ -1,4 +1,4 @@
-import { type ChartSpec, FONT, joinRule, modeAxis, SCHEMA } from "./charts.js";
+import { type ChartSpec, FONT, joinRule, SCHEMA } from "./charts.js";
 import { chartFigures, escapeHtml, htmlPage } from "./html-page.js";
 import { type StreamsCompareReport, streamsCells, streamsHeadline, streamsNotes } from "./streams-report.js";
 
@@ -7,8 +7,8 @@ export function streamsCharts(r: StreamsCompareReport): ChartSpec[] {
   const modes = r.modes.map((m) => m.mode);
   const ends = r.modes.flatMap((m) =>
     m.servers.flatMap((s) => [
-      { mode: m.mode, moment: "before", server: s.label, streams: s.before },
-      { mode: m.mode, moment: "after", server: s.label, streams: s.after },
+      { row: `${m.mode} before`, mode: m.mode, server: s.label, streams: s.before },
+      { row: `${m.mode} after`, mode: m.mode, server: s.label, streams: s.after },
     ]),
   );
   const series = r.modes.flatMap((m) =>
@@ -31,15 +31,21 @@ export function streamsCharts(r: StreamsCompareReport): ChartSpec[] {
       spec: {
         $schema: SCHEMA,
         width: 520,
-        height: { step: 14 },
+        height: { step: 12 },
         data: { values: ends },
         mark: "bar",
         encoding: {
-          y: modeAxis(modes),
-          yOffset: { field: "moment", type: "nominal", sort: ["before", "after"] },
+          // One bar per mode and moment, stacked by server: a row per pair keeps the stacks apart.
+          y: {
+            field: "row",
+            type: "nominal",
+            sort: modes.flatMap((m) => [`${m} before`, `${m} after`]),
+            title: null,
+            axis: { labelLimit: 260 },
+          },
           x: { field: "streams", type: "quantitative", stack: "zero", title: "streams" },
           color: { field: "server", type: "nominal", title: "server" },
-          tooltip: [{ field: "mode" }, { field: "moment" }, { field: "server" }, { field: "streams" }],
+          tooltip: [{ field: "row" }, { field: "server" }, { field: "streams" }],
         },
         config: { axis: FONT, legend: FONT },
       },

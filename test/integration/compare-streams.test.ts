@@ -21,6 +21,7 @@ describe("grpc-lb lab compare --workload streams on real processes", () => {
   let dir: string;
   let report: StreamsCompareReport;
   let text: string;
+  let html: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "grpc-lb-compare-streams-"));
     const run = spawnCli([
@@ -40,11 +41,14 @@ describe("grpc-lb lab compare --workload streams on real processes", () => {
       String(SCALE_AT_MS),
       "--output",
       join(dir, "report.json"),
+      "--html",
+      join(dir, "report.html"),
     ]);
     const { code } = await run.exit;
     assert.equal(code, 0, `lab compare --workload streams failed; stderr:\n${run.stderr()}`);
     text = run.lines.join("\n");
     report = JSON.parse(await readFile(join(dir, "report.json"), "utf8")) as StreamsCompareReport;
+    html = await readFile(join(dir, "report.html"), "utf8");
   });
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -105,5 +109,19 @@ describe("grpc-lb lab compare --workload streams on real processes", () => {
       );
     }
     assert.match(text, /^l4 +\S+ -> \S+\/0 +0\.0 \(33\.3\) +never /m, "the table shows the newcomer at 0");
+  });
+
+  it("writes the same as a page with its two charts drawn in, fetching nothing", () => {
+    for (const id of ["streams-share", "streams-time"])
+      assert.match(
+        html,
+        new RegExp(`<figure id="chart-${id}" class="chart"><figcaption>[^<]+</figcaption><svg `),
+      );
+    assert.match(html, /<td>proxyless-round_robin<\/td>/);
+    assert.doesNotMatch(
+      html,
+      /<script|https?:\/\/(?!www\.w3\.org\/)/i,
+      "no script and no URL but SVG namespaces",
+    );
   });
 });
