@@ -138,6 +138,10 @@ function workloadOf(o: CompareOptions): CompareWorkloadKind {
       throw new UsageError("lab compare: --streams and --stream-interval-ms need --workload streams");
     return { kind };
   }
+  if (o.ratePerSec !== undefined || o.concurrency !== undefined)
+    throw new UsageError(
+      "lab compare: --rate and --concurrency pace calls; --workload streams holds streams instead",
+    );
   const streams = o.streams ?? 30;
   const intervalMs = o.streamIntervalMs ?? 100;
   if (!Number.isInteger(streams) || streams < 1)

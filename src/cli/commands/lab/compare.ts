@@ -49,8 +49,8 @@ Options:
   --servers N                servers (default 3)
   --slow-server MS           server 1 answers this much slower (default 20)
   --connections N            client connections (default 4)
-  --rate R                   calls started per second (default 200)
-  --concurrency N            most calls in flight (default 64)
+  --rate R                   unary: calls started per second (default 200)
+  --concurrency N            unary: most calls in flight (default 64)
   --duration-ms MS           load per mode (default 10000)
   --kill-at-ms MS            when server 2 is killed (default half the duration; with
                              streams, none); 0: no kill
