@@ -60,6 +60,7 @@ export const streams: ComposeScenario = {
         ...rs.filter((r) => !ids.includes(r.replica.serverId)).map((r) => track.fromWall(r.readyAtMs)),
       );
     let restored = false;
+    let stopping = false;
     try {
       const openedAt = await track.until("every stream to open", (s) => s.open === T.streams, 0, CONNECT_MS);
       if (openedAt === undefined) {
@@ -100,6 +101,7 @@ export const streams: ComposeScenario = {
       });
 
       const stopAt = run.now();
+      stopping = true;
       await docker(["stop", victim.container.id], { signal, timeoutMs: 90_000 });
       const rest = grownIds.filter((id) => id !== victim.replica.serverId);
       await track.until(
@@ -164,8 +166,11 @@ export const streams: ComposeScenario = {
       });
     } finally {
       await run.stop(signal.aborted);
-      // Leave the cluster as found, also after a failure or Ctrl-C half-way (see scale.ts).
+      // Leave the cluster as found, also after a failure or Ctrl-C half-way (see scale.ts). A
+      // docker stop cut short still drains in the engine: finish it first, or Compose would find
+      // the replica running, leave it, and see it exit a few seconds later.
       if (!restored) {
+        if (stopping) await docker(["stop", "-t", "1", victim.container.id]).catch(() => {});
         await scaleTo(
           cluster,
           BASE_REPLICAS,
