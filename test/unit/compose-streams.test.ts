@@ -21,6 +21,7 @@ const at = (atMs: number, byServer: Record<string, number>): StreamSample => ({
 const report = (over: Partial<StreamReport> = {}): StreamReport => ({
   target: "127.0.0.1:10000",
   engine: "h2",
+  kind: "subscribe",
   streams: 6,
   intervalMs: 100,
   maxLifetimeMs: 6000,
