@@ -9,7 +9,8 @@
 #   doctor     make docker-doctor: no error finding on the deployed Envoy, 30 live calls 10/10/10
 #   watch      grpc-lb compose watch --format json --count 3 under a bounded load: 3 lines,
 #              every replica in each, the replicas' rates adding up to the load's
-#   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale
+#   scenarios  grpc-lb compose scenario all: kill, stop, pause, disconnect, scale, envoy-reload,
+#              streams (30 long-lived streams through 3 → 6 replicas and a docker stop, about 45 s)
 #   ctrl-c     SIGINT during a scenario run with --watch: exit 130, the replica put back, the
 #              cluster whole, the live view drawn meanwhile
 # then the TLS variant (deploy/compose/compose.tls.yaml; certificates made when missing):

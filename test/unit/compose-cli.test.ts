@@ -25,11 +25,11 @@ describe("grpc-lb compose", () => {
     [["compose", "scale"], /unknown subcommand 'scale'/],
     [
       ["compose", "scenario"],
-      /name one of kill, stop, pause, disconnect, scale, envoy-reload, cert-rotation, all/,
+      /name one of kill, stop, pause, disconnect, scale, envoy-reload, streams, cert-rotation, all/,
     ],
     [
       ["compose", "scenario", "explode"],
-      /must be one of kill, stop, pause, disconnect, scale, envoy-reload, cert-rotation, all, got 'explode'/,
+      /must be one of kill, stop, pause, disconnect, scale, envoy-reload, streams, cert-rotation, all, got 'explode'/,
     ],
     [["compose", "scenario", "kill", "extra"], /name one of/],
     [["compose", "scenario", "kill", "--port", "70000"], /--port must be an integer from 1 to 65535/],

@@ -38,6 +38,10 @@ verdict and leaves the cluster as it found it (3 replicas).
   scale         docker compose up --scale server=6, then server=2, then back to 3
   envoy-reload  Envoy's hot restart in its container into least_request (SIGHUP to
                 its restarter), then back to the mounted config
+  streams       30 long-lived Subscribe streams, each ending after 6 s (the lifetime
+                it asks the server for) and resuming from its last sequence number:
+                --scale server=6, then docker stop one, then back to 3; each phase
+                must reach every replica's fair share in time, with nothing lost
   cert-rotation on the TLS variant (make docker-cluster TLS=1) only: rotate Envoy's
                 listener certificate, the servers', Envoy's client certificate, then
                 the CA with an overlap (ca, leaves, retire-old-ca), by writing the next

@@ -62,7 +62,8 @@ export const STRATEGIES: Record<StrategyName, StreamStrategy> = {
 };
 
 /** Slack for streams to resume and be sampled: a reply's interval twice, and scheduling on a busy machine. */
-const slackMs = (t: StreamsTimings): number => 2 * t.intervalMs + 2 * t.sampleMs + 1000;
+export const slackMs = (t: Pick<StreamsTimings, "intervalMs" | "sampleMs">): number =>
+  2 * t.intervalMs + 2 * t.sampleMs + 1000;
 
 /**
  * Worst case for every server to carry its fair share after the scale-out:

@@ -6,6 +6,7 @@ import { pause } from "./pause.js";
 import { scale } from "./scale.js";
 import type { ComposeScenario, ComposeScenarioName } from "./scenario.js";
 import { stop } from "./stop.js";
+import { streams } from "./streams.js";
 
 // A record over every name: a scenario missing here is a compile error.
 export const composeScenarios: Record<ComposeScenarioName, ComposeScenario> = {
@@ -15,5 +16,6 @@ export const composeScenarios: Record<ComposeScenarioName, ComposeScenario> = {
   disconnect,
   scale,
   "envoy-reload": envoyReload,
+  streams,
   "cert-rotation": certRotation,
 };

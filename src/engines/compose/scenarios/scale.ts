@@ -3,34 +3,13 @@ import { check, distribution, round, withinBudget } from "../../../scenarios/rep
 import { callsStartedSince, firstReplies, lastReplyMs } from "../../../scenarios/results.js";
 import type { ScenarioOutcome } from "../../../scenarios/scenario.js";
 import { formatHostPort } from "../../../util/address.js";
-import { BASE_REPLICAS, type ComposeCluster } from "../cluster.js";
+import { BASE_REPLICAS } from "../cluster.js";
 import { runningReplicas } from "../replicas.js";
+import { INTERRUPTED_STOP_S, scaleTo } from "./scale-to.js";
 import type { ComposeScenario } from "./scenario.js";
 
 const GROWN = 6;
 const SHRUNK = 2;
-/** Seconds a replica removed while putting the cluster back after Ctrl-C gets to stop (no load runs then). */
-const INTERRUPTED_STOP_S = 1;
-
-/**
- * `docker compose up --scale server=N` on the server service alone: no other container is
- * touched. `stopTimeoutS` overrides the service's stop_grace_period for replicas it removes.
- */
-const scaleTo = (cluster: ComposeCluster, n: number, signal?: AbortSignal, stopTimeoutS?: number) =>
-  cluster.project.compose(
-    [
-      "up",
-      "--detach",
-      "--no-deps",
-      "--no-recreate",
-      "--no-build",
-      ...(stopTimeoutS === undefined ? [] : ["--timeout", String(stopTimeoutS)]),
-      "--scale",
-      `server=${n}`,
-      "server",
-    ],
-    { signal, timeoutMs: 120_000 },
-  );
 
 /**
  * 3 → 6 → 2 replicas with `docker compose up --scale`: new replicas get traffic once Docker's

@@ -9,6 +9,7 @@ export const COMPOSE_SCENARIO_NAMES = [
   "disconnect",
   "scale",
   "envoy-reload",
+  "streams",
   "cert-rotation",
 ] as const;
 export type ComposeScenarioName = (typeof COMPOSE_SCENARIO_NAMES)[number];
