@@ -30,6 +30,8 @@ export const STREAM_USAGE = `Long-lived streams (lbdemo.v1.Echo/Subscribe, or Ex
 /** What `load` has already read and checked of its own flags. */
 export interface StreamRunInput {
   target: string;
+  /** With an xds:/// target: the xDS server, host:port. */
+  xdsServer: string | undefined;
   engine: EngineKind;
   tls: ClientTls;
   lb: "round_robin" | "pick_first" | undefined;
@@ -62,6 +64,7 @@ export async function runStreamLoad(i: StreamRunInput, ctx: CommandContext): Pro
     target: i.target,
     engine,
     ...(kind ? { kind } : {}),
+    ...(i.xdsServer ? { xdsServer: i.xdsServer } : {}),
     tls: i.tls,
     ...(i.lb ? { lb: i.lb } : {}),
     connections: i.connections,

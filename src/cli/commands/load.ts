@@ -195,7 +195,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     if (values.streams !== undefined) {
       const output = values.output;
       return runStreamLoad(
-        { target, engine, tls, lb, format, connections, connectTimeoutMs, metadata, output, values },
+        { target, xdsServer, engine, tls, lb, format, connections, connectTimeoutMs, metadata, output, values },
         ctx,
       );
     }
