@@ -36,7 +36,7 @@ describe("when the control plane fails", () => {
     });
   });
 
-  it("lab scenario xds-restart: no call lost with the sync gate, hosts dropped without it", async () => {
+  it("lab scenario xds-restart: no call lost with the sync gate, through Envoy and proxyless; hosts dropped without it", async () => {
     const report = await runScenario("xds-restart", {}, () => {});
     assert.equal(report.verdict, "pass", JSON.stringify(report.checks));
     const m = report.measurements;
@@ -44,5 +44,19 @@ describe("when the control plane fails", () => {
     assert.equal(m.gatedMinRoutedHosts, 3);
     assert.equal(m.ungatedHostsDropped, 3);
     assert.ok((m.ungatedFailedCalls as number) > 0);
+    // The proxyless client kept its endpoints through the gated crash: every server answered it
+    // while the xDS server was down, while the restarted one listed, and after.
+    assert.ok((m.proxylessGatedCalls as number) > 0);
+    assert.equal(m.proxylessGatedFailedCalls, 0);
+    for (const w of ["Before", "Down", "Relisting", "After"])
+      assert.equal(m[`proxylessGatedServers${w}`], 3, `servers answering proxyless calls: ${w}`);
+    // Without the gate it took the empty assignment, failed meanwhile, and came back to every server.
+    assert.ok((m.proxylessUngatedFailedWhileEmpty as number) > 0);
+    assert.equal(m.proxylessUngatedServersAfter, 3);
+    assert.ok((m.proxylessUngatedRestartToReconnectMs as number) >= 0);
+    // Its calls are counted in the report's totals, failures included.
+    assert.ok(
+      report.requests.failed >= (m.proxylessUngatedFailedCalls as number) + (m.ungatedFailedCalls as number),
+    );
   });
 });
