@@ -30,7 +30,7 @@ const failuresLine = (p: CrashPhase): string =>
 export const xdsRestart: LabScenario = {
   name: "xds-restart",
   summary:
-    "kill the xDS server under load and start it again, with its sync gate then without; then an Envoy starting while it is down",
+    "kill the xDS server under load (through Envoy and proxyless) and start it again, with its sync gate then without; then an Envoy starting while it is down",
   labOptions: { servers: 3, topology: "xds" },
   load: "paced",
   // Calls are expected to fail without the gate: each phase is judged by its own check.
