@@ -39,28 +39,34 @@ export function startProxylessThread(
   const results: RequestResult[] = [];
   let zeroEpochMs = epochNow();
   let failure: string | undefined;
-  let stopped: (() => void) | undefined;
+  /** The load has stopped, failed, or its thread has exited: nothing more will come. */
+  let ended = false;
+  let onEnded = (): void => {};
+  const end = (): void => {
+    ended = true;
+    onEnded();
+  };
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-  const end = (): Promise<number> => worker.terminate();
+  const terminate = (): Promise<number> => worker.terminate();
   worker.on("message", (m: FromProxyless) => {
     if (m.kind === "failed") {
       failure = m.message;
-      stopped?.();
+      end();
       return;
     }
     zeroEpochMs = m.zeroEpochMs;
     results.push(...m.results);
-    if (m.kind === "stopped") stopped?.();
+    if (m.kind === "stopped") end();
   });
   worker.on("error", (e) => {
     failure = e.message;
-    stopped?.();
+    end();
   });
   void exited.then(() => {
-    failure ??= "the proxyless load's thread ended before it was stopped";
-    stopped?.();
+    if (!ended) failure ??= "the proxyless load's thread ended before it was stopped";
+    end();
   });
-  const onAbort = (): void => void end();
+  const onAbort = (): void => void terminate();
   signal.addEventListener("abort", onAbort, { once: true });
   let stopping: Promise<readonly RequestResult[]> | undefined;
   return {
@@ -71,13 +77,15 @@ export function startProxylessThread(
     },
     stop() {
       stopping ??= (async () => {
-        const done = new Promise<void>((resolve) => (stopped = resolve));
-        if (failure === undefined) worker.postMessage({ kind: "stop" } satisfies ToProxyless);
-        const grace = setTimeout(() => stopped?.(), stopGraceMs(options));
-        await done;
-        clearTimeout(grace);
+        if (!ended) {
+          const done = new Promise<void>((resolve) => (onEnded = resolve));
+          worker.postMessage({ kind: "stop" } satisfies ToProxyless);
+          const grace = setTimeout(end, stopGraceMs(options));
+          await done;
+          clearTimeout(grace);
+        }
         signal.removeEventListener("abort", onAbort);
-        await end();
+        await terminate();
         await exited;
         return results;
       })();
