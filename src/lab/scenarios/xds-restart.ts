@@ -24,8 +24,9 @@ const failuresLine = (p: CrashPhase): string =>
  * and without (it answers at once, with the nothing it has listed yet). Envoy keeps its last
  * configuration while the server is down; the gate is what keeps a restart from emptying it.
  * A proxyless client (grpc-js-xds, xds:///server) runs its own load through both crashes
- * beside Envoy's, and is judged the same way. Last, a second Envoy starts while the xDS server is down: it waits out its
- * initial_fetch_timeout, comes up with no host, and takes the servers once the server is back.
+ * beside Envoy's, and is judged the same way. Last, a second Envoy starts while the xDS
+ * server is down: it waits out its initial_fetch_timeout, comes up with no host, and takes
+ * the servers once the server is back.
  */
 export const xdsRestart: LabScenario = {
   name: "xds-restart",
