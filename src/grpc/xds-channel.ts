@@ -47,9 +47,12 @@ export function xdsBootstrap(server: string, nodeId = defaultNodeId()): XdsBoots
   };
 }
 
+/** How the node id of every proxyless client of this project begins: the xDS server's events tell them from Envoys by it. */
+export const PROXYLESS_NODE_PREFIX = "grpc-lb-proxyless-";
+
 /** grpc-lb-proxyless-PID (-tN in worker thread N): the xDS server's logs and /metrics name clients by it. */
 const defaultNodeId = (): string =>
-  `grpc-lb-proxyless-${process.pid}${threadId === 0 ? "" : `-t${threadId}`}`;
+  `${PROXYLESS_NODE_PREFIX}${process.pid}${threadId === 0 ? "" : `-t${threadId}`}`;
 
 let registered = false;
 

@@ -4,7 +4,10 @@ import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
 import { resolveLabOptions } from "../../src/lab/options.js";
 import { runScenario } from "../../src/lab/scenarios/run.js";
 import { startEnvoyWhileXdsDown } from "../../src/lab/scenarios/xds-late-envoy.js";
+import { startProxylessThread } from "../../src/lab/scenarios/xds-proxyless-thread.js";
 import { asXdsTopology } from "../../src/lab/topologies/xds.js";
+import { startXdsServer } from "../../src/xds/server.js";
+import { EndpointList } from "../../src/xds/sources/list.js";
 
 /** A short initial_fetch_timeout: the behaviour is the same as with the lab's 5 s, sooner. */
 const FETCH_TIMEOUT_MS = 1000;
@@ -36,7 +39,38 @@ describe("when the control plane fails", () => {
     });
   });
 
-  it("lab scenario xds-restart: no call lost with the sync gate, hosts dropped without it", async () => {
+  it("the proxyless load's thread ends on stop() within its grace (a call's deadline + 1 s) while its xDS server never answers", async () => {
+    // Never synced: the gated server answers nothing, so the client has no config and every call waits.
+    const xds = await startXdsServer(new EndpointList("nothing, never synced"), { metricsPort: false });
+    const deadlineMs = 300;
+    try {
+      const load = startProxylessThread(
+        {
+          target: "xds:///server",
+          xdsServer: xds.address,
+          ratePerSec: 50,
+          concurrency: 4,
+          maxRequests: 1000,
+          maxDurationMs: 30_000,
+          deadlineMs,
+        },
+        new AbortController().signal,
+      );
+      const from = performance.now();
+      const results = await load.stop();
+      const tookMs = performance.now() - from;
+      assert.ok(tookMs < deadlineMs + 1000 + 1000, `stop() took ${Math.round(tookMs)} ms`);
+      assert.ok(
+        results.every((r) => r.code !== 0),
+        "no call can succeed without a config",
+      );
+      assert.doesNotThrow(() => load.throwIfFailed());
+    } finally {
+      await xds.stop();
+    }
+  });
+
+  it("lab scenario xds-restart: no call lost with the sync gate, through Envoy and proxyless; hosts dropped without it", async () => {
     const report = await runScenario("xds-restart", {}, () => {});
     assert.equal(report.verdict, "pass", JSON.stringify(report.checks));
     const m = report.measurements;
@@ -44,5 +78,19 @@ describe("when the control plane fails", () => {
     assert.equal(m.gatedMinRoutedHosts, 3);
     assert.equal(m.ungatedHostsDropped, 3);
     assert.ok((m.ungatedFailedCalls as number) > 0);
+    // The proxyless client kept its endpoints through the gated crash: every server answered it
+    // while the xDS server was down, while the restarted one listed, and after.
+    assert.ok((m.proxylessGatedCalls as number) > 0);
+    assert.equal(m.proxylessGatedFailedCalls, 0);
+    for (const w of ["Before", "Down", "Relisting", "After"])
+      assert.equal(m[`proxylessGatedServers${w}`], 3, `servers answering proxyless calls: ${w}`);
+    // Without the gate it took the empty assignment, failed meanwhile, and came back to every server.
+    assert.ok((m.proxylessUngatedFailedWhileEmpty as number) > 0);
+    assert.equal(m.proxylessUngatedServersAfter, 3);
+    assert.ok((m.proxylessUngatedRestartToReconnectMs as number) >= 0);
+    // Its calls are counted in the report's totals, failures included.
+    assert.ok(
+      report.requests.failed >= (m.proxylessUngatedFailedCalls as number) + (m.ungatedFailedCalls as number),
+    );
   });
 });

@@ -1,5 +1,10 @@
 import { LabError } from "../../errors.js";
-import { type PacedLoad, type RequestResult, startPacedLoad } from "../../loadgen/paced-load.js";
+import {
+  type PacedLoad,
+  type PacedLoadOptions,
+  type RequestResult,
+  startPacedLoad,
+} from "../../loadgen/paced-load.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import { distribution, round } from "../../scenarios/report.js";
 import { WARM_UP_CALLS } from "../../scenarios/runner.js";
@@ -92,11 +97,14 @@ const loadThroughEnvoy = (lab: LabCluster, signal: AbortSignal): PacedLoad =>
   );
 
 /** The scenario's steady load, from grpc-js-xds to the lab's xDS server's endpoints. */
-function proxylessLoad(lab: LabCluster, signal: AbortSignal): PacedLoad {
+const proxylessLoad = (lab: LabCluster, signal: AbortSignal): PacedLoad =>
+  startPacedLoad({ ...proxylessLoadOptions(lab), signal });
+
+/** The options of that load (no signal: a worker thread takes them as plain data). */
+export function proxylessLoadOptions(lab: LabCluster): Omit<PacedLoadOptions, "signal"> {
   const eds = lab.topology.envoyEds();
-  if (eds === undefined) throw new LabError("scenario discovery: proxyless needs the lab's xDS server");
-  return startPacedLoad({
-    signal,
+  if (eds === undefined) throw new LabError("a proxyless load needs the lab's xDS server");
+  return {
     target: `xds:///${SERVER_NAME}`,
     xdsServer: formatHostPort(eds.xdsAddress, eds.xdsPort),
     ratePerSec: SCENARIO_RATE_PER_SEC,
@@ -104,7 +112,7 @@ function proxylessLoad(lab: LabCluster, signal: AbortSignal): PacedLoad {
     maxRequests: LAB_LOAD.maxRequests,
     maxDurationMs: LAB_LOAD.maxDurationMs,
     deadlineMs: CALL_DEADLINE_MS,
-  });
+  };
 }
 
 const startsOf = (results: readonly RequestResult[], id: string | undefined): number[] =>

@@ -5,6 +5,8 @@ import type { ScenarioContext } from "../../scenarios/scenario.js";
 import type { LabCluster } from "../cluster.js";
 import type { XdsControlPlane } from "../topologies/xds-control.js";
 import { joinBudgetMs } from "./budgets.js";
+import type { ProxylessSide } from "./xds-proxyless.js";
+import { byStatus, type ProxylessPhase } from "./xds-proxyless-report.js";
 
 /** Calls through Envoy while the xDS server is down, and while the restarted one lists its source. */
 const OUTAGE_CALLS = 200;
@@ -30,18 +32,22 @@ export interface CrashPhase {
   /** Failed calls by their status message (the first few kinds). */
   failures: Record<string, number>;
   backends: Record<string, number>;
+  /** The proxyless client's side of the phase, when one ran beside Envoy. */
+  proxyless: ProxylessPhase | undefined;
 }
 
 /**
  * Under the scenario's load: kills the lab's xDS server, lets 200 calls go while it is down,
  * starts it again on the same port with its source still listing (held), lets 200 calls go
- * while Envoy is connected to it, then gives the source its list. With the sync gate the
- * restarted server says nothing until then; without it, it answers at once with no endpoint.
+ * while Envoy (and the proxyless client, if any) is connected to it, then gives the source its
+ * list. With the sync gate the restarted server says nothing until then; without it, it
+ * answers at once with no endpoint.
  */
 export async function crashAndRestart(
   ctx: ScenarioContext<LabCluster>,
   plane: XdsControlPlane,
   syncGate: boolean,
+  proxyless?: ProxylessSide,
 ): Promise<CrashPhase> {
   const { env: lab, load, waitFor } = ctx;
   const servers = lab.servers().length;
@@ -49,14 +55,20 @@ export async function crashAndRestart(
     (await lab.envoy.admin.stat(ADS_CONNECTED)) === want ? true : undefined;
   const sampler = sampleRoutedHosts(() => lab.hosts(), ctx.signal);
   const from = load.now();
+  proxyless?.mark("from");
   try {
     await plane.kill();
+    proxyless?.mark("killed");
     await waitFor("Envoy to see its ADS stream end", () => connected(0));
     await load.waitForMore(OUTAGE_CALLS);
     const { release } = await plane.restart({ syncGate, held: true });
     const restartedAt = load.now();
+    proxyless?.mark("restarted");
     await waitFor("Envoy to reconnect to the restarted xDS server", () => connected(1));
     const reconnectedAt = load.now();
+    await proxyless?.reconnected(ctx);
+    // Without the gate, the empty assignment reaches the client: wait for it to take it.
+    if (!syncGate) await proxyless?.ackedSince("restarted", ctx);
     // Admin only: no probe call can reach a cluster with no host.
     if (!syncGate)
       await waitFor("Envoy to drop its hosts on the empty assignment", async () =>
@@ -65,6 +77,7 @@ export async function crashAndRestart(
     const emptiedAt = syncGate ? undefined : load.now();
     await load.waitForMore(OUTAGE_CALLS);
     const listedAt = load.now();
+    proxyless?.mark("listed");
     release();
     await ctx.waitForHosts(
       "Envoy to route to every server again",
@@ -72,15 +85,13 @@ export async function crashAndRestart(
       joinBudgetMs(lab.options) * 2,
     );
     const routedAt = load.now();
+    await proxyless?.ackedSince("listed", ctx);
+    await proxyless?.reachedAllSince("listed", ctx);
     await load.waitForMore(OUTAGE_CALLS / 2);
     const to = load.now();
+    proxyless?.mark("to");
     const phase = load.results.filter((r) => r.startMs >= from && r.startMs < to);
     const failed = phase.filter((r) => r.code !== 0);
-    const failures: Record<string, number> = {};
-    for (const r of failed) {
-      const why = `${r.code} ${r.details ?? ""}`.trim();
-      failures[why] = (failures[why] ?? 0) + 1;
-    }
     return {
       calls: phase.length,
       failed: failed.length,
@@ -89,8 +100,9 @@ export async function crashAndRestart(
       restartToReconnectMs: round(reconnectedAt - restartedAt),
       listedToAllRoutedMs: round(routedAt - listedAt),
       noHostMs: emptiedAt === undefined ? 0 : round(routedAt - emptiedAt),
-      failures,
+      failures: byStatus(failed),
       backends: distribution(load.results, from, to),
+      proxyless: proxyless?.result(),
     };
   } finally {
     await sampler.stop();

@@ -1,10 +1,14 @@
 import { DEFAULT_INITIAL_FETCH_TIMEOUT_MS } from "../../envoy/options.js";
 import { LabError } from "../../errors.js";
-import { check, distribution, round } from "../../scenarios/report.js";
+import { check, distribution, requestTotals, round } from "../../scenarios/report.js";
 import { asXdsTopology } from "../topologies/xds.js";
+import { proxylessLoadOptions } from "./discovery-phase.js";
 import type { LabScenario } from "./lab-scenario.js";
 import { type CrashPhase, crashAndRestart } from "./xds-crash-phase.js";
 import { startEnvoyWhileXdsDown } from "./xds-late-envoy.js";
+import { ProxylessSide } from "./xds-proxyless.js";
+import { proxylessChecks, proxylessMeasurements } from "./xds-proxyless-report.js";
+import { startProxylessThread } from "./xds-proxyless-thread.js";
 
 const hostsLine = (p: CrashPhase): string =>
   `${p.failed} of ${p.calls} calls failed, at least ${p.minRoutedHosts} of ${p.servers} hosts routed`;
@@ -19,13 +23,15 @@ const failuresLine = (p: CrashPhase): string =>
  * its port, twice: with its sync gate (it answers nothing until its source has the full list)
  * and without (it answers at once, with the nothing it has listed yet). Envoy keeps its last
  * configuration while the server is down; the gate is what keeps a restart from emptying it.
- * Last, a second Envoy starts while the xDS server is down: it waits out its
- * initial_fetch_timeout, comes up with no host, and takes the servers once the server is back.
+ * A proxyless client (grpc-js-xds, xds:///server) runs its own load through both crashes
+ * beside Envoy's, and is judged the same way. Last, a second Envoy starts while the xDS
+ * server is down: it waits out its initial_fetch_timeout, comes up with no host, and takes
+ * the servers once the server is back.
  */
 export const xdsRestart: LabScenario = {
   name: "xds-restart",
   summary:
-    "kill the xDS server under load and start it again, with its sync gate then without; then an Envoy starting while it is down",
+    "kill the xDS server under load (through Envoy and proxyless) and start it again, with its sync gate then without; then an Envoy starting while it is down",
   labOptions: { servers: 3, topology: "xds" },
   load: "paced",
   // Calls are expected to fail without the gate: each phase is judged by its own check.
@@ -37,8 +43,23 @@ export const xdsRestart: LabScenario = {
     if (topology === undefined || eds === undefined)
       throw new LabError("xds-restart needs the xds topology (--discovery xds)");
     const plane = topology.controlPlane();
-    const gated = await crashAndRestart(ctx, plane, true);
-    const ungated = await crashAndRestart(ctx, plane, false);
+    const side = new ProxylessSide(
+      startProxylessThread(proxylessLoadOptions(lab), ctx.signal),
+      plane,
+      lab.servers().length,
+    );
+    let gated: CrashPhase;
+    let ungated: CrashPhase;
+    try {
+      await side.warmedUp(ctx);
+      gated = await crashAndRestart(ctx, plane, true, side);
+      ungated = await crashAndRestart(ctx, plane, false, side);
+    } finally {
+      await side.load.stop();
+    }
+    if (gated.proxyless === undefined || ungated.proxyless === undefined)
+      throw new LabError("xds-restart: a crash phase ran without its proxyless load");
+    const proxyless = { gated: gated.proxyless, ungated: ungated.proxyless };
     const lateFrom = load.now();
     const late = await startEnvoyWhileXdsDown(
       lab,
@@ -52,7 +73,18 @@ export const xdsRestart: LabScenario = {
     const results = await load.finish();
     const mainWhileLate = results.filter((r) => r.startMs >= lateFrom && r.startMs < lateTo);
     const mainFailedWhileLate = mainWhileLate.filter((r) => r.code !== 0).length;
+    const paced = requestTotals(results);
+    const direct = requestTotals(side.load.results);
+    const errors = { ...paced.errors };
+    for (const [why, n] of Object.entries(direct.errors)) errors[why] = (errors[why] ?? 0) + n;
     return {
+      // Envoy's calls and the proxyless client's, counted together: none of them is left out.
+      requests: {
+        total: paced.total + direct.total,
+        ok: paced.ok + direct.ok,
+        failed: paced.failed + direct.failed,
+        errors,
+      },
       checks: [
         check(
           "with the sync gate, a crash and restart of the xDS server costs no call and no host",
@@ -64,6 +96,7 @@ export const xdsRestart: LabScenario = {
           ungated.minRoutedHosts === 0 && ungated.failed > 0,
           `${hostsLine(ungated)}${ungated.failed > 0 ? `: ${failuresLine(ungated)}` : ""}`,
         ),
+        ...proxylessChecks(proxyless),
         check(
           "an Envoy started while the xDS server is down comes up after its initial_fetch_timeout, with no host",
           late.startToLiveMs >= late.initialFetchTimeoutMs && late.hostsAtLive === 0,
@@ -95,10 +128,13 @@ export const xdsRestart: LabScenario = {
         lateFailedWhileDown: late.failedWhileDown,
         lateRestartToFirstOkMs: late.restartToFirstOkMs,
         lateWindowMs: round(lateTo - lateFrom),
+        ...proxylessMeasurements(proxyless),
       },
       distributions: [
         { phase: "crash and restart, gated", backends: gated.backends },
         { phase: "crash and restart, no gate", backends: ungated.backends },
+        { phase: "proxyless: crash and restart, gated", backends: proxyless.gated.backends },
+        { phase: "proxyless: crash and restart, no gate", backends: proxyless.ungated.backends },
         { phase: "late Envoy started (the lab's Envoy)", backends: distribution(results, lateFrom, lateTo) },
       ],
     };
