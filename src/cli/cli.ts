@@ -23,3 +23,7 @@ process.exitCode = await main(process.argv.slice(2), {
 });
 // Nothing of ours should keep the loop alive now; let pending writes flush.
 for (const sig of HANDLED) process.off(sig, onSignal);
+// A library's timer may still hold the loop long after the command is done: grpc-js-xds keeps
+// a 15-minute one once an assignment has emptied, and closing the channel does not clear it.
+// So exit after a short grace; the timer is unref'd and never delays an exit that comes sooner.
+setTimeout(() => process.exit(), 1000).unref();
