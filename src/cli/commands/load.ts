@@ -195,7 +195,19 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
     if (values.streams !== undefined) {
       const output = values.output;
       return runStreamLoad(
-        { target, xdsServer, engine, tls, lb, format, connections, connectTimeoutMs, metadata, output, values },
+        {
+          target,
+          xdsServer,
+          engine,
+          tls,
+          lb,
+          format,
+          connections,
+          connectTimeoutMs,
+          metadata,
+          output,
+          values,
+        },
         ctx,
       );
     }
