@@ -25,7 +25,7 @@ describe("grpc-lb k8s: bad input", () => {
     ],
     [
       ["k8s", "scenario", "failover"],
-      /--scenario must be one of rollout, scale, delete-pod, envoy-restart, envoy-delete-pod, envoy-scale, cert-rotation, xds-delete-pod, got 'failover'/,
+      /--scenario must be one of rollout, scale, delete-pod, envoy-restart, envoy-delete-pod, envoy-scale, cert-rotation, xds-delete-pod, streams, got 'failover'/,
     ],
     [["k8s", "scenario", "scale", "extra"], /name one of/],
     [

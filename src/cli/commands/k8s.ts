@@ -8,6 +8,7 @@ import { ENVOY_SELECTOR, listPods, type PodInfo, servingPods } from "../../engin
 import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
+import { K8S_STREAMS_TIMINGS } from "../../engines/k8s/scenarios/streams-plan.js";
 import { clusterClientTls } from "../../engines/k8s/tls-client.js";
 import { applyTlsSecrets, K8S_CERTS_DIR } from "../../engines/k8s/tls-secrets.js";
 import { EngineError, UsageError } from "../../errors.js";
@@ -43,6 +44,9 @@ the envoy Service, as any client in the cluster. NAME is one of:
                     old, every leaf from it, the old one retired); new serials on the wire
   xds-delete-pod    (overlays/xds) kubectl delete pod of the xDS replica Envoy streams
                     from; then a server pod joins (it must take calls within 2 s)
+  streams           30 long-lived streams through Envoy (no paced load), servers 3 → 6,
+                    then a rollout, the servers ending each stream after ${K8S_STREAMS_TIMINGS.rebalanceMs / 1000} s; each pod
+                    must carry its fair share in time, nothing lost or duplicated
 
 On the xds overlay (make k8s-cluster DISCOVERY=xds) a new server pod must take
 calls within 2 s of Ready (by DNS: CoreDNS's TTL, Envoy's refresh and checks).
