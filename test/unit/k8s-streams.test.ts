@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  serverDeploymentOf,
+  serverPatch,
+  strategyRestore,
+} from "../../src/engines/k8s/scenarios/server-patch.js";
+import {
   fairShareBudget,
   K8S_STREAMS_STRATEGY,
   K8S_STREAMS_TIMINGS,
   LIFETIME_FLAG,
   phaseCounts,
-  serverArgsOf,
-  serverPatch,
   streamsGoneAt,
   streamsTimeline,
   withStreamLifetime,
@@ -64,9 +67,11 @@ describe("k8s scenario streams: the server's flag", () => {
     ]);
   });
 
-  it("reads the server container's args and patches them with the replicas", () => {
+  it("reads the server container's args and the strategy, and patches them back", () => {
+    const strategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
     const deployment = {
       spec: {
+        strategy,
         template: {
           spec: {
             containers: [
@@ -77,12 +82,24 @@ describe("k8s scenario streams: the server's flag", () => {
         },
       },
     };
-    assert.deepEqual(serverArgsOf(JSON.stringify(deployment)), BASE_ARGS);
-    assert.throws(() => serverArgsOf(JSON.stringify({ spec: {} })), /no container named server/);
-    assert.deepEqual(JSON.parse(serverPatch(["a"], 3)), {
-      spec: { replicas: 3, template: { spec: { containers: [{ name: "server", args: ["a"] }] } } },
+    const d = serverDeploymentOf(JSON.stringify(deployment));
+    assert.deepEqual(d, { args: BASE_ARGS, strategy });
+    assert.throws(() => serverDeploymentOf(JSON.stringify({ spec: {} })), /no container named server/);
+    const containers = [{ name: "server", args: ["a"] }];
+    assert.deepEqual(JSON.parse(serverPatch(["a"], d, { replicas: 3, allAtOnce: true })), {
+      spec: {
+        replicas: 3,
+        strategy: { rollingUpdate: { maxSurge: "100%" } },
+        template: { spec: { containers } },
+      },
     });
-    assert.equal(JSON.parse(serverPatch(["a"])).spec.replicas, undefined);
+    assert.deepEqual(JSON.parse(serverPatch(["a"], d)), { spec: { template: { spec: { containers } } } });
+    // A Recreate deployment has no surge to set.
+    const recreate = { ...d, strategy: { type: "Recreate" } };
+    assert.equal(JSON.parse(serverPatch(["a"], recreate, { allAtOnce: true })).spec.strategy, undefined);
+    assert.deepEqual(JSON.parse(strategyRestore(d)), [
+      { op: "replace", path: "/spec/strategy", value: strategy },
+    ]);
   });
 });
 

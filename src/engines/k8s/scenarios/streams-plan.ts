@@ -20,35 +20,12 @@ export const K8S_STREAMS_TIMINGS: StreamsTimings = { ...DEFAULT_STREAMS_TIMINGS,
 /** The server's flag of the strategy (grpc-lb serve). */
 export const LIFETIME_FLAG = "--max-stream-lifetime-ms";
 
-/** The name of the server's container in deployment/server. */
-const CONTAINER = "server";
-
-/** The args of the server's container in `kubectl get deployment/server -o json`. */
-export function serverArgsOf(deploymentJson: string): string[] {
-  const d = JSON.parse(deploymentJson) as {
-    spec?: { template?: { spec?: { containers?: { name: string; args?: string[] }[] } } };
-  };
-  const c = d.spec?.template?.spec?.containers?.find((x) => x.name === CONTAINER);
-  if (c === undefined) throw new EngineError(`deployment/server has no container named ${CONTAINER}`);
-  return c.args ?? [];
-}
-
 /** `args` with the servers' maximum stream lifetime set to `ms`: an earlier setting is replaced. */
 export function withStreamLifetime(args: readonly string[], ms: number): string[] {
   const kept = args.filter(
     (a, i) => a !== LIFETIME_FLAG && args[i - 1] !== LIFETIME_FLAG && !a.startsWith(`${LIFETIME_FLAG}=`),
   );
   return [...kept, LIFETIME_FLAG, String(ms)];
-}
-
-/** A strategic-merge patch of deployment/server: its container's args (a list, so replaced whole), and replicas. */
-export function serverPatch(args: readonly string[], replicas?: number): string {
-  return JSON.stringify({
-    spec: {
-      ...(replicas === undefined ? {} : { replicas }),
-      template: { spec: { containers: [{ name: CONTAINER, args }] } },
-    },
-  });
 }
 
 /** The longest a stream opened before an operation lives on, in ms (the strategy's time). */

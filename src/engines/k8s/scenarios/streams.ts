@@ -1,3 +1,4 @@
+import { messageOf } from "../../../errors.js";
 import { slackMs } from "../../../lab/scenarios/streams-strategies.js";
 import { check, round, type ScenarioCheck } from "../../../scenarios/report.js";
 import { span } from "../../../scenarios/results.js";
@@ -7,6 +8,7 @@ import { allWithin } from "../report.js";
 import { type K8sEnv, type K8sScenario, rolloutStatus } from "../scenario.js";
 import { k8sBudgets } from "../timing.js";
 import { BASE_REPLICAS } from "./scale.js";
+import { serverDeploymentOf, serverPatch, strategyRestore } from "./server-patch.js";
 import { runStreamsPhases, SCALED_REPLICAS, type StreamsRun } from "./streams-phases.js";
 import {
   describeBudget,
@@ -14,8 +16,6 @@ import {
   K8S_STREAMS_TIMINGS,
   LIFETIME_FLAG,
   phaseCounts,
-  serverArgsOf,
-  serverPatch,
   streamAgeMs,
   streamsGoneAt,
   streamsTimeline,
@@ -39,16 +39,24 @@ export const streams: K8sScenario = {
   ownLoad: true,
   async run(ctx, start) {
     const { env, signal } = ctx;
-    const got = await kubectl(env.kube, ["get", "deployment/server", "-o", "json"], { signal });
-    const original = serverArgsOf(got);
+    const patch = (type: "strategic" | "json", body: string, withSignal: boolean) =>
+      kubectl(
+        env.kube,
+        ["patch", "deployment/server", "--type", type, "-p", body],
+        withSignal ? { signal } : {},
+      );
+    const original = serverDeploymentOf(
+      await kubectl(env.kube, ["get", "deployment/server", "-o", "json"], { signal }),
+    );
     try {
       const setupFrom = performance.now();
       env.progress(
-        `kubectl patch deployment/server: ${LIFETIME_FLAG} ${T.rebalanceMs} (strategy ${K8S_STREAMS_STRATEGY})`,
+        `kubectl patch deployment/server: ${LIFETIME_FLAG} ${T.rebalanceMs} (strategy ${K8S_STREAMS_STRATEGY}), every pod at once`,
       );
-      const patch = serverPatch(withStreamLifetime(original, T.rebalanceMs));
-      await kubectl(env.kube, ["patch", "deployment/server", "-p", patch], { signal });
+      const args = withStreamLifetime(original.args, T.rebalanceMs);
+      await patch("strategic", serverPatch(args, original, { allAtOnce: true }), true);
       await rolloutStatus(ctx, "server");
+      await patch("json", strategyRestore(original), true);
       const three = await env.envoyMatchesPods("Envoy to route to exactly the patched server pods");
       const setupMs = performance.now() - setupFrom;
       env.progress(`${T.streams} streams through Envoy to ${three.length} pods`);
@@ -56,15 +64,13 @@ export const streams: K8sScenario = {
     } finally {
       // Also after a failure or Ctrl-C: without the signal, and a failure here must not hide the scenario's.
       env.progress(`kubectl patch deployment/server: back to ${BASE_REPLICAS} pods and the args it had`);
-      await kubectl(env.kube, [
-        "patch",
-        "deployment/server",
-        "-p",
-        serverPatch(original, BASE_REPLICAS),
-      ]).catch((e: unknown) =>
-        env.progress(`could not restore deployment/server: ${e instanceof Error ? e.message : String(e)}`),
+      const restore = serverPatch(original.args, original, { replicas: BASE_REPLICAS, allAtOnce: true });
+      await patch("strategic", restore, false)
+        .then(() => (signal.aborted ? undefined : rolloutStatus(ctx, "server")))
+        .catch((e: unknown) => env.progress(`could not restore deployment/server: ${messageOf(e)}`));
+      await patch("json", strategyRestore(original), false).catch((e: unknown) =>
+        env.progress(`could not restore the rollout strategy of deployment/server: ${messageOf(e)}`),
       );
-      if (!signal.aborted) await rolloutStatus(ctx, "server").catch(() => {});
     }
   },
 };
