@@ -93,8 +93,8 @@ k8s-down: ## Kubernetes: delete the grpc-lb namespace and everything in it
 k8s-doctor: build ## Kubernetes: grpc-lb doctor on every Envoy pod, with live calls through each
 	$(GRPC_LB) k8s doctor --namespace $(K8S_NS)
 
-k8s-scenarios: build ## Kubernetes: every day-two scenario under load (servers and the Envoy tier; DISCOVERY=xds: and the loss of an xDS replica)
-	@rc=0; for s in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale $(if $(filter xds,$(DISCOVERY)),xds-delete-pod); do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc
+k8s-scenarios: build ## Kubernetes: every day-two scenario under load (servers, the Envoy tier, long-lived streams; DISCOVERY=xds: and the loss of an xDS replica)
+	@rc=0; for s in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale streams $(if $(filter xds,$(DISCOVERY)),xds-delete-pod); do $(GRPC_LB) k8s scenario $$s || rc=1; done; exit $$rc
 
 e2e-k8s: ## Kubernetes end to end: engine, images, local cluster, every check, teardown (CI=true or GRPC_LB_ALLOW_INSTALL=1)
 	$(K8S_LOCAL)/e2e.sh

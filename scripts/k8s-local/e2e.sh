@@ -2,7 +2,7 @@
 # make e2e-k8s: from nothing to every Kubernetes check and back to nothing.
 # Docker engine and images (for the server and stand-in Envoy images), the local
 # cluster, the seed's targets with their distributions asserted, every day-two
-# scenario, the seed, a rollout, a scale-out and the loss of an xDS replica with Envoy fed
+# scenario (long-lived streams through a scale-out and a rollout too), the seed, a rollout, a scale-out and the loss of an xDS replica with Envoy fed
 # by xDS (overlays/xds), then the same seed over TLS (overlays/tls), the servers' refusal of a
 # client without Envoy's certificate and the certificate rotation, teardown. Non-zero on any failed check; stage timings at the end.
 set -euo pipefail
@@ -166,7 +166,7 @@ scenario() {
       Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
     "${report}" || true
 }
-for name in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale; do
+for name in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale streams; do
   stage "day two: grpc-lb k8s scenario ${name}"
   scenario "${name}"
 done

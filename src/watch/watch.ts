@@ -11,6 +11,8 @@ import type { Section, WatchView } from "./view.js";
 export interface WatchOptions {
   /** Envoys' admin APIs, host:port: one section each, in this order. */
   admins: string[];
+  /** How each section names its Envoy (a pod's name), in the order of admins; default its admin API. */
+  names?: readonly string[];
   /** The cluster to show on every Envoy; undefined: each Envoy's cluster with the most hosts. */
   cluster: string | undefined;
   /** Time between two readings, ms (default 1000). */
@@ -21,9 +23,10 @@ export interface WatchOptions {
   signal: AbortSignal;
 }
 
-/** One Envoy watched: its admin API, the cluster shown, its last good reading. */
+/** One Envoy watched: its admin API and name, the cluster shown, its last good reading. */
 interface Watched {
   admin: EnvoyAdmin;
+  name: string;
   choice: ClusterChoice;
   last: EnvoyReading;
 }
@@ -37,9 +40,14 @@ interface Watched {
 export async function watchEnvoys(o: WatchOptions, view: WatchView): Promise<number> {
   const admins = o.admins.map((a) => new EnvoyAdmin(a));
   const t0 = performance.now();
-  const first = await abortable(Promise.all(admins.map((a) => readEnvoy(a))), o.signal);
+  const names = admins.map((a, i) => o.names?.[i] ?? a.address);
+  // A reading carries the name its section shows.
+  const read = (a: EnvoyAdmin, i: number): Promise<EnvoyReading> =>
+    readEnvoy(a).then((r) => ({ ...r, admin: names[i] ?? r.admin }));
+  const first = await abortable(Promise.all(admins.map(read)), o.signal);
   const watched: Watched[] = first.map((r, i) => ({
     admin: admins[i] as EnvoyAdmin,
+    name: names[i] ?? r.admin,
     choice: pickCluster(r, o.cluster),
     last: r,
   }));
@@ -58,7 +66,7 @@ export async function watchEnvoys(o: WatchOptions, view: WatchView): Promise<num
     tick = Math.max(tick + 1, Math.ceil((performance.now() - t0) / o.intervalMs));
     const wait = t0 + tick * o.intervalMs - performance.now();
     if (wait > 0) await delay(wait, undefined, { signal: o.signal });
-    const readings = await abortable(Promise.allSettled(watched.map((w) => readEnvoy(w.admin))), o.signal);
+    const readings = await abortable(Promise.allSettled(watched.map((w, i) => read(w.admin, i))), o.signal);
     const ts = Date.now();
     view.interval(readings.map((r, i) => section(watched[i] as Watched, r, ts)));
     shown += 1;
@@ -72,7 +80,7 @@ function section(w: Watched, r: PromiseSettledResult<EnvoyReading>, ts: number):
     return {
       kind: "unread",
       choice: w.choice,
-      admin: w.admin.address,
+      admin: w.name,
       ts: new Date(ts).toISOString(),
       message: messageOf(r.reason),
     };

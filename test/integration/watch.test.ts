@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { showWatch } from "../../src/cli/commands/watch.js";
 import { main } from "../../src/cli/main.js";
 import { CLUSTER_NAME } from "../../src/envoy/bootstrap.js";
 import { type LabCluster, startLabCluster } from "../../src/lab/cluster.js";
@@ -118,6 +119,21 @@ describe("grpc-lb watch on a real lab", () => {
     const c = captureContext();
     assert.equal(await main(["watch", "--admin", "127.0.0.1:1", "--count", "1"], c.ctx), 1);
     assert.match(c.stderr(), /^grpc-lb: envoy: no admin API answers at http:\/\/127\.0\.0\.1:1: .*\n$/);
+  });
+
+  it("names each section as told (k8s watch names a pod): the JSON line's admin is that name", async () => {
+    const c = captureContext();
+    const flags = { cluster: undefined, intervalMs: 100, count: 1, format: "json" } as const;
+    await showWatch([admin], flags, c.ctx, undefined, ["pod/envoy-a"]);
+    const lines = c
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { admin: string; cluster: string });
+    assert.deepEqual(
+      lines.map((l) => [l.admin, l.cluster]),
+      [["pod/envoy-a", CLUSTER_NAME]],
+    );
   });
 
   it("bad flags: exit 2", async () => {

@@ -25,7 +25,7 @@ describe("grpc-lb k8s: bad input", () => {
     ],
     [
       ["k8s", "scenario", "failover"],
-      /--scenario must be one of rollout, scale, delete-pod, envoy-restart, envoy-delete-pod, envoy-scale, cert-rotation, xds-delete-pod, got 'failover'/,
+      /--scenario must be one of rollout, scale, delete-pod, envoy-restart, envoy-delete-pod, envoy-scale, cert-rotation, xds-delete-pod, streams, got 'failover'/,
     ],
     [["k8s", "scenario", "scale", "extra"], /name one of/],
     [
@@ -36,6 +36,9 @@ describe("grpc-lb k8s: bad input", () => {
     [["k8s", "envoy-hosts", "--wait-ms", "soon"], /--wait-ms must be an integer/],
     [["k8s", "envoy-hosts", "now"], /takes no argument/],
     [["k8s", "--nope"], /unknown option --nope/],
+    [["k8s", "watch", "now"], /k8s watch: takes no argument/],
+    [["k8s", "scenario", "rollout", "--interval", "1s"], /--interval goes with 'k8s watch' only/],
+    [["k8s", "watch", "--format", "csv"], /--format must be one of text, json/],
   ];
   for (const [argv, message] of cases) {
     it(`exits 2 for: grpc-lb ${argv.join(" ")}`, async () => {

@@ -120,6 +120,12 @@ describe("the fair share of streams", () => {
     // A server with no stream counts as 0; a stream still resuming breaks it too.
     assert.equal(atFairShare({ a: 10, b: 10, c: 10 }, ["a", "b", "c", "d"], 30), false);
     assert.equal(atFairShare({ a: 10, b: 10, c: 9 }, ["a", "b", "c"], 30), false);
+    // Streams still on a server outside the list (one being replaced) break it, even with every
+    // listed server within one.
+    assert.equal(
+      atFairShare({ a: 4, b: 5, c: 4, d: 4, e: 4, f: 5, old: 4 }, ["a", "b", "c", "d", "e", "f"], 30),
+      false,
+    );
   });
 });
 

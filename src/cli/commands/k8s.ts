@@ -1,21 +1,20 @@
 import { K8S_NAMESPACE } from "../../deploy/presets.js";
-import { healthCaller } from "../../doctor/live.js";
-import { forwardToEnvoy } from "../../engines/k8s/envoy.js";
 import { envoyHostsReport } from "../../engines/k8s/hosts.js";
-import { type KubeTarget, resolveKubeTarget } from "../../engines/k8s/kubectl.js";
+import { resolveKubeTarget } from "../../engines/k8s/kubectl.js";
 import { formatRefusals, mtlsRefusal } from "../../engines/k8s/mtls-refusal.js";
-import { ENVOY_SELECTOR, listPods, type PodInfo, servingPods } from "../../engines/k8s/pods.js";
 import { K8S_SCENARIO_NAMES } from "../../engines/k8s/report.js";
 import { runK8sScenario } from "../../engines/k8s/scenario.js";
 import { k8sScenarios } from "../../engines/k8s/scenarios/registry.js";
+import { K8S_STREAMS_TIMINGS } from "../../engines/k8s/scenarios/streams-plan.js";
 import { clusterClientTls } from "../../engines/k8s/tls-client.js";
 import { applyTlsSecrets, K8S_CERTS_DIR } from "../../engines/k8s/tls-secrets.js";
-import { EngineError, UsageError } from "../../errors.js";
-import { type ClientTls, INSECURE } from "../../grpc/client-tls.js";
+import { UsageError } from "../../errors.js";
 import { formatScenarioReport } from "../../scenarios/report.js";
 import { SCENARIO_RATE_PER_SEC } from "../../scenarios/scenario-load.js";
-import { type Command, type CommandContext, choiceFlag, intFlag, parseFlags } from "../args.js";
-import { doctorAndPrint } from "./doctor.js";
+import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
+import { doctorOnEveryEnvoy } from "./k8s-doctor.js";
+import { K8S_WATCH_HELP, k8sWatch } from "./k8s-watch.js";
+import { WATCH_FLAGS, WATCH_USAGE, watchFlags } from "./watch.js";
 
 export const k8sCommand: Command = {
   name: "k8s",
@@ -25,6 +24,7 @@ export const k8sCommand: Command = {
        grpc-lb k8s doctor [options]
        grpc-lb k8s secrets [--certs DIR] [options]
        grpc-lb k8s mtls-refusal [options]
+       grpc-lb k8s watch [watch options] [--namespace NS]
 
 Runs one day-two operation on the deployment of deploy/k8s (make k8s-cluster)
 while a steady load (${SCENARIO_RATE_PER_SEC} calls/s over one channel) goes through Envoy, reached by
@@ -43,6 +43,9 @@ the envoy Service, as any client in the cluster. NAME is one of:
                     old, every leaf from it, the old one retired); new serials on the wire
   xds-delete-pod    (overlays/xds) kubectl delete pod of the xDS replica Envoy streams
                     from; then a server pod joins (it must take calls within 2 s)
+  streams           30 long-lived streams through Envoy (no paced load), servers 3 → 6,
+                    then a rollout, the servers ending each stream after ${K8S_STREAMS_TIMINGS.rebalanceMs / 1000} s; each pod
+                    must carry its fair share in time, nothing lost or duplicated
 
 On the xds overlay (make k8s-cluster DISCOVERY=xds) a new server pod must take
 calls within 2 s of Ready (by DNS: CoreDNS's TTL, Envoy's refresh and checks).
@@ -66,6 +69,8 @@ grpc-lb-ca from a certificate set of 'grpc-lb certs' (DIR/current; made with
 trusting the CA but with no client certificate: exit 0 when each refuses it in the
 TLS handshake (mutual TLS), 1 otherwise.
 
+${K8S_WATCH_HELP}
+
 The cluster is the local one of 'make k8s-local-up' when .tools/k8s-local/kubeconfig
 exists, otherwise kubectl's current context.
 
@@ -75,6 +80,9 @@ Options:
   --namespace NS   the namespace of the deployment (default ${K8S_NAMESPACE})
   --json           print the report as one JSON object (progress goes to stderr)
   -h, --help       show this help
+
+Watch options (k8s watch; see grpc-lb watch --help):
+${WATCH_USAGE}
 `,
   async run(argv, ctx) {
     const { values, positionals } = parseFlags(
@@ -85,6 +93,7 @@ Options:
         json: { type: "boolean" },
         "wait-ms": { type: "string" },
         certs: { type: "string" },
+        ...WATCH_FLAGS,
       },
       true,
     );
@@ -107,6 +116,13 @@ Options:
     )
       throw new UsageError("grpc-lb k8s: --certs is for secrets and scenario cert-rotation");
     const certsDir = values.certs ?? K8S_CERTS_DIR;
+    const given = Object.keys(WATCH_FLAGS).filter((k) => values[k as keyof typeof WATCH_FLAGS] !== undefined);
+    if (sub !== "watch" && given.length > 0)
+      throw new UsageError(`grpc-lb k8s: --${given[0]} goes with 'k8s watch' only`);
+    if (sub === "watch") {
+      if (nameArg !== undefined) throw new UsageError("grpc-lb k8s watch: takes no argument");
+      return k8sWatch(kube, watchFlags("k8s watch", values), ctx);
+    }
     if (sub === "envoy-hosts") {
       if (nameArg !== undefined) throw new UsageError("grpc-lb k8s envoy-hosts: takes no argument");
       const waitMs = intFlag("k8s", "wait-ms", values["wait-ms"], { min: 0, max: 600_000 }) ?? 0;
@@ -137,7 +153,7 @@ Options:
     }
     if (sub !== "scenario") {
       throw new UsageError(
-        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario, envoy-hosts, doctor, secrets, mtls-refusal (see grpc-lb k8s --help)`,
+        `grpc-lb k8s: ${sub === undefined ? "name a subcommand" : `unknown subcommand '${sub}'`}: scenario, envoy-hosts, doctor, secrets, mtls-refusal, watch (see grpc-lb k8s --help)`,
       );
     }
     const name = choiceFlag("k8s scenario", "scenario", nameArg, K8S_SCENARIO_NAMES);
@@ -157,45 +173,3 @@ Options:
     return report.verdict === "pass" ? 0 : 1;
   },
 };
-
-/** Doctor on each ready Envoy pod in turn, through port-forwards; the worst exit status. */
-async function doctorOnEveryEnvoy(t: KubeTarget, json: boolean, ctx: CommandContext): Promise<number> {
-  const pods = servingPods(await listPods(t, ENVOY_SELECTOR, ctx.signal));
-  if (pods.length === 0) throw new EngineError(`k8s: no ready Envoy pod in namespace ${t.namespace}`);
-  const client = await clusterClientTls(t, ctx.signal);
-  try {
-    return await doctorEach(t, pods, client.tls ?? INSECURE, json, ctx);
-  } finally {
-    await client.dispose();
-  }
-}
-
-async function doctorEach(
-  t: KubeTarget,
-  pods: readonly PodInfo[],
-  tls: ClientTls,
-  json: boolean,
-  ctx: CommandContext,
-): Promise<number> {
-  let worst = 0;
-  for (const pod of pods) {
-    ctx.stderr(`k8s: doctor on pod ${pod.name}\n`);
-    const forward = await forwardToEnvoy(t, pod.name, 0, ctx.signal);
-    try {
-      const listener = `127.0.0.1:${forward.grpc.port}`;
-      const code = await doctorAndPrint(
-        {
-          admin: forward.admin,
-          live: { listener, caller: healthCaller(listener, tls), deadlineMs: 2000 },
-          signal: ctx.signal,
-        },
-        json,
-        ctx,
-      );
-      worst = Math.max(worst, code);
-    } finally {
-      await forward.stop();
-    }
-  }
-  return worst;
-}

@@ -112,13 +112,15 @@ export interface WatchOutput {
 
 /**
  * Watches the Envoys behind `admins` (host:port) until --count or ctx.signal (a clean end),
- * on stdout unless `to` says otherwise (a scenario's --watch draws on stderr).
+ * on stdout unless `to` says otherwise (a scenario's --watch draws on stderr); `names` name
+ * their sections (default: the admin APIs).
  */
 export async function showWatch(
   admins: string[],
   f: WatchFlags,
   ctx: CommandContext,
   to: WatchOutput = { write: ctx.stdout, stream: process.stdout },
+  names?: readonly string[],
 ): Promise<void> {
   const out = to.stream;
   const { kind, colour } = viewFor(f.format, { isTTY: out.isTTY === true, env: process.env });
@@ -131,7 +133,14 @@ export async function showWatch(
   });
   try {
     await watchEnvoys(
-      { admins, cluster: f.cluster, intervalMs: f.intervalMs, count: f.count, signal: ctx.signal },
+      {
+        admins,
+        ...(names ? { names } : {}),
+        cluster: f.cluster,
+        intervalMs: f.intervalMs,
+        count: f.count,
+        signal: ctx.signal,
+      },
       view,
     );
   } catch (e) {

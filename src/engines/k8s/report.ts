@@ -10,6 +10,7 @@ export const K8S_SCENARIO_NAMES = [
   "envoy-scale",
   "cert-rotation",
   "xds-delete-pod",
+  "streams",
 ] as const;
 export type K8sScenarioName = (typeof K8S_SCENARIO_NAMES)[number];
 

@@ -62,6 +62,8 @@ export interface K8sStart {
   before: PodInfo[];
   /** When the scenario acts, on the load's clock. */
   opAt: number;
+  /** The clock of opAt and of the pod watch: the paced load's, else the run's own. */
+  now(): number;
 }
 
 export interface K8sScenario {
@@ -74,6 +76,11 @@ export interface K8sScenario {
    * Service (an Envoy-tier operation: a port-forward would pin the load to one Envoy pod).
    */
   inCluster?: boolean;
+  /**
+   * True when the scenario sends its own load through the port-forward to Envoy (long-lived
+   * streams) instead of the runner's paced calls.
+   */
+  ownLoad?: boolean;
   /** Bounds of its paced load, when it needs more than ENGINE_LOAD (waits on kubelet's sync period). */
   bounds?(kube: KubeTarget): LoadBounds;
   /**
@@ -176,6 +183,7 @@ async function runWith(
     for (const p of list) if (!ids.has(p.name)) ids.set(p.name, await serverIdOf(kube, p.name, signal));
   };
   let watch: PodWatch | undefined;
+  const paced = !scenario.inCluster && !scenario.ownLoad;
   const env: K8sEnv = {
     kube,
     get envoy() {
@@ -201,24 +209,18 @@ async function runWith(
   const opened: Scenario<K8sEnv> = {
     name: scenario.name,
     summary: scenario.summary,
-    load: scenario.inCluster ? "none" : "paced",
+    load: paced ? "paced" : "none",
     ...(scenario.allowFailedCalls ? { allowFailedCalls: true } : {}),
     async run(ctx) {
       const t0 = performance.now();
-      watch = watchPods(
-        kube,
-        SERVER_SELECTOR,
-        scenario.inCluster ? () => performance.now() - t0 : ctx.load.now,
-      );
+      const now = paced ? ctx.load.now : () => performance.now() - t0;
+      watch = watchPods(kube, SERVER_SELECTOR, now);
       try {
-        if (!scenario.inCluster) await ctx.load.waitForMore(MORE_BEFORE_ACTING);
+        if (paced) await ctx.load.waitForMore(MORE_BEFORE_ACTING);
         const before = servingPods(await servers());
         await learnIds(before);
         progress(`scenario ${scenario.name}: ${scenario.summary}`);
-        return await scenario.run(ctx, {
-          before,
-          opAt: scenario.inCluster ? performance.now() - t0 : ctx.load.now(),
-        });
+        return await scenario.run(ctx, { before, opAt: now(), now });
       } finally {
         await watch.stop();
       }

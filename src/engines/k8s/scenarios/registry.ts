@@ -5,6 +5,7 @@ import { deletePod } from "./delete-pod.js";
 import { envoyDeletePod, envoyRestart, envoyScale } from "./envoy-tier.js";
 import { rollout } from "./rollout.js";
 import { scale } from "./scale.js";
+import { streams } from "./streams.js";
 import { xdsDeletePod } from "./xds-tier.js";
 
 // A record over every name: a scenario missing here is a compile error.
@@ -17,4 +18,5 @@ export const k8sScenarios: Record<K8sScenarioName, K8sScenario> = {
   "envoy-scale": envoyScale,
   "cert-rotation": certRotation,
   "xds-delete-pod": xdsDeletePod,
+  streams,
 };

@@ -7,7 +7,7 @@ import { K8S_TIMING, k8sBudgets } from "../timing.js";
 import { names, readyToFirstCall, terminatingToLastCall, waitForPodsGone, waitForTraffic } from "./common.js";
 
 /** Replicas of deployment/server the cluster starts with and the scenario returns to. */
-const BASE_REPLICAS = 3;
+export const BASE_REPLICAS = 3;
 
 /** `kubectl scale` 3 → 6 → 2 under load, then back to 3 (not measured). */
 export const scale: K8sScenario = {
