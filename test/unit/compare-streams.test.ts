@@ -9,31 +9,13 @@ import { streamsResultOf } from "../../src/compare/streams-result.js";
 import type { LabServer } from "../../src/lab/servers.js";
 import type { StreamReport } from "../../src/loadgen/streams/stream-report.js";
 import { captureContext } from "../helpers.js";
+import { streamReport as sharedReport } from "../stream-fixtures.js";
 
 const server = (index: number): LabServer => ({ index, id: `s${index + 1}` }) as LabServer;
 
 /** A stream run's report as startStreamLoad gives it: the samples on its own clock, from 0. */
-const streamReport = (over: Partial<StreamReport>): StreamReport => ({
-  target: "127.0.0.1:1",
-  engine: "h2",
-  kind: "subscribe",
-  streams: 6,
-  intervalMs: 100,
-  maxLifetimeMs: 0,
-  durationMs: 3500,
-  samples: [],
-  messagesByServer: {},
-  addresses: {},
-  endsByStatus: {},
-  resumes: 0,
-  delivered: 0,
-  lost: 0,
-  duplicated: 0,
-  failedStreams: 0,
-  failures: [],
-  interrupted: false,
-  ...over,
-});
+const streamReport = (over: Partial<StreamReport>): StreamReport =>
+  sharedReport({ durationMs: 3500, ...over });
 
 describe("lab compare --workload streams: options", () => {
   it("defaults to unary, and to 30 streams a reply every 100 ms with no kill for streams", () => {

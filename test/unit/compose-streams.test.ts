@@ -11,6 +11,7 @@ import { countsBetween, movedOffMs, spreadOverTime } from "../../src/scenarios/s
 import { StreamPhaseTracker } from "../../src/scenarios/stream-tracker.js";
 import { type StreamsPhaseResult, streamsOutcome } from "../../src/scenarios/streams-outcome.js";
 import { waitFor } from "../../src/util/wait.js";
+import { streamReport } from "../stream-fixtures.js";
 
 const at = (atMs: number, byServer: Record<string, number>): StreamSample => ({
   atMs,
@@ -18,27 +19,17 @@ const at = (atMs: number, byServer: Record<string, number>): StreamSample => ({
   byServer,
 });
 
-const report = (over: Partial<StreamReport> = {}): StreamReport => ({
-  target: "127.0.0.1:10000",
-  engine: "h2",
-  kind: "subscribe",
-  streams: 6,
-  intervalMs: 100,
-  maxLifetimeMs: 6000,
-  durationMs: 4000,
-  samples: [at(0, { a: 3, b: 3 }), at(1000, { a: 3, b: 2, c: 1 }), at(2000, { a: 2, b: 2, c: 2 })],
-  messagesByServer: {},
-  addresses: {},
-  endsByStatus: { OK: 4 },
-  resumes: 4,
-  delivered: 240,
-  lost: 0,
-  duplicated: 0,
-  failedStreams: 0,
-  failures: [],
-  interrupted: false,
-  ...over,
-});
+const report = (over: Partial<StreamReport> = {}): StreamReport =>
+  streamReport({
+    target: "127.0.0.1:10000",
+    maxLifetimeMs: 6000,
+    durationMs: 4000,
+    samples: [at(0, { a: 3, b: 3 }), at(1000, { a: 3, b: 2, c: 1 }), at(2000, { a: 2, b: 2, c: 2 })],
+    endsByStatus: { OK: 4 },
+    resumes: 4,
+    delivered: 240,
+    ...over,
+  });
 
 const counts = countsBetween(undefined, report());
 const phase = (over: Partial<StreamsPhaseResult> = {}): StreamsPhaseResult => ({

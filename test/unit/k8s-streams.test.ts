@@ -10,7 +10,6 @@ import {
   K8S_STREAMS_STRATEGY,
   K8S_STREAMS_TIMINGS,
   LIFETIME_FLAG,
-  phaseCounts,
   streamsGoneAt,
   streamsTimeline,
   withStreamLifetime,
@@ -18,30 +17,11 @@ import {
 import { noFailedStreams, streamCalls } from "../../src/engines/k8s/scenarios/streams-verdict.js";
 import { STRATEGIES } from "../../src/lab/scenarios/streams-strategies.js";
 import type { StreamReport, StreamSample } from "../../src/loadgen/streams/stream-report.js";
+import { streamReport } from "../stream-fixtures.js";
 
 const BASE_ARGS = ["grpc-lb", "serve", "--port", "50051", "--drain-delay-ms", "20000"];
 
-const report = (over: Partial<StreamReport> = {}): StreamReport => ({
-  target: "127.0.0.1:1",
-  engine: "h2",
-  kind: "subscribe",
-  streams: 30,
-  intervalMs: 100,
-  maxLifetimeMs: 0,
-  durationMs: 1000,
-  samples: [],
-  messagesByServer: {},
-  addresses: {},
-  endsByStatus: {},
-  resumes: 0,
-  delivered: 0,
-  lost: 0,
-  duplicated: 0,
-  failedStreams: 0,
-  failures: [],
-  interrupted: false,
-  ...over,
-});
+const report = (over: Partial<StreamReport> = {}): StreamReport => streamReport({ streams: 30, ...over });
 
 const sample = (atMs: number, byServer: Record<string, number>): StreamSample => ({
   atMs,
@@ -110,20 +90,6 @@ describe("k8s scenario streams: budgets and counts", () => {
     assert.equal(b.ageMs, K8S_STREAMS_TIMINGS.rebalanceMs);
     assert.equal(b.totalMs, Math.round(8198.4 + 22_250 + b.ageMs + b.slackMs));
     assert.ok(b.slackMs > 0);
-  });
-
-  it("counts a phase as the difference of two reports", () => {
-    const a = report({ endsByStatus: { OK: 10 }, resumes: 10, delivered: 100 });
-    const b = report({ endsByStatus: { OK: 25, INTERNAL: 2 }, resumes: 27, delivered: 400, lost: 1 });
-    assert.deepEqual(phaseCounts(a, b), {
-      ended: 17,
-      endedNotOk: 2,
-      resumes: 17,
-      delivered: 300,
-      lost: 1,
-      duplicated: 0,
-    });
-    assert.equal(phaseCounts(undefined, a).ended, 10);
   });
 
   it("counts every Subscribe call, and every failure in the headline", () => {

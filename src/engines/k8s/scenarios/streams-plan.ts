@@ -6,7 +6,7 @@ import {
   type StreamsTimings,
   slackMs,
 } from "../../../lab/scenarios/streams-strategies.js";
-import type { StreamReport, StreamSample } from "../../../loadgen/streams/stream-report.js";
+import type { StreamSample } from "../../../loadgen/streams/stream-report.js";
 
 /** The strategy docs/streams.md recommends, the one the lab's scenario holds to its fair-share budget. */
 export const K8S_STREAMS_STRATEGY: StrategyName = "server-lifetime";
@@ -58,37 +58,6 @@ export function fairShareBudget(podsReadyMs: number, hostsMs: number, t: Streams
 
 export const describeBudget = (b: FairShareBudget): string =>
   `budget ${b.totalMs} ms: pods Ready ${b.podsReadyMs} + Envoy ${b.hostsMs} + stream age ${b.ageMs} + slack ${b.slackMs}`;
-
-/** What happened to the streams between two reports of one run. */
-export interface PhaseCounts {
-  /** Streams that ended (and were resumed or given up). */
-  ended: number;
-  /** Those that ended with a status other than OK. */
-  endedNotOk: number;
-  resumes: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-}
-
-const ends = (r: StreamReport, ok?: boolean): number =>
-  Object.entries(r.endsByStatus)
-    .filter(([code]) => ok === undefined || (code === "OK") === ok)
-    .reduce((a, [, n]) => a + n, 0);
-
-/** The counts of `to` less those of `from` (an earlier report of the same run; none: from the start). */
-export function phaseCounts(from: StreamReport | undefined, to: StreamReport): PhaseCounts {
-  if (from === undefined)
-    return phaseCounts({ ...to, endsByStatus: {}, resumes: 0, delivered: 0, lost: 0, duplicated: 0 }, to);
-  return {
-    ended: ends(to) - ends(from),
-    endedNotOk: ends(to, false) - ends(from, false),
-    resumes: to.resumes - from.resumes,
-    delivered: to.delivered - from.delivered,
-    lost: to.lost - from.lost,
-    duplicated: to.duplicated - from.duplicated,
-  };
-}
 
 /**
  * Streams per server every `stepMs` from `fromMs` until `toMs` (each row the last sample at or

@@ -3,6 +3,7 @@ import { slackMs } from "../../../lab/scenarios/streams-strategies.js";
 import { check, round, type ScenarioCheck } from "../../../scenarios/report.js";
 import { span } from "../../../scenarios/results.js";
 import type { ScenarioOutcome } from "../../../scenarios/scenario.js";
+import { countsBetween } from "../../../scenarios/stream-phases.js";
 import { kubectl } from "../kubectl.js";
 import { allWithin } from "../report.js";
 import { type K8sEnv, type K8sScenario, rolloutStatus } from "../scenario.js";
@@ -15,7 +16,6 @@ import {
   K8S_STREAMS_STRATEGY,
   K8S_STREAMS_TIMINGS,
   LIFETIME_FLAG,
-  phaseCounts,
   streamAgeMs,
   streamsGoneAt,
   streamsTimeline,
@@ -95,7 +95,7 @@ function outcome(env: K8sEnv, run: StreamsRun, setupMs: number): ScenarioOutcome
         `${ms(p.fairShareMs)} (${describeBudget(p.budget)})`,
       ),
     );
-    const counts = phaseCounts(run.phases[i - 1]?.report, next === undefined ? run.report : p.report);
+    const counts = countsBetween(run.phases[i - 1]?.report, next === undefined ? run.report : p.report);
     Object.assign(measurements, {
       [`${p.key}.podsReadyMs`]: p.budget.podsReadyMs,
       [`${p.key}.fairShareMs`]: p.fairShareMs ?? -1,
