@@ -10,7 +10,7 @@ import type { Section, WatchView } from "./view.js";
 /** What `grpc-lb watch` watches, resolved (every field set). */
 export interface WatchOptions {
   /** Envoys' admin APIs, host:port: one section each, in this order. */
-  admins: string[];
+  admins: readonly string[];
   /** How each section names its Envoy (a pod's name), in the order of admins; default its admin API. */
   names?: readonly string[];
   /** The cluster to show on every Envoy; undefined: each Envoy's cluster with the most hosts. */

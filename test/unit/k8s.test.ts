@@ -33,6 +33,7 @@ describe("grpc-lb k8s: bad input", () => {
       /--namespace must be a Kubernetes namespace name/,
     ],
     [["k8s", "scenario", "scale", "--wait-ms", "5"], /--wait-ms is for envoy-hosts/],
+    [["k8s", "doctor", "--watch"], /--watch goes with 'k8s scenario' \(for a view alone: 'k8s watch'\)/],
     [["k8s", "envoy-hosts", "--wait-ms", "soon"], /--wait-ms must be an integer/],
     [["k8s", "envoy-hosts", "now"], /takes no argument/],
     [["k8s", "--nope"], /unknown option --nope/],

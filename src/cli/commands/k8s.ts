@@ -13,7 +13,7 @@ import { formatScenarioReport } from "../../scenarios/report.js";
 import { SCENARIO_RATE_PER_SEC } from "../../scenarios/scenario-load.js";
 import { type Command, choiceFlag, intFlag, parseFlags } from "../args.js";
 import { doctorOnEveryEnvoy } from "./k8s-doctor.js";
-import { K8S_WATCH_HELP, k8sWatch } from "./k8s-watch.js";
+import { K8S_WATCH_HELP, k8sWatch, k8sWatchDuring } from "./k8s-watch.js";
 import { WATCH_FLAGS, WATCH_USAGE, watchFlags } from "./watch.js";
 
 export const k8sCommand: Command = {
@@ -79,6 +79,8 @@ Options:
   --certs DIR      secrets, cert-rotation: the certificate set (default .tools/k8s-certs)
   --namespace NS   the namespace of the deployment (default ${K8S_NAMESPACE})
   --json           print the report as one JSON object (progress goes to stderr)
+  --watch          scenario: show every Envoy pod's hosts live on stderr while it runs,
+                   as 'k8s watch' does (the pods ready at its start)
   -h, --help       show this help
 
 Watch options (k8s watch; see grpc-lb watch --help):
@@ -90,6 +92,7 @@ ${WATCH_USAGE}
       argv,
       {
         namespace: { type: "string" },
+        watch: { type: "boolean" },
         json: { type: "boolean" },
         "wait-ms": { type: "string" },
         certs: { type: "string" },
@@ -119,6 +122,8 @@ ${WATCH_USAGE}
     const given = Object.keys(WATCH_FLAGS).filter((k) => values[k as keyof typeof WATCH_FLAGS] !== undefined);
     if (sub !== "watch" && given.length > 0)
       throw new UsageError(`grpc-lb k8s: --${given[0]} goes with 'k8s watch' only`);
+    if (values.watch && sub !== "scenario")
+      throw new UsageError("grpc-lb k8s: --watch goes with 'k8s scenario' (for a view alone: 'k8s watch')");
     if (sub === "watch") {
       if (nameArg !== undefined) throw new UsageError("grpc-lb k8s watch: takes no argument");
       return k8sWatch(kube, watchFlags("k8s watch", values), ctx);
@@ -162,13 +167,14 @@ ${WATCH_USAGE}
         `grpc-lb k8s scenario: name one of ${K8S_SCENARIO_NAMES.join(", ")} (see grpc-lb k8s --help)`,
       );
     }
+    const shown = values.watch ? await k8sWatchDuring(kube, ctx) : undefined;
     const report = await runK8sScenario(
       k8sScenarios[name],
       kube,
       (text) => ctx.stderr(`k8s: ${text}\n`),
       ctx.signal,
       { certsDir },
-    );
+    ).finally(() => shown?.stop());
     ctx.stdout(values.json ? `${JSON.stringify(report)}\n` : formatScenarioReport(report));
     return report.verdict === "pass" ? 0 : 1;
   },

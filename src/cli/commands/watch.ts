@@ -116,7 +116,7 @@ export interface WatchOutput {
  * their sections (default: the admin APIs).
  */
 export async function showWatch(
-  admins: string[],
+  admins: readonly string[],
   f: WatchFlags,
   ctx: CommandContext,
   to: WatchOutput = { write: ctx.stdout, stream: process.stdout },
@@ -157,20 +157,25 @@ export interface Shown {
 }
 
 /**
- * A scenario's --watch: cluster 'server' of the Envoy at `admin` drawn on stderr every second
- * (redrawn in place on a terminal), until stop() or Ctrl-C. A watch that fails says why and
- * leaves the scenario alone.
+ * A scenario's --watch: cluster 'server' of the Envoys at `admins` (sections named `names`)
+ * drawn on stderr every second (redrawn in place on a terminal), until stop() or Ctrl-C. A
+ * watch that fails says why and leaves the scenario alone.
  */
-export function watchDuring(admin: string, ctx: CommandContext): Shown {
+export function watchDuring(
+  admins: string | readonly string[],
+  ctx: CommandContext,
+  names?: readonly string[],
+): Shown {
   const ac = new AbortController();
   const forward = (): void => ac.abort();
   ctx.signal.addEventListener("abort", forward, { once: true });
   const flags: WatchFlags = { cluster: CLUSTER_NAME, intervalMs: 1000, count: undefined, format: "text" };
   const done = showWatch(
-    [admin],
+    typeof admins === "string" ? [admins] : admins,
     flags,
     { ...ctx, signal: ac.signal },
     { write: ctx.stderr, stream: process.stderr },
+    names,
   ).catch((e: unknown) => ctx.stderr(`watch: ${messageOf(e)}\n`));
   return {
     async stop() {
