@@ -2,7 +2,8 @@
 # make e2e-k8s: from nothing to every Kubernetes check and back to nothing.
 # Docker engine and images (for the server and stand-in Envoy images), the local
 # cluster, the seed's targets with their distributions asserted, every day-two
-# scenario (long-lived streams through a scale-out and a rollout too), the seed, a rollout, a scale-out and the loss of an xDS replica with Envoy fed
+# scenario (long-lived streams through a scale-out and a rollout too; one shown live with --watch),
+# k8s watch on every Envoy pod, the seed, a rollout, a scale-out and the loss of an xDS replica with Envoy fed
 # by xDS (overlays/xds), then the same seed over TLS (overlays/tls), the servers' refusal of a
 # client without Envoy's certificate and the certificate rotation, teardown. Non-zero on any failed check; stage timings at the end.
 set -euo pipefail
@@ -153,10 +154,11 @@ stage "back to headless: make k8s-cluster + make k8s-load"
 expect "back to headless: spread again (33/33/34)" '^3 backends answered 100 of 100 requests: 33/33/34$' \
   "${REPORTS}/k8s-load-back.txt"
 
-# scenario NAME [REPORT] — a day-two scenario as a check, its report in REPORTS/scenario-REPORT.json.
+# scenario NAME [REPORT [ARGS...]] — a day-two scenario as a check, its report in
+# REPORTS/scenario-REPORT.json, its progress (and what --watch draws) in REPORTS/scenario-REPORT.log.
 scenario() {
   local report="${REPORTS}/scenario-${2:-$1}.json"
-  if "${GRPC_LB}" k8s scenario "$1" --json >"${report}"; then
+  if "${GRPC_LB}" k8s scenario "$1" --json "${@:3}" >"${report}" 2> >(tee "${REPORTS}/scenario-${2:-$1}.log" >&2); then
     log "check ok: scenario ${2:-$1}"
   else
     failures+=("scenario ${2:-$1}")
@@ -166,10 +168,39 @@ scenario() {
       Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
     "${report}" || true
 }
+# delete-pod runs shown live (--watch): it must draw every Envoy pod's section on stderr.
 for name in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale streams; do
-  stage "day two: grpc-lb k8s scenario ${name}"
-  scenario "${name}"
+  if [[ ${name} == delete-pod ]]; then
+    stage "day two: grpc-lb k8s scenario ${name} --watch"
+    scenario "${name}" "${name}" --watch
+    grep -q "pod/envoy-" "${REPORTS}/scenario-${name}.log" || {
+      log "--watch drew no Envoy pod"
+      failures+=("k8s scenario ${name} --watch")
+    }
+  else
+    stage "day two: grpc-lb k8s scenario ${name}"
+    scenario "${name}"
+  fi
 done
+
+# k8s watch on every Envoy pod: 3 intervals, one JSON line per pod each, named pod/NAME, with
+# the server pods among its hosts.
+watch_check() {
+  local out
+  out=$("${GRPC_LB}" k8s watch --format json --count 3 --interval 1s) || { log "k8s watch failed"; return 1; }
+  echo "${out}" >&2
+  node --input-type=module -e '
+    const lines = process.argv[1].split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const pods = [...new Set(lines.map((l) => l.admin))];
+    if (pods.length !== 2 || !pods.every((p) => p.startsWith("pod/envoy-")))
+      throw new Error(`expected the 2 Envoy pods, got ${pods.join(", ")}`);
+    if (lines.length !== 6) throw new Error(`expected 3 lines per pod, got ${lines.length}`);
+    // At least the 3 server pods: one the last scenario replaced may still be on its way out.
+    for (const l of lines) if (!(l.hosts?.length >= 3)) throw new Error(`${l.admin}: ${l.hosts?.length} hosts, not 3`);
+  ' "${out}"
+}
+stage "day two: grpc-lb k8s watch --format json --count 3"
+if watch_check; then log "check ok: k8s watch shows every Envoy pod"; else failures+=("k8s watch"); fi
 
 # Ctrl-C in the middle of a rollout: exit 130 promptly, the load and forwards stopped.
 interrupt_rollout() {
