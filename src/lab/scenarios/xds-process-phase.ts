@@ -110,8 +110,10 @@ export async function killXdsProcess(
     restartedAt,
   );
   await reached("restarted", ids.first);
-  await writeEndpointsFile(file, endpointsOf(servers));
+  // Marked before the write: the source may read the file and Envoy route to the new server
+  // before this process gets back from the rename (a busy event loop).
   const changedAt = mark("changed");
+  await writeEndpointsFile(file, endpointsOf(servers));
   await waitFor(
     `the xds-process Envoy to route to all ${servers.length} servers`,
     () => routed(servers.length),
