@@ -70,7 +70,7 @@ describe("when the control plane fails", () => {
     }
   });
 
-  it("lab scenario xds-restart: no call lost with the sync gate, through Envoy and proxyless; hosts dropped without it", async () => {
+  it("lab scenario xds-restart: no call lost with the sync gate, through Envoy and proxyless; hosts dropped without it; none lost to a SIGKILL of a grpc-lb xds-server process", async () => {
     const report = await runScenario("xds-restart", {}, () => {});
     assert.equal(report.verdict, "pass", JSON.stringify(report.checks));
     const m = report.measurements;
@@ -92,5 +92,24 @@ describe("when the control plane fails", () => {
     assert.ok(
       report.requests.failed >= (m.proxylessUngatedFailedCalls as number) + (m.ungatedFailedCalls as number),
     );
+    // A real process death: grpc-lb xds-server --source file killed with SIGKILL under load and
+    // started again on its port. Its Envoy and the proxyless client lose no call and keep both
+    // listed servers in every window; both reconnect; the server added to the file reaches both.
+    const killed = report.checks.find((c) => c.name.startsWith("a grpc-lb xds-server killed with SIGKILL"));
+    assert.match(
+      killed?.detail ?? "",
+      /process was killed by SIGKILL \(pid (\d+)\), pid (?!\1 )\d+ ready on port \d+/,
+    );
+    assert.equal(m.processListedBefore, 2);
+    assert.equal(m.processListedAfter, 3);
+    for (const side of ["Envoy", "Proxyless"]) {
+      assert.ok((m[`process${side}Calls`] as number) >= 400, `${side}: calls through the phase`);
+      assert.equal(m[`process${side}FailedCalls`], 0, `${side}: failed calls`);
+      for (const w of ["Before", "Down", "Back"])
+        assert.equal(m[`process${side}Servers${w}`], 2, `${side}: ${w}`);
+      assert.equal(m[`process${side}ServersAfter`], 3, `${side}: after the file changed`);
+      assert.ok((m[`process${side}ReconnectMs`] as number) >= 0, `${side}: its ADS stream back`);
+      assert.ok((m[`process${side}ChangeToAddedMs`] as number) >= 0, `${side}: the added server reached`);
+    }
   });
 });

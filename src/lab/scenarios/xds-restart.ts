@@ -5,7 +5,10 @@ import { asXdsTopology } from "../topologies/xds.js";
 import { proxylessLoadOptions } from "./discovery-phase.js";
 import type { LabScenario } from "./lab-scenario.js";
 import { type CrashPhase, crashAndRestart } from "./xds-crash-phase.js";
-import { startEnvoyWhileXdsDown } from "./xds-late-envoy.js";
+import { type LateEnvoyPhase, startEnvoyWhileXdsDown } from "./xds-late-envoy.js";
+import { killXdsProcess } from "./xds-process-phase.js";
+import { type ProcessKillPhase, processChecks, processMeasurements } from "./xds-process-report.js";
+import { prepareXdsProcess } from "./xds-process-setup.js";
 import { ProxylessSide } from "./xds-proxyless.js";
 import { proxylessChecks, proxylessMeasurements } from "./xds-proxyless-report.js";
 import { startProxylessThread } from "./xds-proxyless-thread.js";
@@ -24,14 +27,16 @@ const failuresLine = (p: CrashPhase): string =>
  * and without (it answers at once, with the nothing it has listed yet). Envoy keeps its last
  * configuration while the server is down; the gate is what keeps a restart from emptying it.
  * A proxyless client (grpc-js-xds, xds:///server) runs its own load through both crashes
- * beside Envoy's, and is judged the same way. Last, a second Envoy starts while the xDS
+ * beside Envoy's, and is judged the same way. Then a second Envoy starts while the xDS
  * server is down: it waits out its initial_fetch_timeout, comes up with no host, and takes
- * the servers once the server is back.
+ * the servers once the server is back. Last, a real process death: `grpc-lb xds-server
+ * --source file` as a child process, SIGKILLed under an Envoy's and a proxyless load and
+ * started again on its port (xds-process-phase.ts).
  */
 export const xdsRestart: LabScenario = {
   name: "xds-restart",
   summary:
-    "kill the xDS server under load (through Envoy and proxyless) and start it again, with its sync gate then without; then an Envoy starting while it is down",
+    "kill the xDS server under load (through Envoy and proxyless) and start it again, with its sync gate then without; an Envoy starting while it is down; a SIGKILL of a grpc-lb xds-server process",
   labOptions: { servers: 3, topology: "xds" },
   load: "paced",
   // Calls are expected to fail without the gate: each phase is judged by its own check.
@@ -60,31 +65,40 @@ export const xdsRestart: LabScenario = {
     if (gated.proxyless === undefined || ungated.proxyless === undefined)
       throw new LabError("xds-restart: a crash phase ran without its proxyless load");
     const proxyless = { gated: gated.proxyless, ungated: ungated.proxyless };
+    // The process phase's xds-server and Envoy start while the late Envoy waits out its timeout.
+    const preparing = prepareXdsProcess(lab, eds, ctx.signal);
+    preparing.catch(() => {}); // awaited below; this only keeps a failure from being unhandled meanwhile
+    let late: LateEnvoyPhase;
+    let killed: ProcessKillPhase;
     const lateFrom = load.now();
-    const late = await startEnvoyWhileXdsDown(
-      lab,
-      plane,
-      eds,
-      eds.initialFetchTimeoutMs ?? DEFAULT_INITIAL_FETCH_TIMEOUT_MS,
-      ctx.signal,
-    );
-    const lateTo = load.now();
+    let lateTo: number;
+    let processFrom = Number.NaN;
+    try {
+      late = await startEnvoyWhileXdsDown(
+        lab,
+        plane,
+        eds,
+        eds.initialFetchTimeoutMs ?? DEFAULT_INITIAL_FETCH_TIMEOUT_MS,
+        ctx.signal,
+      );
+      lateTo = load.now();
+      processFrom = performance.now();
+      killed = await killXdsProcess(ctx, await preparing);
+    } finally {
+      await preparing.then(
+        (setup) => setup.disposers.dispose(),
+        () => {},
+      );
+    }
+    // What the phase adds to the scenario: from the late Envoy's end to its own stop.
+    const processPhaseMs = round(performance.now() - processFrom);
     await load.waitForMore(100);
     const results = await load.finish();
     const mainWhileLate = results.filter((r) => r.startMs >= lateFrom && r.startMs < lateTo);
     const mainFailedWhileLate = mainWhileLate.filter((r) => r.code !== 0).length;
-    const paced = requestTotals(results);
-    const direct = requestTotals(side.load.results);
-    const errors = { ...paced.errors };
-    for (const [why, n] of Object.entries(direct.errors)) errors[why] = (errors[why] ?? 0) + n;
     return {
-      // Envoy's calls and the proxyless client's, counted together: none of them is left out.
-      requests: {
-        total: paced.total + direct.total,
-        ok: paced.ok + direct.ok,
-        failed: paced.failed + direct.failed,
-        errors,
-      },
+      // Every call of every load (Envoys' and proxyless), counted together: none is left out.
+      requests: requestTotals([...results, ...side.load.results, ...killed.results]),
       checks: [
         check(
           "with the sync gate, a crash and restart of the xDS server costs no call and no host",
@@ -112,6 +126,7 @@ export const xdsRestart: LabScenario = {
           mainFailedWhileLate === 0,
           `${mainFailedWhileLate} of ${mainWhileLate.length} failed`,
         ),
+        ...processChecks(killed),
       ],
       measurements: {
         gatedFailedCalls: gated.failed,
@@ -129,6 +144,8 @@ export const xdsRestart: LabScenario = {
         lateRestartToFirstOkMs: late.restartToFirstOkMs,
         lateWindowMs: round(lateTo - lateFrom),
         ...proxylessMeasurements(proxyless),
+        processPhaseMs,
+        ...processMeasurements(killed),
       },
       distributions: [
         { phase: "crash and restart, gated", backends: gated.backends },
@@ -136,6 +153,8 @@ export const xdsRestart: LabScenario = {
         { phase: "proxyless: crash and restart, gated", backends: proxyless.gated.backends },
         { phase: "proxyless: crash and restart, no gate", backends: proxyless.ungated.backends },
         { phase: "late Envoy started (the lab's Envoy)", backends: distribution(results, lateFrom, lateTo) },
+        { phase: "xds-server process killed: through its Envoy", backends: killed.envoy.backends },
+        { phase: "xds-server process killed: proxyless", backends: killed.proxyless.backends },
       ],
     };
   },

@@ -1,6 +1,10 @@
 import type { XdsSource } from "../source.js";
 import type { DiscoveredEndpoint } from "../types.js";
 
+/** The endpoints by address, then port: the order a source publishes them in. */
+export const sortEndpoints = (endpoints: readonly DiscoveredEndpoint[]): DiscoveredEndpoint[] =>
+  [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+
 /**
  * A source whose owner sets the whole list: unsynced until the first set(). Other sources
  * (the lab's) keep their own state and publish it through one of these.
@@ -22,7 +26,7 @@ export class EndpointList implements XdsSource {
 
   /** The full list from now on, sorted by address so that the same set gives the same resource. */
   set(endpoints: readonly DiscoveredEndpoint[]): void {
-    this.endpoints = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+    this.endpoints = sortEndpoints(endpoints);
     for (const l of [...this.listeners]) l();
   }
 }
