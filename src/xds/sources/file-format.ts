@@ -1,6 +1,7 @@
 import { rename, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { basename, dirname, join } from "node:path";
+import { z } from "zod";
 import type { DiscoveredEndpoint, EndpointHealth } from "../types.js";
 
 /**
@@ -17,39 +18,73 @@ export interface EndpointsFile {
   endpoints: { address: string; port: number; health?: EndpointHealth }[];
 }
 
-const HEALTHS: readonly EndpointHealth[] = ["HEALTHY", "DRAINING"];
 const FILE_KEYS = ["endpoints"] as const;
 const ENDPOINT_KEYS = ["address", "port", "health"] as const;
+
+/** What each field must be, as the messages say it. */
+const RULES: Record<string, string> = {
+  address: "must be an IP address (gRPC's xDS clients take no names)",
+  port: "must be an integer from 1 to 65535",
+  health: "must be HEALTHY or DRAINING",
+};
+
+const ENDPOINT = z.strictObject({
+  address: z.string().refine((a) => isIP(a) !== 0),
+  port: z.number().int().min(1).max(65535),
+  health: z.enum(["HEALTHY", "DRAINING"]).default("HEALTHY"),
+});
+
+const FILE = z.strictObject({
+  endpoints: z.array(ENDPOINT).superRefine((list, ctx) => {
+    const seen = new Map<string, number>();
+    list.forEach((e, i) => {
+      const key = `${e.address} ${e.port}`;
+      const before = seen.get(key);
+      if (before !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [i],
+          message: `lists ${e.address} port ${e.port} again (endpoints[${before}])`,
+        });
+      seen.set(key, i);
+    });
+  }),
+});
 
 /** A file's endpoints, or why it is not an endpoints file (one line, naming the field). */
 export type ParsedEndpoints = { ok: true; endpoints: DiscoveredEndpoint[] } | { ok: false; why: string };
 
-class Invalid extends Error {}
-
 const show = (v: unknown): string =>
   v === undefined ? "nothing" : Array.isArray(v) ? "a list" : JSON.stringify(v);
 
-function objectAt(v: unknown, at: string, keys: readonly string[]): Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v))
-    throw new Invalid(`${at} must be an object, got ${show(v)}`);
-  const unknown = Object.keys(v).filter((k) => !keys.includes(k));
-  if (unknown.length > 0)
-    throw new Invalid(`${at} has unknown key '${unknown[0]}' (known: ${keys.join(", ")})`);
-  return v as Record<string, unknown>;
-}
+/** Where an issue is: "the file", "endpoints", endpoints[1], endpoints[1].port. */
+const whereOf = (path: readonly PropertyKey[]): string =>
+  path.length === 0
+    ? "the file"
+    : path.length === 1
+      ? `"${String(path[0])}"`
+      : path.map((k, i) => (typeof k === "number" ? `[${k}]` : `${i === 0 ? "" : "."}${String(k)}`)).join("");
 
-function endpointAt(v: unknown, at: string): DiscoveredEndpoint {
-  const o = objectAt(v, at, ENDPOINT_KEYS);
-  const { address, port, health = "HEALTHY" } = o;
-  if (typeof address !== "string" || isIP(address) === 0)
-    throw new Invalid(
-      `${at}.address must be an IP address (gRPC's xDS clients take no names), got ${show(address)}`,
-    );
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Invalid(`${at}.port must be an integer from 1 to 65535, got ${show(port)}`);
-  if (!HEALTHS.includes(health as EndpointHealth))
-    throw new Invalid(`${at}.health must be ${HEALTHS.join(" or ")}, got ${show(health)}`);
-  return { address, port, health: health as EndpointHealth };
+const valueAt = (raw: unknown, path: readonly PropertyKey[]): unknown =>
+  path.reduce<unknown>(
+    (v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    raw,
+  );
+
+/** The first issue as one line: where, what it must be, what it was. */
+function describe(issue: z.core.$ZodIssue, raw: unknown): string {
+  const where = whereOf(issue.path);
+  if (issue.code === "unrecognized_keys")
+    return `${where} has unknown key '${issue.keys[0]}' (known: ${(issue.path.length === 0 ? FILE_KEYS : ENDPOINT_KEYS).join(", ")})`;
+  if (issue.code === "custom" && issue.path.length === 2) return `${where} ${issue.message}`;
+  const last = issue.path.at(-1);
+  const rule =
+    typeof last === "string" && last in RULES
+      ? RULES[last]
+      : issue.path.length === 1
+        ? "must be a list"
+        : "must be an object";
+  return `${where} ${rule}, got ${show(valueAt(raw, issue.path))}`;
 }
 
 /** Reads an endpoints file's text; never throws. */
@@ -60,26 +95,9 @@ export function parseEndpointsFile(text: string): ParsedEndpoints {
   } catch (e) {
     return { ok: false, why: `not JSON (${(e as Error).message})` };
   }
-  try {
-    const list = objectAt(raw, "the file", FILE_KEYS).endpoints;
-    if (!Array.isArray(list)) throw new Invalid(`"endpoints" must be a list, got ${show(list)}`);
-    const seen = new Map<string, number>();
-    const endpoints = list.map((e, i) => {
-      const endpoint = endpointAt(e, `endpoints[${i}]`);
-      const key = `${endpoint.address} ${endpoint.port}`;
-      const before = seen.get(key);
-      if (before !== undefined)
-        throw new Invalid(
-          `endpoints[${i}] lists ${endpoint.address} port ${endpoint.port} again (endpoints[${before}])`,
-        );
-      seen.set(key, i);
-      return endpoint;
-    });
-    return { ok: true, endpoints };
-  } catch (e) {
-    if (e instanceof Invalid) return { ok: false, why: e.message };
-    throw e;
-  }
+  const r = FILE.safeParse(raw);
+  if (!r.success) return { ok: false, why: describe(r.error.issues[0] as z.core.$ZodIssue, raw) };
+  return { ok: true, endpoints: r.data.endpoints };
 }
 
 /** The file's text for `endpoints`, health always written. */
