@@ -16,6 +16,17 @@ import { scaleOutOf } from "./scale-out.js";
 /** Resolves at `atMs` into the run. */
 export type Wait = (atMs: number) => Promise<void>;
 
+/**
+ * The Wait of a run whose clock is `now`. Scheduled actions, not waits for a condition: the
+ * kill and the scale-out come at fixed times into the load.
+ */
+export const waitOn =
+  (now: () => number, signal: AbortSignal | undefined): Wait =>
+  async (atMs) => {
+    const ms = atMs - now();
+    if (ms > 0) await delay(ms, undefined, signal ? { signal } : {});
+  };
+
 /** Kills server 2 at `atMs`; the time it was killed, or null with no kill. */
 export async function killAt(
   lab: ModeLab,
@@ -82,11 +93,7 @@ export async function runMode(
       balancer: undefined as ReturnType<typeof startCpuMeter> | undefined,
       client: undefined as ReturnType<typeof startCpuMeter> | undefined,
     };
-    // Scheduled actions, not waits for a condition: the kill and the scale-out come at fixed times into the load.
-    const wait: Wait = async (atMs) => {
-      const ms = atMs - run.now();
-      if (ms > 0) await delay(ms, undefined, signal ? { signal } : {});
-    };
+    const wait = waitOn(run.now, signal);
     const actions = (async () => {
       await Promise.race([loadStarted, run.done]);
       meters.balancer = startCpuMeter(lab.balancerPids());

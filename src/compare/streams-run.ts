@@ -1,4 +1,3 @@
-import { setTimeout as delay } from "node:timers/promises";
 import type { LabServer } from "../lab/servers.js";
 import { startStreamLoad } from "../loadgen/streams/stream-load.js";
 import { waitFor } from "../util/wait.js";
@@ -6,7 +5,7 @@ import { type ModeLab, startModeLab } from "./mode-lab.js";
 import { type CompareMode, modeName } from "./modes.js";
 import type { CompareWorkloadKind, ResolvedCompareOptions } from "./options.js";
 import { type CompareHooks, type ModeRun, runEachMode } from "./run.js";
-import { killAt, type Wait } from "./run-mode.js";
+import { killAt, waitOn } from "./run-mode.js";
 import type { StreamsCompareReport } from "./streams-report.js";
 import { type CompareStreamsModeResult, streamsResultOf } from "./streams-result.js";
 
@@ -55,11 +54,8 @@ async function holdStreams(
     const startedAtMs = load.now();
     const atStart = load.openByServer();
     const now = (): number => load.now() - startedAtMs;
-    // Scheduled actions, not waits for a condition: the kill, the scale-out and the end come at fixed times.
-    const wait: Wait = async (atMs) => {
-      const ms = atMs - now();
-      if (ms > 0) await delay(ms, undefined, signal ? { signal } : {});
-    };
+    // The kill, the scale-out and the end come at fixed times on the streams' own clock.
+    const wait = waitOn(now, signal);
     const scale = async () => {
       if (o.scaleAtMs === null || newcomer === null) return null;
       await wait(o.scaleAtMs);

@@ -1,5 +1,5 @@
-import { startStreamLoad } from "../../loadgen/streams/stream-load.js";
 import type { StreamReport } from "../../loadgen/streams/stream-report.js";
+import { startScenarioStreams } from "../../scenarios/scenario-streams.js";
 import { WaitTimeoutError, waitFor } from "../../util/wait.js";
 import type { LabCluster } from "../cluster.js";
 import {
@@ -39,17 +39,8 @@ export async function runStrategy(
   observeMs: number,
   signal: AbortSignal,
 ): Promise<StrategyResult> {
-  const load = await startStreamLoad({
-    target: lab.listenAddress,
-    engine: "h2",
-    tls: lab.clientTls,
-    connections: 1,
-    keepaliveMs: 0,
-    metadata: [],
-    streams: t.streams,
-    intervalMs: t.intervalMs,
+  const load = await startScenarioStreams({ listenAddress: lab.listenAddress, tls: lab.clientTls }, t, {
     maxLifetimeMs: 0,
-    sampleMs: t.sampleMs,
     connectTimeoutMs: lab.options.startTimeoutMs,
   });
   const open = (): number => Object.values(load.openByServer()).reduce((a, b) => a + b, 0);

@@ -10,8 +10,8 @@ import { WAIT_MS } from "../../scenarios/scenario-load.js";
 import { formatHostPort } from "../../util/address.js";
 import { waitFor } from "../../util/wait.js";
 import type { LabCluster } from "../cluster.js";
-import { startLabEnvoy } from "../lab-envoy.js";
 import type { XdsControlPlane } from "../topologies/xds-control.js";
+import { startSideEnvoy } from "./xds-side-envoy.js";
 
 /** Calls sent through the new Envoy while the xDS server is still down. */
 const CALLS_WHILE_DOWN = 50;
@@ -54,16 +54,12 @@ export async function startEnvoyWhileXdsDown(
   const dir = await mkdtemp(join(tmpdir(), "grpc-lb-late-envoy-"));
   try {
     const startedAt = performance.now();
-    const envoy = await startLabEnvoy(
-      lab.options,
-      lab.envoyBinary.path,
-      lab.dns,
-      lab.pool.port,
+    const envoy = await startSideEnvoy(
+      lab,
       dir,
-      signal,
       "late Envoy",
-      { listenPort: 0, adminPort: 0, tls: lab.tls?.envoy ?? false },
       { ...eds, initialFetchTimeoutMs, nodeId: "grpc-lb-envoy-late" },
+      signal,
     );
     try {
       const startToLiveMs = performance.now() - startedAt;

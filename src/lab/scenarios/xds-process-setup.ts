@@ -7,11 +7,11 @@ import { Disposers } from "../../util/disposers.js";
 import { writeEndpointsFile } from "../../xds/sources/file-format.js";
 import type { DiscoveredEndpoint } from "../../xds/types.js";
 import type { LabCluster } from "../cluster.js";
-import { startLabEnvoy } from "../lab-envoy.js";
 import type { LabServer } from "../servers.js";
 import { proxylessLoadOptions } from "./discovery-phase.js";
 import { startXdsServerProcess, type XdsServerProcess } from "./xds-process.js";
 import { type ProxylessLoad, startProxylessThread } from "./xds-proxyless-thread.js";
+import { startSideEnvoy } from "./xds-side-envoy.js";
 
 /** The node id of the process phase's Envoy, as the xDS server's /metrics name it. */
 export const ENVOY_NODE = "grpc-lb-envoy-xds-process";
@@ -57,16 +57,12 @@ export async function prepareXdsProcess(
     disposers.defer(() => xds.stop());
     const proxyless = startProxylessThread({ ...proxylessLoadOptions(lab), xdsServer: xds.address }, signal);
     disposers.defer(() => proxyless.stop());
-    const envoy = await startLabEnvoy(
-      lab.options,
-      lab.envoyBinary.path,
-      lab.dns,
-      lab.pool.port,
+    const envoy = await startSideEnvoy(
+      lab,
       dir,
-      signal,
       "xds-process Envoy",
-      { listenPort: 0, adminPort: 0, tls: lab.tls?.envoy ?? false },
       { ...eds, xdsAddress: "127.0.0.1", xdsPort: xds.port, nodeId: ENVOY_NODE },
+      signal,
     );
     disposers.defer(() => envoy.stop());
     return { file, xds, envoy, proxyless, disposers };

@@ -1,7 +1,6 @@
 import { EngineError } from "../../../errors.js";
-import { INSECURE } from "../../../grpc/client-tls.js";
-import { startStreamLoad } from "../../../loadgen/streams/stream-load.js";
 import { round } from "../../../scenarios/report.js";
+import { startScenarioStreams } from "../../../scenarios/scenario-streams.js";
 import { movedOffMs } from "../../../scenarios/stream-phases.js";
 import { StreamPhaseTracker } from "../../../scenarios/stream-tracker.js";
 import { streamsOutcome } from "../../../scenarios/streams-outcome.js";
@@ -41,17 +40,8 @@ export const streams: ComposeScenario = {
     const args = await docker(["inspect", "--format", "{{json .Args}}", victim.container.id], { signal });
     const drainDelayMs = drainDelayMsOf(JSON.parse(args) as string[]);
     const budgets = composeStreamsBudgets(T, cluster.budgets, drainDelayMs);
-    const run = await startStreamLoad({
-      target: cluster.target.listenAddress,
-      engine: "h2",
-      tls: cluster.target.tls ?? INSECURE,
-      connections: 1,
-      keepaliveMs: 0,
-      metadata: [],
-      streams: T.streams,
-      intervalMs: T.intervalMs,
+    const run = await startScenarioStreams(cluster.target, T, {
       maxLifetimeMs: LIFETIME_MS,
-      sampleMs: T.sampleMs,
       connectTimeoutMs: CONNECT_MS,
     });
     const track = new StreamPhaseTracker(run, T.streams, ctx.waitFor);

@@ -1,8 +1,7 @@
-import { INSECURE } from "../../../grpc/client-tls.js";
 import { atFairShare } from "../../../lab/scenarios/streams-strategies.js";
-import { startStreamLoad } from "../../../loadgen/streams/stream-load.js";
 import type { StreamReport, StreamSample } from "../../../loadgen/streams/stream-report.js";
 import type { ScenarioContext } from "../../../scenarios/scenario.js";
+import { startScenarioStreams } from "../../../scenarios/scenario-streams.js";
 import { WaitTimeoutError, waitFor } from "../../../util/wait.js";
 import { kubectl } from "../kubectl.js";
 import { type PodInfo, servingPods } from "../pods.js";
@@ -60,19 +59,11 @@ export async function runStreamsPhases(
 ): Promise<StreamsRun> {
   const { env, signal } = ctx;
   const t = K8S_STREAMS_TIMINGS;
-  const load = await startStreamLoad({
-    target: `127.0.0.1:${env.envoy.grpc.port}`,
-    engine: "h2",
-    tls: env.tls.tls ?? INSECURE,
-    connections: 1,
-    keepaliveMs: 0,
-    metadata: [],
-    streams: t.streams,
-    intervalMs: t.intervalMs,
-    maxLifetimeMs: 0,
-    sampleMs: t.sampleMs,
-    connectTimeoutMs: 30_000,
-  });
+  const load = await startScenarioStreams(
+    { listenAddress: `127.0.0.1:${env.envoy.grpc.port}`, tls: env.tls.tls },
+    t,
+    { maxLifetimeMs: 0, connectTimeoutMs: 30_000 },
+  );
   const watchOffsetMs = watchNow() - load.now();
   const budgets = k8sBudgets(env.discovery);
   const phase = async (
