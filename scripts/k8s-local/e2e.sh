@@ -73,7 +73,8 @@ teardown() {
   printf '  %s\n' "${timings[@]}" >&2
   printf '  %-58s %8s\n' "total" "$(fmt_ms $((($(date +%s%N) - t_all) / 1000000)))" >&2
   if ((${#failures[@]} > 0)); then
-    log "FAILED checks: ${failures[*]}"
+    log "FAILED checks:"
+    printf '  %s\n' "${failures[@]}" >&2
     rc=1
   fi
   ((rc == 0)) && log "e2e-k8s passed" || log "e2e-k8s FAILED (exit ${rc})"
@@ -157,16 +158,20 @@ expect "back to headless: spread again (33/33/34)" '^3 backends answered 100 of 
 # scenario NAME [REPORT [ARGS...]] — a day-two scenario as a check, its report in
 # REPORTS/scenario-REPORT.json, its progress (and what --watch draws) in REPORTS/scenario-REPORT.log.
 scenario() {
-  local report="${REPORTS}/scenario-${2:-$1}.json"
-  if "${GRPC_LB}" k8s scenario "$1" --json "${@:3}" >"${report}" 2> >(tee "${REPORTS}/scenario-${2:-$1}.log" >&2); then
-    log "check ok: scenario ${2:-$1}"
-  else
-    failures+=("scenario ${2:-$1}")
-  fi
-  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  local name="${2:-$1}" report="${REPORTS}/scenario-${2:-$1}.json" ok=true failed
+  "${GRPC_LB}" k8s scenario "$1" --json "${@:3}" >"${report}" 2> >(tee "${REPORTS}/scenario-${name}.log" >&2) || ok=false
+  # Every check on stderr; the failed ones on stdout, so that the summary at the end names them.
+  failed=$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const c of r.checks) console.error(`${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
     console.error(`${r.scenario}: ${r.verdict}; ${r.requests.total} calls, ${r.requests.failed} failed; ` +
-      Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
-    "${report}" || true
+      Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));
+    console.log(r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join("; "));' \
+    "${report}" || echo "no report")
+  if [[ ${ok} == true ]]; then
+    log "check ok: scenario ${name}"
+  else
+    failures+=("scenario ${name} (${failed:-no failed check: see its log})")
+  fi
 }
 # delete-pod runs shown live (--watch): it must draw every Envoy pod's section on stderr.
 for name in rollout scale delete-pod envoy-restart envoy-delete-pod envoy-scale streams; do
@@ -265,14 +270,5 @@ expect "every server pod refuses a client without Envoy's certificate" \
   '^every server pod \(3\) refused a client without Envoy.s certificate$' "${REPORTS}/mtls-refusal.txt"
 
 stage "TLS: grpc-lb k8s scenario cert-rotation (Secret updates under load)"
-if "${GRPC_LB}" k8s scenario cert-rotation --json >"${REPORTS}/scenario-cert-rotation.json"; then
-  log "check ok: scenario cert-rotation"
-else
-  failures+=("scenario cert-rotation")
-fi
-node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  for (const c of r.checks) console.error(`${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
-  console.error(`${r.scenario}: ${r.verdict}; ${r.requests.total} calls, ${r.requests.failed} failed; ` +
-    Object.entries(r.measurements).map(([k, v]) => `${k} ${v}`).join("; "));' \
-  "${REPORTS}/scenario-cert-rotation.json" || true
+scenario cert-rotation
 step_done_e2e

@@ -110,6 +110,9 @@ describe("k8s scenario measurements", () => {
     assert.equal(b.removalMs, 15_250);
     // A refresh + (healthy threshold 1 + 1) × 5 s checks + 1 s timeout + merge window + slack + the TTL.
     assert.equal(b.joinMs, 22_250);
+    // By xDS: no refresh and no TTL, the same checks, merge window and slack.
+    assert.equal(k8sBudgets("xds").joinMs, 12_250);
+    assert.equal(k8sBudgets("xds").removalMs, b.removalMs);
     assert.ok(
       b.removalMs < K8S_TIMING.serverDrainDelayMs,
       "a removed pod is out of rotation before it refuses calls",

@@ -6,7 +6,7 @@ import { kubectl } from "../kubectl.js";
 import { listPods, type PodInfo, servingPods } from "../pods.js";
 import { allWithin } from "../report.js";
 import { type K8sEnv, type K8sScenario, rolloutStatus, scaleServers } from "../scenario.js";
-import { XDS_JOIN_MS } from "../timing.js";
+import { k8sBudgets } from "../timing.js";
 import { names, readyToFirstCall, waitForTraffic } from "./common.js";
 
 const XDS_SELECTOR = "app.kubernetes.io/name=xds-server";
@@ -39,7 +39,7 @@ async function streamHolder(ctx: ScenarioContext<K8sEnv>, replicas: readonly Pod
 /**
  * `kubectl delete pod` of the xDS replica Envoy's ADS stream is on, under load: Envoy keeps its
  * configuration, reconnects through the xds Service to the other replica, and a server pod
- * added afterwards still reaches it within XDS_JOIN_MS. Then back to 3 server pods.
+ * added afterwards still reaches it within the join budget by xDS. Then back to 3 server pods.
  */
 export const xdsDeletePod: K8sScenario = {
   name: "xds-delete-pod",
@@ -97,7 +97,11 @@ export const xdsDeletePod: K8sScenario = {
             reconnects >= 1,
             `${reconnects} new connection(s) to xds_cluster, streaming again ${round(reconnectedAt - deletedAt)} ms after the delete`,
           ),
-          allWithin("a server pod added afterwards gets calls in time after Ready", joinMs, XDS_JOIN_MS),
+          allWithin(
+            "a server pod added afterwards gets calls in time after Ready",
+            joinMs,
+            k8sBudgets("xds").joinMs,
+          ),
         ],
         measurements: { reconnectMs: round(reconnectedAt - deletedAt), readyToFirstCallMs: joinMs },
         distributions: [
