@@ -11,7 +11,7 @@ import { formatReportJson } from "../../loadgen/format-json.js";
 import type { BackendListingOptions } from "../../loadgen/format-summary.js";
 import { formatReportText } from "../../loadgen/format-text.js";
 import { checkBalance } from "../../loadgen/gate.js";
-import { keepYoungGenerationSmall } from "../../loadgen/heap.js";
+import { keepHeapSmall } from "../../loadgen/heap.js";
 import type { LoadReport } from "../../loadgen/report.js";
 import type { Schedule } from "../../loadgen/schedule.js";
 import { startWorkerLoad, usableWorkers } from "../../loadgen/worker-load.js";
@@ -287,7 +287,7 @@ interrupted (in-flight calls are cancelled; the report covers the calls made).
       ...(durationMs === undefined ? {} : { durationMs }),
     };
 
-    keepYoungGenerationSmall();
+    keepHeapSmall();
     const run = startWorkerLoad({ ...options, workers });
     const progress = process.stderr.isTTY ? startProgress(run.progress, ctx.stderr) : undefined;
     let report: LoadReport;
