@@ -9,8 +9,9 @@ import { setFlagsFromString } from "node:v8";
  *  - let the old generation grow to about four times what a full collection
  *    keeps (19 MB live grew to 81 MB between collections at 1,000 calls/s,
  *    the RSS's saw-tooth). Growing by half what it holds caps that; measured
- *    (`lab bench-ghz`'s memory run, 40 s at 1,000 calls/s): RSS flat at
- *    113–119 MB instead of 150–171 MB at its peaks, for 2–4 % more CPU.
+ *    over 40 s at 1,000 calls/s through the lab's Envoy: RSS flat at
+ *    105–120 MB instead of 154–171 MB at its peaks, with no CPU cost that
+ *    showed past the runs' noise.
  * V8 reads both flags each time it sizes a space, so, unlike
  * --max-semi-space-size, they can be set once the process runs (and are
  * refused in NODE_OPTIONS). They are the process's: worker threads get them
